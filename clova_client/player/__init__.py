@@ -1,0 +1,1 @@
+"""The playback engine: queue, state machine, progress reports and the media backends."""
