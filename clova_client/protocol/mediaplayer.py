@@ -217,7 +217,10 @@ class MediaPlayerContext(OutModel):
     toggle: Toggle | None = None
 
     def context(self) -> JsonObject:
-        return {"header": {"namespace": NAMESPACE, "name": "PlaybackState"}, "payload": self.to_json()}
+        return {
+            "header": {"namespace": NAMESPACE, "name": "PlaybackState"},
+            "payload": self.to_json(),
+        }
 
 
 class MediaPlayerContextIn(InModel):

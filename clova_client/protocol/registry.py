@@ -15,7 +15,9 @@ MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 """Largest JSON message accepted; a directive's JSON is a few KiB, audio travels as a part."""
 
 
-def _table(namespace: str, payloads: dict[str, type[InModel]]) -> dict[tuple[str, str], type[InModel]]:
+def _table(
+    namespace: str, payloads: dict[str, type[InModel]]
+) -> dict[tuple[str, str], type[InModel]]:
     return {(namespace, name): model for name, model in payloads.items()}
 
 
@@ -105,8 +107,9 @@ def load_json(raw: bytes | str | JsonObject) -> JsonObject:
     if isinstance(raw, dict):
         return raw
     if len(raw) > MAX_MESSAGE_BYTES:
-        raise ProtocolError([FieldError("", f"message too large: {len(raw)} bytes "
-                                            f"(limit {MAX_MESSAGE_BYTES})")])
+        raise ProtocolError(
+            [FieldError("", f"message too large: {len(raw)} bytes (limit {MAX_MESSAGE_BYTES})")]
+        )
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
