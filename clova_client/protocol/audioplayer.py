@@ -79,6 +79,11 @@ class RawKeepingModel(InModel):
         return copy.deepcopy(self._raw) if self._raw else self.to_json()
 
 
+def _text_or_none(v: Any) -> Any:
+    """An undocumented convenience field: a provider may use the name for anything else."""
+    return v if isinstance(v, str) else None
+
+
 class AudioStreamInfo(RawKeepingModel):
     """AudioStreamInfoObject: where and how to play, plus provider fields echoed as received."""
 
@@ -90,6 +95,8 @@ class AudioStreamInfo(RawKeepingModel):
     token: str | None = None
     url: str | None = None
     url_playable: bool | None = None
+
+    _format_is_custom = field_validator("format", mode="before")(_text_or_none)
 
     @property
     def begin_at_ms(self) -> int:
@@ -114,15 +121,20 @@ class AudioItem(RawKeepingModel):
     album: Any = None
     art_image_url: str | None = None
 
+    _custom_text = field_validator("title", "art_image_url", mode="before")(_text_or_none)
+
     @field_validator("stream")
     @classmethod
     def _stream_is_usable(cls, stream: AudioStreamInfo) -> AudioStreamInfo:
+        # "missing_field" errors are reported at stream.<field> (see registry.field_errors)
         if stream.url_playable is False and not stream.token:
             raise PydanticCustomError(
-                "missing_token", "token is required when urlPlayable is false"
+                "missing_field", "field required when urlPlayable is false", {"field": "token"}
             )
         if stream.url_playable is not False and not stream.url:
-            raise PydanticCustomError("missing_url", "url is required when urlPlayable is true")
+            raise PydanticCustomError(
+                "missing_field", "field required unless urlPlayable is false", {"field": "url"}
+            )
         return stream
 
 

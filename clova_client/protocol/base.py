@@ -68,6 +68,8 @@ class Directive(BaseModel, Generic[P]):
     header: Header
     payload: P
     known: bool = True
+    erratum: str | None = None
+    """Set when the message was accepted in a documented wrong form (spec README errata)."""
 
     @property
     def full_name(self) -> str:

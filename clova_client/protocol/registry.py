@@ -6,13 +6,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, ValidationError
 
 from . import audioplayer, mediaplayer, playback_controller, system, template_runtime
 from .base import Directive, GenericPayload, Header, InModel, JsonObject, LooseHeader
 
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 """Largest JSON message accepted; a directive's JSON is a few KiB, audio travels as a part."""
+
+MAX_DEPTH = 100
+"""Deepest nesting of objects and lists accepted; real messages stay below 10."""
+TOO_DEEP = f"nested too deeply (limit {MAX_DEPTH} levels)"
 
 
 def _table(
@@ -31,10 +35,13 @@ DIRECTIVES: dict[tuple[str, str], type[InModel]] = {
 
 
 class _StreamRequestedIn(InModel):
-    """StreamRequested as a server reads it (the 2017 example has no audioItemId)."""
+    """StreamRequested as a server reads it (the 2017 example has no audioItemId; the CEK
+    guide's EventRequest names the stream ``stream``)."""
 
     audio_item_id: str | None = None
-    audio_stream: audioplayer.AudioStreamInfo
+    audio_stream: audioplayer.AudioStreamInfo = Field(
+        validation_alias=AliasChoices("audioStream", "stream")
+    )
 
 
 EVENTS: dict[tuple[str, str], type[InModel]] = {
@@ -73,6 +80,19 @@ class ProtocolError(Exception):
 
 
 @dataclass
+class ParsedContext:
+    """One context object (``{header: {namespace, name}, payload}``) with a typed payload."""
+
+    header: Header
+    payload: BaseModel
+    known: bool = True
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.header.namespace}.{self.header.name}"
+
+
+@dataclass
 class ParsedEvent:
     """An event as a server reads it: header, typed payload, and its context list."""
 
@@ -80,10 +100,31 @@ class ParsedEvent:
     payload: BaseModel
     context: list[JsonObject] = field(default_factory=list)
     known: bool = True
+    erratum: str | None = None
+    parsed_context: list[ParsedContext] = field(default_factory=list)
+    """The context list again, each object with a typed payload (in the same order)."""
 
     @property
     def full_name(self) -> str:
         return f"{self.header.namespace}.{self.header.name}"
+
+
+@dataclass
+class ExtensionResponse:
+    """A CEK extension response (``response.directives[]``): how an extension drives a client."""
+
+    directives: list[Directive[Any]]
+    body: JsonObject
+
+
+@dataclass
+class EventRequest:
+    """A CEK ``EventRequest``: an event as the extension receives it, context keyed by namespace."""
+
+    event: ParsedEvent
+    request_id: str | None
+    context: JsonObject
+    playback_state: audioplayer.PlaybackStatePayload | None = None
 
 
 def _path(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -97,27 +138,53 @@ def _message(err: Any) -> str:
     return msg[:1].lower() + msg[1:]
 
 
+def _loc(err: Any) -> tuple[int | str, ...]:
+    """The error's location; a ``missing_field`` error names the field that is missing."""
+    loc = tuple(err["loc"])
+    if err["type"] == "missing_field":
+        loc += (err["ctx"]["field"],)
+    return loc
+
+
 def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     """ValidationError -> ``directive.payload.audioItem.stream.token: field required`` lines."""
-    return [FieldError(_path(prefix, tuple(e["loc"])), _message(e)) for e in exc.errors()]
+    return [FieldError(_path(prefix, _loc(e)), _message(e)) for e in exc.errors()]
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                values = node.values() if isinstance(node, dict) else node
+                stack.extend((v, depth + 1) for v in values)
+    return deepest
 
 
 def load_json(raw: bytes | str | JsonObject) -> JsonObject:
     """Decode one JSON object, with a clear ProtocolError for anything else."""
     if isinstance(raw, dict):
-        return raw
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise ProtocolError(
-            [FieldError("", f"message too large: {len(raw)} bytes (limit {MAX_MESSAGE_BYTES})")]
-        )
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError([FieldError("", f"malformed JSON: {exc}")]) from None
-    except RecursionError:
-        raise ProtocolError([FieldError("", "malformed JSON: nested too deeply")]) from None
+        data: Any = raw
+    elif isinstance(raw, bytes | str):
+        if len(raw) > MAX_MESSAGE_BYTES:
+            raise ProtocolError(
+                [FieldError("", f"message too large: {len(raw)} bytes (limit {MAX_MESSAGE_BYTES})")]
+            )
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProtocolError([FieldError("", f"malformed JSON: {exc}")]) from None
+        except RecursionError:
+            raise ProtocolError([FieldError("", TOO_DEEP)]) from None
+    else:
+        raise ProtocolError([FieldError("", f"expected JSON text, got {type(raw).__name__}")])
     if not isinstance(data, dict):
         raise ProtocolError([FieldError("", f"expected a JSON object, got {type(data).__name__}")])
+    if _depth(data) > MAX_DEPTH:
+        raise ProtocolError([FieldError("", TOO_DEEP)])
     return data
 
 
@@ -133,8 +200,11 @@ def _message_parts(data: JsonObject, wrapper: str) -> tuple[str, Any, Any]:
     raise ProtocolError([FieldError(wrapper, "field required")])
 
 
-def _header(raw_header: Any, prefix: str, model: type[Header] = Header) -> Header:
-    where = f"{prefix}.header" if prefix else "header"
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _header(raw_header: Any, where: str, model: type[Header] = Header) -> Header:
     try:
         return model.model_validate(raw_header)
     except ValidationError as exc:
@@ -156,6 +226,34 @@ def parse_payload(
         ) from None
 
 
+def _is_exception(raw_header: Any) -> bool:
+    if not isinstance(raw_header, dict):
+        return False
+    return (raw_header.get("namespace"), raw_header.get("name")) == ("System", "Exception")
+
+
+def _directive_erratum(header: Header, payload: Any) -> tuple[Header, str | None]:
+    """The newer AudioPlayer guide sends a Play payload under a header named StreamDeliver."""
+    if (
+        (header.namespace, header.name) == (audioplayer.NAMESPACE, "StreamDeliver")
+        and isinstance(payload, dict)
+        and "audioItem" in payload
+        and "audioItemId" not in payload
+    ):
+        fixed = header.model_copy(update={"name": "Play"})
+        return fixed, "Play payload under a header named StreamDeliver: handled as Play"
+    return header, None
+
+
+def _directive(raw_header: Any, raw_payload: Any, prefix: str, *, loose: bool) -> Directive[Any]:
+    # errors always get through: System.Exception is read even without a messageId
+    model = LooseHeader if loose or _is_exception(raw_header) else Header
+    header = _header(raw_header, _join(prefix, "header"), model)
+    header, erratum = _directive_erratum(header, raw_payload)
+    payload, known = parse_payload(DIRECTIVES, header, raw_payload, _join(prefix, "payload"))
+    return Directive[Any](header=header, payload=payload, known=known, erratum=erratum)
+
+
 def parse_directive(raw: bytes | str | JsonObject, *, loose: bool = False) -> Directive[Any]:
     """Raw JSON -> typed Directive for known (namespace, name), generic Directive otherwise.
 
@@ -165,23 +263,109 @@ def parse_directive(raw: bytes | str | JsonObject, *, loose: bool = False) -> Di
     """
     data = load_json(raw)
     prefix, raw_header, raw_payload = _message_parts(data, "directive")
-    header = _header(raw_header, prefix, LooseHeader if loose else Header)
-    where = f"{prefix}.payload" if prefix else "payload"
-    payload, known = parse_payload(DIRECTIVES, header, raw_payload, where)
-    return Directive[Any](header=header, payload=payload, known=known)
+    return _directive(raw_header, raw_payload, prefix, loose=loose)
+
+
+def parse_context(item: Any, where: str = "") -> ParsedContext:
+    """One context object -> typed payload for known (namespace, name), generic otherwise."""
+    if not isinstance(item, dict):
+        raise ProtocolError([FieldError(where, "expected an object")])
+    header = _header(item.get("header"), _join(where, "header"), LooseHeader)
+    payload, known = parse_payload(CONTEXTS, header, item.get("payload"), _join(where, "payload"))
+    return ParsedContext(header=header, payload=payload, known=known)
+
+
+def _event(
+    raw_header: Any,
+    raw_payload: Any,
+    header_where: str,
+    payload_where: str,
+    header_model: type[Header] = Header,
+) -> ParsedEvent:
+    """Header and payload of an event; the NUGU examples' wrong names are put right."""
+    header = _header(raw_header, header_where, header_model)
+    erratum = None
+    renamed = mediaplayer.EVENT_NAME_ERRATA.get((header.namespace, header.name))
+    if renamed:
+        erratum = f"event named {header.namespace}.{header.name}: handled as {renamed}"
+        header = header.model_copy(update={"namespace": mediaplayer.NAMESPACE, "name": renamed})
+    payload, known = parse_payload(EVENTS, header, raw_payload, payload_where)
+    return ParsedEvent(header=header, payload=payload, known=known, erratum=erratum)
 
 
 def parse_event(raw: bytes | str | JsonObject) -> ParsedEvent:
-    """Raw event JSON (as the mock server receives it) -> header, typed payload, context."""
+    """Raw event JSON (as the mock server receives it) -> header, typed payload, context.
+
+    Known context objects (AudioPlayer.PlaybackState, ...) are validated too.
+    """
     data = load_json(raw)
     prefix, raw_header, raw_payload = _message_parts(data, "event")
-    header = _header(raw_header, prefix)
-    renamed = mediaplayer.EVENT_NAME_ERRATA.get((header.namespace, header.name))
-    if renamed:
-        header = header.model_copy(update={"namespace": mediaplayer.NAMESPACE, "name": renamed})
-    where = f"{prefix}.payload" if prefix else "payload"
-    payload, known = parse_payload(EVENTS, header, raw_payload, where)
+    event = _event(raw_header, raw_payload, _join(prefix, "header"), _join(prefix, "payload"))
     context = data.get("context", [])
     if not isinstance(context, list):
-        raise ProtocolError([FieldError("context", "expected a list")], header.message_id)
-    return ParsedEvent(header=header, payload=payload, context=context, known=known)
+        raise ProtocolError([FieldError("context", "expected a list")], event.header.message_id)
+    try:
+        event.parsed_context = [parse_context(c, f"context[{i}]") for i, c in enumerate(context)]
+    except ProtocolError as exc:
+        exc.message_id, exc.full_name = event.header.message_id, event.full_name
+        raise
+    event.context = context
+    return event
+
+
+def _object(data: JsonObject, key: str, where: str) -> JsonObject:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        problem = "field required" if value is None else "expected an object"
+        raise ProtocolError([FieldError(_join(where, key), problem)])
+    return value
+
+
+def parse_extension_response(raw: bytes | str | JsonObject) -> ExtensionResponse:
+    """A CEK extension response -> its directives (CEK headers carry no messageId)."""
+    data = load_json(raw)
+    response = _object(data, "response", "")
+    items = response.get("directives", [])
+    if not isinstance(items, list):
+        raise ProtocolError([FieldError("response.directives", "expected a list")])
+    directives, errors = [], []
+    for i, item in enumerate(items):
+        where = f"response.directives[{i}]"
+        try:
+            if not isinstance(item, dict):
+                raise ProtocolError([FieldError(where, "expected an object")])
+            directives.append(
+                _directive(item.get("header"), item.get("payload", {}), where, loose=True)
+            )
+        except ProtocolError as exc:
+            errors += exc.errors
+    if errors:
+        raise ProtocolError(errors)
+    return ExtensionResponse(directives, data)
+
+
+def parse_event_request(raw: bytes | str | JsonObject) -> EventRequest:
+    """A CEK ``EventRequest``: ``request.event`` {namespace, name, payload}, context by name."""
+    data = load_json(raw)
+    request = _object(data, "request", "")
+    event = _object(request, "event", "request")
+    raw_header = {k: event.get(k) for k in ("namespace", "name")}
+    parsed = _event(
+        raw_header, event.get("payload", {}), "request.event", "request.event.payload", LooseHeader
+    )
+    context = data.get("context", {})
+    if not isinstance(context, dict):
+        raise ProtocolError([FieldError("context", "expected an object")])
+    state = None
+    if isinstance(context.get(audioplayer.NAMESPACE), dict):
+        try:
+            state = audioplayer.PlaybackStatePayload.model_validate(context[audioplayer.NAMESPACE])
+        except ValidationError as exc:
+            raise ProtocolError(field_errors(exc, "context.AudioPlayer")) from None
+    request_id = request.get("requestId")
+    return EventRequest(
+        event=parsed,
+        request_id=request_id if isinstance(request_id, str) else None,
+        context=context,
+        playback_state=state,
+    )
