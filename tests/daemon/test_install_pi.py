@@ -1,0 +1,100 @@
+"""scripts/install-pi staged under a prefix: files, modes, a working venv, idempotence."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# What the script reads from a checkout.
+CHECKOUT = [
+    "scripts/install-pi",
+    "pyproject.toml",
+    "README.md",
+    "clova_client",
+    "config",
+    "systemd",
+    "docs/OPERATIONS.md",
+]
+
+
+def snapshot(target: Path) -> Path:
+    """A copy of the checkout, so edits elsewhere in the tree cannot change it mid-test."""
+    for name in CHECKOUT:
+        source, dest = REPO / name, target / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest)
+    return target
+
+
+def run_install(checkout: Path, prefix: Path) -> str:
+    env = os.environ | {"PYTHON": sys.executable}
+    result = subprocess.run(
+        [str(checkout / "scripts/install-pi"), "--prefix", str(prefix), "--no-systemctl"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_install_under_a_prefix_then_again(tmp_path: Path) -> None:
+    checkout = snapshot(tmp_path / "checkout")
+    prefix = tmp_path / "root"
+    out = run_install(checkout, prefix)
+
+    venv = prefix / "opt/clova-client/venv"
+    help_run = subprocess.run(
+        [str(venv / "bin/clova-client"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert help_run.returncode == 0, help_run.stderr
+    assert "usage: clova-client" in help_run.stdout
+    where = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import clova_client; print(clova_client.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert Path(where).resolve().is_relative_to(venv.resolve())  # a real install, not a link
+
+    unit = prefix / "etc/systemd/system/clova-client.service"
+    config = prefix / "etc/clova-client/config.toml"
+    assert unit.read_bytes() == (REPO / "systemd/clova-client.service").read_bytes()
+    assert config.read_bytes() == (REPO / "config/clova-client.toml").read_bytes()
+    assert (mode(unit), mode(config), mode(config.parent)) == (0o644, 0o640, 0o750)
+    assert (prefix / "opt/clova-client/OPERATIONS.md").is_file()
+    for system_step in (
+        "would run: useradd --system --user-group --groups audio",
+        "would run: chown root:clova-client",
+        "would run: systemctl daemon-reload",
+        "would run: systemctl enable --now clova-client",
+    ):
+        assert system_step in out
+
+    config.write_text('[player]\naudio_output = "alsa"\n')
+    again = run_install(checkout, prefix)
+    assert config.read_text() == '[player]\naudio_output = "alsa"\n'  # never overwritten
+    assert "keeping" in again
+    assert "installing" not in again and "creating" not in again
+    assert sorted(p.name for p in checkout.iterdir()) == sorted(
+        {name.split("/")[0] for name in CHECKOUT}
+    )  # nothing was built inside the checkout
