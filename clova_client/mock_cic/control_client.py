@@ -1,0 +1,135 @@
+"""HTTP client of the control API (what the scenario runner uses to drive a running mock)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+
+RETRY_PAUSE = 0.2
+"""Pause between attempts while the mock refuses connections (fault refuse_connections)."""
+
+
+class ControlApiError(Exception):
+    """The control API answered with an error, or could not be reached in time."""
+
+
+class WaitFailed(Exception):
+    """A long poll (event, downchannel) ended without what it waited for."""
+
+
+class ControlClient:
+    """Calls ``/_mock/*``; retries connection errors until a deadline (the mock may be refusing)."""
+
+    def __init__(self, base_url: str, *, reconnect_within: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.reconnect_within = reconnect_within
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        within: float | None = None,
+    ) -> tuple[int, Any]:
+        assert self._session is not None, "use ControlClient as an async context manager"
+        deadline = time.monotonic() + (within if within is not None else self.reconnect_within)
+        while True:
+            try:
+                async with self._session.request(
+                    method, self.base_url + path, json=json, params=params
+                ) as response:
+                    return response.status, await response.json()
+            except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+                if time.monotonic() >= deadline:
+                    raise ControlApiError(
+                        f"mock CIC at {self.base_url} unreachable: {exc}"
+                    ) from exc
+                await asyncio.sleep(RETRY_PAUSE)
+
+    async def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        status, body = await self._call(method, path, **kwargs)
+        if status >= 400:
+            error = body.get("error") if isinstance(body, dict) else body
+            raise ControlApiError(f"{method} {path} -> {status}: {error}")
+        return body
+
+    async def devices(self) -> dict[str, Any]:
+        body: dict[str, Any] = await self._ok("GET", "/_mock/devices")
+        return body
+
+    async def push(
+        self, device: str, directives: list[dict[str, Any]], attachments: dict[str, str] | None
+    ) -> None:
+        body = {"device": device, "directives": directives, "attachments": attachments}
+        await self._ok("POST", "/_mock/push", json=body)
+
+    async def reply(
+        self,
+        device: str,
+        directives: list[dict[str, Any]],
+        on: str | None,
+        attachments: dict[str, str] | None,
+    ) -> None:
+        body = {"device": device, "directives": directives, "on": on, "attachments": attachments}
+        await self._ok("POST", "/_mock/reply", json=body)
+
+    async def events(self, device: str, name: str | None = None) -> list[dict[str, Any]]:
+        params = {"device": device, **({"name": name} if name else {})}
+        body = await self._ok("GET", "/_mock/events", params=params)
+        events: list[dict[str, Any]] = body["events"]
+        return events
+
+    async def _wait(self, path: str, params: dict[str, str], within: float) -> Any:
+        deadline = time.monotonic() + within
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            status, body = await self._call(
+                "GET", path, params={**params, "timeout": f"{left:.3f}"}, within=left + 5
+            )
+            if status == 200:
+                return body
+            if status != 408:
+                raise ControlApiError(f"GET {path} -> {status}: {body.get('error')}")
+            if time.monotonic() >= deadline:
+                raise WaitFailed(body.get("error", "timed out"))
+
+    async def wait_event(
+        self, device: str, name: str, *, index: int, within: float
+    ) -> dict[str, Any]:
+        params = {"device": device, "name": name, "index": str(index)}
+        body = await self._wait("/_mock/events/wait", params, within)
+        event: dict[str, Any] = body["event"]
+        return event
+
+    async def wait_downchannel(self, device: str, *, opened_count: int, within: float) -> None:
+        params = {"device": device, "opened_count": str(opened_count)}
+        await self._wait("/_mock/downchannel/wait", params, within)
+
+    async def fault(self, fault: dict[str, Any]) -> None:
+        await self._ok("POST", "/_mock/faults", json=fault)
+
+    async def responders(self, tables: dict[str, Any]) -> None:
+        await self._ok("POST", "/_mock/responders", json=tables)
+
+    async def reset(self) -> None:
+        await self._ok("POST", "/_mock/reset")

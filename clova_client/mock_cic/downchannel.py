@@ -1,0 +1,78 @@
+"""One open downchannel: a never-ending multipart response fed from a queue."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Mapping
+
+from clova_client.protocol.multipart import attachment_part, encode_directive_part
+
+from .messages import JsonObject, hello
+
+CLOSE = b"--\r\n"
+"""Appended after the last delimiter to end a multipart body properly."""
+
+
+def encode_directives(
+    directives: list[JsonObject],
+    attachments: Mapping[str, bytes] | None,
+    boundary: str,
+    *,
+    first: bool = False,
+) -> bytes:
+    """Attachments (each a Content-ID part) first, then the directives that refer to them."""
+    pieces: list[bytes] = []
+    for cid, data in (attachments or {}).items():
+        pieces.append(attachment_part(cid, data, boundary=boundary, first=first and not pieces))
+    for item in directives:
+        pieces.append(encode_directive_part(item, boundary, first=first and not pieces))
+    return b"".join(pieces)
+
+
+def encode_response(
+    directives: list[JsonObject], attachments: Mapping[str, bytes] | None, subtype: str
+) -> tuple[bytes, str]:
+    """A complete multipart body of directives (the 200 answer to an event) and its type."""
+    boundary = secrets.token_hex(16)
+    body = encode_directives(directives, attachments, boundary, first=True) + CLOSE
+    return body, f"multipart/{subtype}; boundary={boundary}"
+
+
+class Downchannel:
+    """Bytes waiting to be written to one downchannel response; ``None`` ends it."""
+
+    def __init__(self, device: str, subtype: str) -> None:
+        self.device = device
+        self.boundary = secrets.token_hex(16)
+        self.content_type = f"multipart/{subtype}; boundary={self.boundary}"
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._started = False
+        self.up = False
+        """True once the first piece (Clova.Hello) was written."""
+        self.closed = False
+        self.abort = False
+
+    def send_hello(self) -> None:
+        self.send([hello()])
+
+    def send(
+        self, directives: list[JsonObject], attachments: Mapping[str, bytes] | None = None
+    ) -> None:
+        if self.closed:
+            return
+        first = not self._started
+        self._started = True
+        self._queue.put_nowait(
+            encode_directives(directives, attachments, self.boundary, first=first)
+        )
+
+    def close(self, *, abort: bool = False) -> None:
+        """End the stream: cleanly (closing delimiter) or, with ``abort``, by cutting TCP."""
+        if not self.closed:
+            self.closed = True
+            self.abort = abort
+            self._queue.put_nowait(None)
+
+    async def next_piece(self) -> bytes | None:
+        return await self._queue.get()

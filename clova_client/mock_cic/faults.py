@@ -1,0 +1,83 @@
+"""Fault injection state: failing answers, stalled events, ignored pings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+PROTECTED_PREFIXES = ("/_mock/", "/media/")
+"""Paths a fault without ``path_prefix`` never touches: the control API and media files."""
+
+
+@dataclass
+class FailRule:
+    """Answer the next ``remaining`` matching requests with ``status``."""
+
+    status: int
+    remaining: int
+    path_prefix: str | None = None
+    retry_after: float | None = None
+
+    def matches(self, path: str) -> bool:
+        if self.path_prefix is not None:
+            return path.startswith(self.path_prefix)
+        return not path.startswith(PROTECTED_PREFIXES)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "remaining": self.remaining,
+            "path_prefix": self.path_prefix,
+            "retry_after": self.retry_after,
+        }
+
+
+@dataclass
+class Faults:
+    """What the mock does wrong on purpose; the server consults it on every request."""
+
+    fail_rules: list[FailRule] = field(default_factory=list)
+    stalls: list[float] = field(default_factory=list)
+    pings_ignored: bool = False
+    refusing_until: float | None = None
+    _pings_answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self._pings_answered.set()
+
+    def take_failure(self, path: str) -> FailRule | None:
+        """The rule that fails this request (its count used up by one), or None."""
+        for rule in self.fail_rules:
+            if rule.remaining > 0 and rule.matches(path):
+                rule.remaining -= 1
+                if rule.remaining == 0:
+                    self.fail_rules.remove(rule)
+                return rule
+        return None
+
+    def take_stall(self) -> float | None:
+        return self.stalls.pop(0) if self.stalls else None
+
+    def ignore_pings(self, on: bool) -> None:
+        self.pings_ignored = on
+        if on:
+            self._pings_answered.clear()
+        else:
+            self._pings_answered.set()
+
+    async def wait_pings_answered(self) -> None:
+        await self._pings_answered.wait()
+
+    def clear(self) -> None:
+        self.fail_rules.clear()
+        self.stalls.clear()
+        self.ignore_pings(False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fail_next": [r.to_json() for r in self.fail_rules],
+            "stalled_events": list(self.stalls),
+            "pings_ignored": self.pings_ignored,
+            "refusing_until": self.refusing_until,
+        }

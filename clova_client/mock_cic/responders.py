@@ -1,0 +1,139 @@
+"""Auto-responders: what a real extension would answer to StreamRequested, RequestPlayerInfo
+and PlayFinished."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+from .messages import JsonObject, directive
+
+ReplyVia = Literal["response", "downchannel"]
+REPLY_VIA: tuple[ReplyVia, ...] = ("response", "downchannel")
+WILDCARD = "*"
+"""Table key used when no entry matches (optional)."""
+
+
+def _lookup(table: Mapping[str, JsonObject], *keys: Any) -> JsonObject | None:
+    for key in (*keys, WILDCARD):
+        if isinstance(key, str) and key in table:
+            return copy.deepcopy(table[key])
+    return None
+
+
+def _playback_stream(context: list[Any]) -> JsonObject:
+    for item in context:
+        header = item.get("header", {}) if isinstance(item, dict) else {}
+        if header.get("namespace") == "AudioPlayer" and header.get("name") == "PlaybackState":
+            stream = item.get("payload", {}).get("stream")
+            return stream if isinstance(stream, dict) else {}
+    return {}
+
+
+@dataclass
+class Responders:
+    """Tables the mock answers from, like an extension would.
+
+    ``stream_deliver``: audioItemId (or stream token) -> stream object for StreamDeliver.
+    ``player_info``: RequestPlayerInfo token -> RenderPlayerInfo payload.
+    ``playlist``: Play payloads; PlayFinished of item i answers with a Play of item i + 1.
+    ``reply_via``: "response" (in the 200 answer to the event, like CIC) or "downchannel".
+    """
+
+    stream_deliver: dict[str, JsonObject] = field(default_factory=dict)
+    player_info: dict[str, JsonObject] = field(default_factory=dict)
+    playlist: list[JsonObject] = field(default_factory=list)
+    playlist_loop: bool = False
+    reply_via: ReplyVia = "response"
+    _cursor: dict[str, int] = field(default_factory=dict)
+
+    def update(self, data: Mapping[str, Any]) -> None:
+        """Apply a control-API body; ``replace: true`` clears the tables first."""
+        if data.get("replace"):
+            self.clear()
+        self.stream_deliver.update(data.get("stream_deliver") or {})
+        self.player_info.update(data.get("player_info") or {})
+        if "playlist" in data:
+            self.playlist = list(data["playlist"] or [])
+            self._cursor.clear()
+        if "playlist_loop" in data:
+            self.playlist_loop = bool(data["playlist_loop"])
+        if "reply_via" in data:
+            if data["reply_via"] not in REPLY_VIA:
+                raise ValueError(f"reply_via must be one of {', '.join(REPLY_VIA)}")
+            self.reply_via = cast(ReplyVia, data["reply_via"])
+
+    def clear(self) -> None:
+        self.stream_deliver.clear()
+        self.player_info.clear()
+        self.playlist.clear()
+        self.playlist_loop = False
+        self.reply_via = "response"
+        self._cursor.clear()
+
+    def to_json(self) -> JsonObject:
+        return {
+            "stream_deliver": self.stream_deliver,
+            "player_info": self.player_info,
+            "playlist": self.playlist,
+            "playlist_loop": self.playlist_loop,
+            "reply_via": self.reply_via,
+        }
+
+    def answer(self, device: str, name: str, message: JsonObject) -> list[JsonObject]:
+        """The directives an extension would send back for this event (maybe none)."""
+        event = message.get("event", {})
+        header = event.get("header", {})
+        payload = event.get("payload", {}) or {}
+        dialog = header.get("dialogRequestId")
+        if name == "AudioPlayer.StreamRequested":
+            return self._stream_deliver(payload, dialog)
+        if name == "TemplateRuntime.RequestPlayerInfo":
+            info = _lookup(self.player_info, payload.get("token"))
+            if info is None:
+                return []
+            return [
+                directive("TemplateRuntime", "RenderPlayerInfo", info, dialog_request_id=dialog)
+            ]
+        if name == "AudioPlayer.PlayFinished":
+            return self._next_play(device, message.get("context") or [], dialog)
+        return []
+
+    def _stream_deliver(self, payload: JsonObject, dialog: str | None) -> list[JsonObject]:
+        item_id = payload.get("audioItemId")
+        requested = payload.get("audioStream") or {}
+        token = requested.get("token") if isinstance(requested, dict) else None
+        stream = _lookup(self.stream_deliver, item_id, token)
+        if stream is None:
+            return []
+        body = {"audioItemId": item_id or token or "", "stream": stream}
+        return [directive("AudioPlayer", "StreamDeliver", body, dialog_request_id=dialog)]
+
+    def _index_of(self, stream: JsonObject) -> int | None:
+        token = stream.get("token")
+        url = stream.get("url")
+        for i, play in enumerate(self.playlist):
+            candidate = play.get("audioItem", {}).get("stream", {})
+            if token and candidate.get("token") == token:
+                return i
+            if not token and url and candidate.get("url") == url:
+                return i
+        return None
+
+    def _next_play(self, device: str, context: list[Any], dialog: str | None) -> list[JsonObject]:
+        if not self.playlist:
+            return []
+        finished = self._index_of(_playback_stream(context))
+        if finished is None:
+            finished = self._cursor.get(device, -1)
+        following = finished + 1
+        if following >= len(self.playlist):
+            if not self.playlist_loop:
+                return []
+            following = 0
+        self._cursor[device] = following
+        play = copy.deepcopy(self.playlist[following])
+        play.setdefault("playBehavior", "REPLACE_ALL")
+        return [directive("AudioPlayer", "Play", play, dialog_request_id=dialog)]

@@ -1,0 +1,175 @@
+"""The scenario runner, run as the real CLI in a subprocess against a real mock and device."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from clova_client.mock_cic import MockCicServer
+from clova_client.mock_cic.cli import load_tokens
+from clova_client.mock_cic.scenario import ScenarioError, load_scenario, parse_scenario
+
+from .helpers import FakeDevice
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "scenarios"
+CLI = [sys.executable, "-m", "clova_client.mock_cic.cli"]
+
+BROKEN = """
+name: broken on purpose
+device: default
+steps:
+  - push:
+      directive:
+        header: {namespace: AudioPlayer, name: Play}
+        payload:
+          audioItem:
+            audioItemId: b-1
+            stream: {token: b-tok, url: "${MEDIA_URL}/tone.wav", urlPlayable: true}
+          playBehavior: REPLACE_ALL
+  - wait_for: AudioPlayer.PlayStarted
+    expect:
+      context[AudioPlayer.PlaybackState].payload.playerActivity: PAUSED
+      context[AudioPlayer.PlaybackState].payload.stream.token: b-tok
+      event.payload.audioItemId: b-1
+"""
+
+
+async def run_cli(*args: str, within: float = 45) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *CLI,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    async with asyncio.timeout(within):
+        out, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+@pytest.fixture
+async def mock() -> AsyncIterator[MockCicServer]:
+    async with MockCicServer(media_dir=EXAMPLES / "media") as server:
+        yield server
+
+
+async def test_good_scenario_passes(mock: MockCicServer) -> None:
+    async with FakeDevice(mock.base_url, "test-token"):
+        code, out = await run_cli(
+            "run-scenario", str(EXAMPLES / "play_pause.yaml"), "--base-url", mock.base_url
+        )
+    assert code == 0, out
+    assert "PASS scenario" in out
+    assert "ok   step 3: wait_for AudioPlayer.PlayStarted" in out
+
+
+async def test_broken_scenario_fails_with_a_readable_diff(
+    mock: MockCicServer, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "broken.yaml"
+    scenario.write_text(BROKEN)
+    async with FakeDevice(mock.base_url, "test-token"):
+        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    assert code == 1, out
+    assert "FAIL step 2: wait_for AudioPlayer.PlayStarted" in out
+    assert "2 field(s) differ" in out
+    assert (
+        "  context[AudioPlayer.PlaybackState].payload.playerActivity\n"
+        '    expected: "PAUSED"\n'
+        '    got:      "PLAYING"\n'
+    ) in out
+    assert '  event.payload.audioItemId\n    expected: "b-1"\n    got:      <missing>' in out
+    assert "stream.token" not in out.split("the event was:")[0]  # that field matched
+
+
+async def test_timeout_names_the_events_seen(mock: MockCicServer, tmp_path: Path) -> None:
+    scenario = tmp_path / "timeout.yaml"
+    scenario.write_text(
+        "device: default\nconnect_timeout: 5\nsteps:\n"
+        "  - wait_for: AudioPlayer.PlayFinished\n    timeout: 0.3\n"
+    )
+    async with FakeDevice(mock.base_url, "test-token"):
+        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    assert code == 1, out
+    assert "no AudioPlayer.PlayFinished #0 from device 'default'" in out
+
+
+async def test_runner_rides_out_refused_connections(mock: MockCicServer, tmp_path: Path) -> None:
+    scenario = tmp_path / "reconnect.yaml"
+    scenario.write_text(
+        "device: default\nconnect_timeout: 5\nsteps:\n"
+        "  - fault: {type: refuse_connections, seconds: 0.5}\n"
+        "  - wait_downchannel: {reopened: 1, timeout: 10}\n"
+        "  - fault: {type: drop_downchannel}\n"
+        "  - wait_downchannel: {reopened: 2, timeout: 10}\n"
+    )
+    async with FakeDevice(mock.base_url, "test-token"):
+        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    assert code == 0, out
+    assert mock.device("default").downchannel_opens == 3
+
+
+async def test_invalid_scenario_file_exits_2(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("steps:\n  - jump: 3\n")
+    code, out = await run_cli("run-scenario", str(scenario), "--base-url", "http://127.0.0.1:9")
+    assert code == 2
+    assert "step 1: needs exactly one of push" in out
+
+
+async def test_serve_runs_its_scenario_once_a_client_connects() -> None:
+    process = await asyncio.create_subprocess_exec(
+        *CLI,
+        "serve",
+        "--port",
+        "0",
+        "--media-dir",
+        str(EXAMPLES / "media"),
+        "--scenario",
+        str(EXAMPLES / "play_pause.yaml"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    async with asyncio.timeout(45):
+        first = (await process.stdout.readline()).decode()
+        assert first.startswith("mock CIC listening on http://127.0.0.1:")
+        base_url = first.rsplit(" ", 1)[1].strip()
+        async with FakeDevice(base_url, "test-token"):
+            rest = (await process.stdout.read()).decode()
+            code = await process.wait()
+    assert code == 0, rest
+    assert "PASS scenario 'play with StreamRequested, then pause'" in rest
+
+
+def test_example_scenarios_and_tokens_file_are_valid() -> None:
+    for path in EXAMPLES.glob("*.yaml"):
+        if path.name != "tokens.yaml":
+            assert load_scenario(path).steps
+    tokens, refresh = load_tokens(EXAMPLES / "tokens.yaml")
+    assert tokens["test-token"] == "default"
+    assert refresh is not None and refresh["refresh-kitchen"] == "kitchen"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"steps": []}, "'steps' must be a non-empty list"),
+        ({"steps": [{"sleep": -1}]}, "expected a number >= 0"),
+        ({"steps": [{"wait_for": "A.B", "expect": ["x"]}]}, "expect takes a mapping"),
+        ({"steps": [{"push": {}, "wait_for": "A.B"}]}, "needs exactly one of"),
+        ({"steps": [{"push": {"directive": {}}, "bogus": 1}]}, "unknown key(s) ['bogus']"),
+        ({"stepz": []}, "unknown top-level key(s) ['stepz']"),
+    ],
+)
+def test_scenario_errors_are_readable(data: object, message: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data)
+    assert message in str(info.value)
