@@ -64,7 +64,7 @@ def _encode(cmd: list[str], out: Path) -> None:
 
 
 def media_file(directory: Path, fmt: Format, length_ms: int, *, seed: int = 1) -> MediaFile:
-    """Return (making it when missing) a ``length_ms`` long noise file of ``fmt`` in ``directory``."""
+    """Return (made when missing) a ``length_ms`` long noise file of ``fmt`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     wav = directory / f"noise-{length_ms}ms-{seed}.wav"
     if not wav.exists():
