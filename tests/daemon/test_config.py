@@ -73,7 +73,7 @@ def test_documented_file_names_every_setting() -> None:
 
 def test_mock_config_points_at_the_local_mock() -> None:
     settings = load_settings(MOCK)
-    assert settings.cic.base_url == "http://127.0.0.1:8040"
+    assert settings.cic.base_url == "http://127.0.0.1:8765"
     assert settings.player.audio_output == "null"
     assert not settings.state_dir.is_absolute()
     assert settings.auth.access_token_file == settings.state_dir / "access_token"
@@ -85,7 +85,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         '[player]\naudio_output = "alsa"\nvolume = 55\n[cic]\nbase_url = "https://a.example"\n',
     )
     monkeypatch.setenv("CLOVA_PLAYER__AUDIO_OUTPUT", "null")
-    monkeypatch.setenv("CLOVA_CIC__BASE_URL", "http://127.0.0.1:8040/")
+    monkeypatch.setenv("CLOVA_CIC__BASE_URL", "http://127.0.0.1:8765/")
     monkeypatch.setenv("CLOVA_AUTH__ACCESS_TOKEN_FILE", "/tmp/qa/token")
     monkeypatch.setenv("CLOVA_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("CLOVA_LIBRARY__PATHS", '["/srv/music", "/media/usb"]')
@@ -93,7 +93,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     settings = load_settings(path)
     assert settings.player.audio_output == "null"
     assert settings.player.volume == 55  # the rest of the section still comes from the file
-    assert settings.cic.base_url == "http://127.0.0.1:8040"
+    assert settings.cic.base_url == "http://127.0.0.1:8765"
     assert settings.auth.access_token_file == Path("/tmp/qa/token")
     assert settings.state_dir == tmp_path / "state"
     assert settings.library.paths == [Path("/srv/music"), Path("/media/usb")]
