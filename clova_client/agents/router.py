@@ -1,0 +1,141 @@
+"""Directive router: parse, apply the dialogRequestId rule, hand to the (namespace, name) handler.
+
+Never raises out of ``dispatch``: a bad directive, an unknown one, or a failing handler is one
+log line and an Outcome, and the next directive is handled as usual.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import structlog
+
+from ..protocol import Directive, JsonObject, ProtocolError, parse_directive
+
+log = structlog.get_logger(__name__)
+
+Attachments = Mapping[str, bytes]
+Handler = Callable[[Directive[Any], Attachments], Awaitable[None]]
+NO_ATTACHMENTS: Attachments = MappingProxyType({})
+
+
+class Outcome(enum.Enum):
+    HANDLED = "handled"
+    UNKNOWN = "unknown"
+    """No handler for (namespace, name): ignored."""
+    STALE_DIALOG = "stale_dialog"
+    """dialogRequestId set and not the last one issued: dropped."""
+    INVALID = "invalid"
+    """ProtocolError: not a usable directive."""
+    FAILED = "failed"
+    """The handler raised."""
+
+
+class Router:
+    """Maps (namespace, name) to an async handler ``(directive, attachments) -> None``."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[tuple[str, str], Handler] = {}
+        self.dialog_request_id: str | None = None
+        """The dialogRequestId of the last Recognize-type event the client issued."""
+
+    def register(self, namespace: str, name: str, handler: Handler) -> None:
+        """Route (namespace, name) to ``handler``; a second registration replaces the first."""
+        self._handlers[(namespace, name)] = handler
+
+    def unregister(self, namespace: str, name: str) -> None:
+        self._handlers.pop((namespace, name), None)
+
+    def handles(self, namespace: str, name: str) -> bool:
+        return (namespace, name) in self._handlers
+
+    def new_dialog_request_id(self) -> str:
+        """Issue a new dialogRequestId (sent with a Recognize event); older ones go stale."""
+        self.dialog_request_id = str(uuid.uuid4())
+        return self.dialog_request_id
+
+    async def dispatch(
+        self, raw: bytes | str | JsonObject, attachments: Attachments = NO_ATTACHMENTS
+    ) -> Outcome:
+        try:
+            directive = parse_directive(raw)
+        except ProtocolError as exc:
+            log.warning(
+                "directive_invalid",
+                message_id=exc.message_id or _lenient_message_id(raw),
+                directive=exc.full_name,
+                errors=[str(e) for e in exc.errors],
+            )
+            return Outcome.INVALID
+        header = directive.header
+        with structlog.contextvars.bound_contextvars(
+            message_id=header.message_id, namespace=header.namespace, name=header.name
+        ):
+            log.info(
+                "directive_received",
+                directive=directive.full_name,
+                message_id=header.message_id,
+                token=_token_of(directive.payload.model_dump(by_alias=True)),
+                dialog_request_id=header.dialog_request_id,
+            )
+            dialog = header.dialog_request_id
+            if dialog is not None and dialog != self.dialog_request_id:
+                log.info(
+                    "directive_dropped",
+                    directive=directive.full_name,
+                    message_id=header.message_id,
+                    reason="dialogRequestId is not the last one issued",
+                    dialog_request_id=dialog,
+                    current=self.dialog_request_id,
+                )
+                return Outcome.STALE_DIALOG
+            handler = self._handlers.get((header.namespace, header.name))
+            if handler is None:
+                log.info(
+                    "directive_ignored",
+                    directive=directive.full_name,
+                    message_id=header.message_id,
+                    reason="no handler",
+                    known=directive.known,
+                )
+                return Outcome.UNKNOWN
+            try:
+                await handler(directive, attachments)
+            except Exception:
+                log.exception(
+                    "directive_handler_failed",
+                    directive=directive.full_name,
+                    message_id=header.message_id,
+                )
+                return Outcome.FAILED
+            return Outcome.HANDLED
+
+
+def _token_of(payload: Mapping[str, Any]) -> str | None:
+    """The stream/item token a directive concerns (Play: audioItem.stream.token)."""
+    token = payload.get("token")
+    if isinstance(token, str):
+        return token
+    for path in (("audioItem", "stream"), ("audioStream",), ("stream",), ("audioItem",)):
+        node: Any = payload
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping) and isinstance(node.get("token"), str):
+            return str(node["token"])
+    return None
+
+
+def _lenient_message_id(raw: bytes | str | JsonObject) -> str | None:
+    """Best-effort messageId of a message that failed to parse (for the log line only)."""
+    try:
+        data = raw if isinstance(raw, dict) else json.loads(raw)
+        body = data.get("directive", data)
+        value = body["header"]["messageId"]
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None

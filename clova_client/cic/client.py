@@ -1,0 +1,438 @@
+"""CicClient: keeps one CIC connection alive and moves directives in and events out.
+
+``run()`` loops over connection generations: open the downchannel, wait for Clova.Hello
+(CONNECTED), then read directives, ping and drain the outbox until any of them fails; back off
+(jittered, reset after a stable connection) and start again. Directives from the downchannel and
+from event replies go through one queue to the router, so they are handled in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+import httpx
+import structlog
+
+from ..clock import Clock, LoopClock
+from ..protocol import Directive, Event
+from ..protocol.multipart import MultipartError, MultipartParser, encode_event
+from ..protocol.system import ExceptionPayload
+from ..redact import redact_text
+from .auth import AuthFailed, RefreshUnavailable, TokenFileError, TokenStore
+from .backoff import Backoff
+from .directives import DirectiveAssembler, Ready
+from .errors import SessionEnded, describe, retry_after
+from .messages import event_fields, exception_detail, is_hello
+from .outbox import Outbox, PutResult, StoredEvent
+from .settings import CicSettings
+from .state import ConnectionState, StateListener, StateMachine
+from .tokens import TokenKeeper
+from .transport import Transport, TransportFactory
+
+log = structlog.get_logger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_S = ConnectionState
+_RETRY_STATUSES = frozenset({408, 429})
+_INBOX_SIZE = 1000
+_ERROR_BODY_LIMIT = 64 * 1024
+_REFRESH_GUARD_S = 30.0
+
+
+DirectiveHandler = Callable[[Directive[Any], Mapping[str, bytes]], Awaitable[None]]
+
+
+class DirectiveRouter(Protocol):
+    """What the client needs of ``clova_client.agents.router.Router`` (cic never imports it)."""
+
+    def register(self, namespace: str, name: str, handler: DirectiveHandler) -> None: ...
+
+    def handles(self, namespace: str, name: str) -> bool: ...
+
+    async def dispatch(self, raw: bytes, attachments: Mapping[str, bytes]) -> object: ...
+
+
+class CicClient:
+    """The CIC connection. Only ``run()`` talks to the network; ``send()`` only queues."""
+
+    def __init__(
+        self,
+        settings: CicSettings,
+        token_store: TokenStore,
+        outbox: Outbox,
+        router: DirectiveRouter,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        *,
+        transport_factory: TransportFactory | None = None,
+    ) -> None:
+        self.settings = settings
+        self._store = token_store
+        self._outbox = outbox
+        self._router = router
+        self._clock: Clock = clock or LoopClock()
+        rng = rng or random.Random()
+        self._factory = transport_factory
+        self._tokens = TokenKeeper(token_store, settings)
+        self._sm = StateMachine()
+        self._backoff = Backoff(settings.backoff, rng, settings.stable_after_s)
+        self._event_backoff = Backoff(settings.backoff, rng, 0.0)
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cic-outbox")
+        self._inbox: asyncio.Queue[Ready] = asyncio.Queue(maxsize=_INBOX_SIZE)
+        self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._hello = asyncio.Event()
+        self._enqueued = 0
+        self._exception_refresh_not_before = 0.0  # clock time: after a System.Exception 401
+        self._run_task: asyncio.Task[None] | None = None
+        if not router.handles("System", "Exception"):
+            router.register("System", "Exception", self.handle_system_exception)
+        if not router.handles("Clova", "Hello"):
+            router.register("Clova", "Hello", _ignore)
+
+    # --- public API -----------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._sm.state
+
+    def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
+        """``listener(old, new)`` after every transition; returns an unsubscribe function."""
+        return self._sm.add_listener(listener)
+
+    async def wait_for_state(self, *states: ConnectionState) -> ConnectionState:
+        return await self._sm.wait_for(*states)
+
+    async def send(self, event: Event, audio: bytes | None = None) -> PutResult:
+        """Queue an event; returns once it is durable in the outbox (sent later, in order)."""
+        result = await self._in_db(self._outbox.put, event, audio)
+        if result.stored:
+            self._enqueued += 1
+            self._drained.clear()
+            self._wakeup.set()
+            log.debug("event_queued", event_name=event.full_name, message_id=event.message_id)
+        return result
+
+    async def pending(self) -> int:
+        return await self._in_db(self._outbox.count)
+
+    async def flush(self, timeout: float) -> int:  # noqa: ASYNC109 - the injected clock times it
+        """Wait up to ``timeout`` s for the outbox to empty; returns the events still pending."""
+        if await self.pending():
+            await self._within(self._drained.wait(), timeout)
+        return await self.pending()
+
+    async def run(self) -> None:
+        """Connect and stay connected until cancelled."""
+        if self._run_task is not None:
+            raise RuntimeError("CicClient.run() is already running")
+        self._run_task = asyncio.current_task()
+        dispatcher = asyncio.create_task(self._dispatch_loop(), name="cic-dispatch")
+        self._wakeup.set()
+        try:
+            await self._connect_loop()
+        finally:
+            dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatcher
+            if self._sm.state is not _S.DISCONNECTED:
+                self._sm.transition(_S.DISCONNECTED, "stopped")
+            self._run_task = None
+
+    async def close(self) -> None:
+        """Stop ``run()`` if it is running and release the outbox worker (final)."""
+        task = self._run_task
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._db.shutdown(wait=True)
+
+    async def handle_system_exception(
+        self, directive: Directive[Any], attachments: Mapping[str, bytes]
+    ) -> None:
+        """Log a System.Exception; a 401 refreshes the token (registered unless already taken)."""
+        payload = directive.payload
+        if not isinstance(payload, ExceptionPayload):
+            return
+        log.warning(
+            "cic.system_exception",
+            code=payload.code,
+            description=redact_text(payload.description or "", (self._store.access_token,)),
+        )
+        if payload.status == 401:
+            await self.refresh_token()
+
+    async def refresh_token(self) -> None:
+        """Refresh the access token now (a System.Exception 401); never raises.
+
+        At most once per 30 s: the exception does not say which token it was about, and the
+        401 answers to requests already refresh by themselves.
+        """
+        if self._clock.now() < self._exception_refresh_not_before:
+            return
+        self._exception_refresh_not_before = self._clock.now() + _REFRESH_GUARD_S
+        try:
+            await self._tokens.refresh(self._store.access_token)
+        except (AuthFailed, RefreshUnavailable, OSError) as exc:
+            log.error("cic.token_refresh_failed", reason=describe(exc))
+
+    # --- connection generations -----------------------------------------------------------
+
+    async def _connect_loop(self) -> None:
+        reason = "start"
+        while True:
+            self._sm.transition(_S.CONNECTING, reason)
+            try:
+                await self._session()
+                failure = SessionEnded("session ended")
+            except AuthFailed as exc:
+                self._backoff.lost(self._clock.now())
+                delay = self._backoff.next_delay()
+                self._sm.transition(_S.AUTH_FAILED, str(exc))
+                log.error("cic.auth_failed", reason=str(exc), retry_in_s=round(delay, 3))
+                await self._clock.sleep(delay)
+                self._reload_token_file()
+                reason = "retry after auth failure"
+                continue
+            except RefreshUnavailable as exc:
+                failure = SessionEnded(f"token refresh: {exc}")
+            except SessionEnded as exc:
+                failure = exc
+            except (OSError, sqlite3.Error) as exc:  # disk full, token file or outbox trouble
+                log.exception("cic.local_error", reason=describe(exc))
+                failure = SessionEnded(f"local error: {describe(exc)}")
+            stable = self._backoff.lost(self._clock.now())
+            delay = self._backoff.next_delay(failure.retry_after)
+            self._sm.transition(_S.BACKING_OFF, failure.reason)
+            log.warning(
+                "cic.reconnect_scheduled",
+                reason=failure.reason,
+                delay_s=round(delay, 3),
+                attempt=self._backoff.attempt,
+                backoff_reset=stable,
+            )
+            await self._clock.sleep(delay)
+            reason = f"retry {self._backoff.attempt}"
+
+    def _reload_token_file(self) -> None:
+        try:
+            if self._store.reload():
+                log.info("cic.token_file_changed", file=str(self._store.path))
+        except TokenFileError as exc:
+            log.error("cic.token_file_unusable", reason=str(exc))
+
+    async def _session(self) -> None:
+        """One connection generation; always ends with an exception saying why."""
+        await self._tokens.refresh_if_expiring()
+        async with Transport(self.settings, self._tokens.access_token, self._factory) as transport:
+            refreshed = False
+            while True:
+                token, request = transport.downchannel()
+                try:
+                    async with request as response:
+                        status = response.status_code
+                        if status == 200:
+                            await self._serve(transport, response)
+                        reason = await self._error_reason(response)
+                        wait = retry_after(response)
+                except httpx.HTTPError as exc:
+                    raise SessionEnded(f"downchannel: {describe(exc)}") from None
+                if status == 401 and not refreshed:
+                    log.info("cic.unauthorized", request="downchannel", action="refresh token")
+                    await self._tokens.refresh(token)
+                    refreshed = True
+                    continue
+                if status == 401:
+                    raise AuthFailed("CIC answered 401 to a freshly refreshed token")
+                raise SessionEnded(f"downchannel: {reason}", wait if status == 429 else 0.0)
+
+    async def _serve(self, transport: Transport, response: httpx.Response) -> None:
+        self._hello.clear()
+        reader = asyncio.create_task(self._read_body(response, "downchannel"), name="downchannel")
+        tasks = {reader}
+        try:
+            await self._wait_hello(reader)
+            self._backoff.connected(self._clock.now())
+            self._sm.transition(_S.CONNECTED, "Clova.Hello received")
+            tasks.add(asyncio.create_task(self._ping_loop(transport), name="ping"))
+            tasks.add(asyncio.create_task(self._send_loop(transport), name="events"))
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                failure = task.exception()
+                if failure is not None:
+                    raise failure
+            raise SessionEnded("downchannel closed by the server")
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _wait_hello(self, reader: asyncio.Task[None]) -> None:
+        hello = asyncio.create_task(self._hello.wait())
+        timer = asyncio.create_task(self._clock.sleep(self.settings.hello_timeout_s))
+        try:
+            await asyncio.wait({reader, hello, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            hello.cancel()
+            timer.cancel()
+        if self._hello.is_set():
+            return
+        if reader.done():
+            reader.result()  # raises the reader's failure, if any
+            raise SessionEnded("downchannel closed before Clova.Hello")
+        raise SessionEnded(f"no Clova.Hello within {self.settings.hello_timeout_s} s")
+
+    # --- reading directives ---------------------------------------------------------------
+
+    async def _read_body(self, response: httpx.Response, source: str) -> None:
+        """Parse a multipart body as it arrives; queue each directive once complete."""
+        downchannel = source == "downchannel"
+        try:
+            parser = MultipartParser.from_content_type(response.headers.get("content-type", ""))
+            assembler = DirectiveAssembler()
+            async for chunk in response.aiter_bytes():
+                for part in parser.feed(chunk):
+                    for ready in assembler.add(part):
+                        await self._queue_directive(ready, downchannel)
+            for ready in assembler.finish():
+                await self._queue_directive(ready, downchannel)
+        except MultipartError as exc:
+            if downchannel:
+                raise SessionEnded(f"downchannel: malformed multipart: {exc}") from None
+            log.warning("cic.bad_response_body", source=source, reason=str(exc))
+        except httpx.HTTPError as exc:
+            raise SessionEnded(f"{source}: {describe(exc)}") from None
+
+    async def _queue_directive(self, ready: Ready, downchannel: bool) -> None:
+        if downchannel and not self._hello.is_set() and is_hello(ready[0]):
+            self._hello.set()
+        await self._inbox.put(ready)
+
+    async def _error_reason(self, response: httpx.Response) -> str:
+        """``HTTP 400 (System.Exception 400: Could not decode multipart)`` from an error reply."""
+        text = f"HTTP {response.status_code}"
+        try:
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > _ERROR_BODY_LIMIT:
+                    return text
+        except httpx.HTTPError:
+            return text
+        detail = exception_detail(response.headers.get("content-type", ""), body)
+        return f"{text} ({redact_text(detail, (self._store.access_token,))})" if detail else text
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            raw, attachments = await self._inbox.get()
+            await self._router.dispatch(raw, attachments)
+
+    # --- keep-alive ---------------------------------------------------------------------
+
+    async def _ping_loop(self, transport: Transport) -> None:
+        s = self.settings
+        while True:
+            await self._clock.sleep(s.ping_interval_s)
+            await self._tokens.refresh_if_expiring()
+            try:
+                answer = await self._within(transport.ping(), s.ping_timeout_s)
+            except httpx.HTTPError as exc:
+                raise SessionEnded(f"ping: {describe(exc)}") from None
+            if answer is None:
+                raise SessionEnded(f"ping: no answer within {s.ping_timeout_s} s")
+            token, response = answer
+            log.debug("cic.ping", status=response.status_code)
+            if response.status_code == 401:
+                await self._tokens.refresh(token)
+
+    # --- sending events -------------------------------------------------------------------
+
+    async def _send_loop(self, transport: Transport) -> None:
+        while True:
+            seen = self._enqueued
+            head = await self._in_db(self._outbox.peek, 1)
+            if not head:
+                self._drained.set()
+                if self._enqueued == seen:
+                    self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            await self._deliver(transport, head[0])
+
+    async def _deliver(self, transport: Transport, stored: StoredEvent) -> None:
+        """Send the oldest event until it is accepted, rejected for good, or the link fails."""
+        await self._tokens.refresh_if_expiring()
+        body, content_type = encode_event(stored.body, stored.audio)
+        fields = event_fields(stored)
+        refreshed = False
+        while True:
+            token, request = transport.event(body, content_type)
+            wait = 0.0
+            try:
+                async with request as response:
+                    status = response.status_code
+                    if 200 <= status < 300:
+                        try:
+                            if status == 200:
+                                await self._read_body(response, f"event {stored.message_id}")
+                        finally:
+                            await self._in_db(self._outbox.remove, stored.seq)
+                            self._event_backoff.reset()
+                        log.info("event_sent", status=status, **fields)
+                        return
+                    problem = await self._error_reason(response)
+                    wait = retry_after(response)
+            except httpx.TimeoutException as exc:
+                status, problem = 0, describe(exc)
+            except httpx.HTTPError as exc:
+                raise SessionEnded(f"event {stored.full_name}: {describe(exc)}") from None
+            if status == 401:
+                if refreshed:
+                    raise AuthFailed("CIC answered 401 to a freshly refreshed token")
+                log.info("cic.unauthorized", request="event", action="refresh token", **fields)
+                await self._tokens.refresh(token)
+                refreshed = True
+                continue
+            if status == 412:
+                raise SessionEnded("event answered 412: not on the downchannel's connection")
+            if 400 <= status < 500 and status not in _RETRY_STATUSES:
+                await self._in_db(self._outbox.remove, stored.seq)
+                log.error(
+                    "event_dropped", status=status, reason=f"CIC rejected it: {problem}", **fields
+                )
+                return
+            delay = self._event_backoff.next_delay(wait)
+            log.warning("event_retry", reason=problem, delay_s=round(delay, 3), **fields)
+            await self._clock.sleep(delay)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    async def _in_db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db, lambda: fn(*args, **kwargs))
+
+    async def _within(self, aw: Awaitable[T], seconds: float) -> T | None:
+        """``aw``'s result, or None if the injected clock says ``seconds`` passed first."""
+        task = asyncio.ensure_future(aw)
+        timer = asyncio.create_task(self._clock.sleep(seconds))
+        try:
+            await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return task.result() if not task.cancelled() else None
+
+
+async def _ignore(directive: Directive[Any], attachments: Mapping[str, bytes]) -> None:
+    return None

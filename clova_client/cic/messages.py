@@ -1,0 +1,66 @@
+"""Pure helpers over raw CIC messages: Hello detection, error details, event log fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..protocol import ProtocolError, parse_directive
+from ..protocol.multipart import MultipartError, MultipartParser
+from ..protocol.system import ExceptionPayload
+from .outbox import StoredEvent
+
+
+def exception_detail(content_type: str, body: bytes) -> str:
+    """``System.Exception <code>: <description>`` from a multipart or JSON error body, or ''."""
+    raws: list[bytes] = []
+    if content_type.startswith("multipart/"):
+        try:
+            raws = [p.body for p in MultipartParser.from_content_type(content_type).feed(body)]
+        except MultipartError:
+            return ""
+    elif body.lstrip().startswith(b"{"):
+        raws = [body]
+    for raw in raws:
+        try:
+            directive = parse_directive(raw)
+        except ProtocolError:
+            continue
+        if isinstance(directive.payload, ExceptionPayload):
+            p = directive.payload
+            return f"System.Exception {p.code}: {p.description or ''}".strip()
+    return ""
+
+
+def is_hello(raw: bytes) -> bool:
+    if b"Hello" not in raw:
+        return False
+    try:
+        data = json.loads(raw)
+        header = data.get("directive", data)["header"]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False
+    return bool(header.get("namespace") == "Clova" and header.get("name") == "Hello")
+
+
+def event_fields(stored: StoredEvent) -> dict[str, Any]:
+    """Log fields of an event: namespace.name, messageId, and its stream token if any."""
+    return {
+        "event_name": stored.full_name,
+        "message_id": stored.message_id,
+        "token": event_token(stored),
+    }
+
+
+def event_token(stored: StoredEvent) -> str | None:
+    event = stored.body.get("event")
+    payload = event.get("payload") if isinstance(event, dict) else None
+    if isinstance(payload, dict) and isinstance(payload.get("token"), str):
+        return str(payload["token"])
+    context = stored.body.get("context")
+    for item in context if isinstance(context, list) else []:
+        if isinstance(item, dict) and item.get("header", {}).get("name") == "PlaybackState":
+            token = item.get("payload", {}).get("token")
+            if isinstance(token, str):
+                return token
+    return None

@@ -1,0 +1,68 @@
+"""Configuration of the CIC connection: one frozen dataclass, validated on construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .backoff import BackoffPolicy
+from .user_agent import UserAgent
+
+
+@dataclass(frozen=True)
+class CicSettings:
+    """Everything the CIC client needs besides the token store, outbox and router.
+
+    ``base_url``: ``https://`` negotiates HTTP/2 by ALPN; ``http://`` speaks HTTP/1.1 unless
+    ``http2_prior_knowledge`` is set, then h2c with prior knowledge. ``auth_url`` is the OAuth
+    token endpoint (``grant_type=refresh_token``); without it a 401 cannot be cured.
+    """
+
+    base_url: str
+    user_agent: UserAgent
+    auth_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    http2_prior_knowledge: bool = False
+    ping_interval_s: float = 60.0
+    ping_timeout_s: float = 10.0
+    hello_timeout_s: float = 10.0
+    stable_after_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    event_timeout_s: float = 30.0
+    refresh_margin_s: float = 60.0
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+
+    def __post_init__(self) -> None:
+        _check_url("base_url", self.base_url)
+        if self.auth_url is not None:
+            _check_url("auth_url", self.auth_url)
+        for name in (
+            "ping_interval_s",
+            "ping_timeout_s",
+            "hello_timeout_s",
+            "connect_timeout_s",
+            "event_timeout_s",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"CIC setting {name} must be > 0, got {getattr(self, name)!r}")
+        if self.stable_after_s < 0 or self.refresh_margin_s < 0:
+            raise ValueError("CIC settings stable_after_s and refresh_margin_s must be >= 0")
+
+    @property
+    def root(self) -> str:
+        """The base URL without a trailing slash."""
+        return self.base_url.rstrip("/")
+
+    @property
+    def http2(self) -> bool:
+        """True when every request is guaranteed to travel over one HTTP/2 connection."""
+        return self.http2_prior_knowledge or urlsplit(self.base_url).scheme == "https"
+
+
+def _check_url(name: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"CIC setting {name} must be an http:// or https:// URL with a host")
+    if parts.query or parts.username or parts.password:
+        raise ValueError(f"CIC setting {name} must carry no query string or credentials")

@@ -1,0 +1,44 @@
+"""A tiny client process for the kill -9 test: queue N events, print their ids, run forever.
+
+python -m tests.cic.outbox_runner --base-url URL --token-file F --outbox DB --count N
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+import structlog
+
+from clova_client.agents.router import Router
+from clova_client.cic.auth import TokenStore
+from clova_client.cic.client import CicClient
+from clova_client.cic.outbox import Outbox
+from clova_client.protocol import make_event
+from tests.cic.helpers import settings_for
+
+NAMES = ("PlayStarted", "ProgressReportDelayPassed", "PlayPaused", "PlayResumed", "PlayStopped")
+
+
+async def main(args: argparse.Namespace) -> None:
+    outbox = Outbox(args.outbox)
+    client = CicClient(settings_for(args.base_url), TokenStore(args.token_file), outbox, Router())
+    ids = []
+    for i in range(args.count):
+        name = NAMES[i % len(NAMES)]
+        event = make_event("AudioPlayer", name, {"token": f"{args.tag}-{i}"})
+        await client.send(event)
+        ids.append(event.message_id)
+    print(json.dumps({"queued": ids}), flush=True)  # every one of them is durable now
+    await client.run()
+
+
+if __name__ == "__main__":
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    parser = argparse.ArgumentParser()
+    for name in ("--base-url", "--token-file", "--outbox", "--tag"):
+        parser.add_argument(name, required=name != "--tag", default="e")
+    parser.add_argument("--count", type=int, required=True)
+    asyncio.run(main(parser.parse_args()))

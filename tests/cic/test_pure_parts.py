@@ -1,0 +1,109 @@
+"""Directive assembly (cid attachments, order) and the checked connection state machine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+
+import pytest
+
+from clova_client.cic.directives import MAX_HOLD_PARTS, DirectiveAssembler
+from clova_client.cic.state import ConnectionState as S
+from clova_client.cic.state import InvalidTransition, StateMachine
+from clova_client.protocol.multipart import Part
+
+JSON = {"content-type": "application/json; charset=UTF-8"}
+
+
+def directive_part(mid: str, url: str | None = None) -> Part:
+    payload = {"url": url} if url else {}
+    body = {
+        "directive": {
+            "header": {"namespace": "N", "name": "X", "messageId": mid},
+            "payload": payload,
+        }
+    }
+    return Part(JSON, json.dumps(body).encode())
+
+
+def attachment(cid: str, data: bytes) -> Part:
+    return Part({"content-id": f"<{cid}>", "content-type": "application/octet-stream"}, data)
+
+
+def mids(ready: Sequence[tuple[bytes, object]]) -> list[str]:
+    return [json.loads(r)["directive"]["header"]["messageId"] for r, _ in ready]
+
+
+def test_plain_directives_are_released_at_once() -> None:
+    a = DirectiveAssembler()
+    assert mids(a.add(directive_part("1"))) == ["1"]
+    assert mids(a.add(directive_part("2"))) == ["2"]
+
+
+def test_directive_waits_for_its_attachment_and_keeps_order() -> None:
+    a = DirectiveAssembler()
+    assert a.add(directive_part("speak", "cid:a1")) == []
+    assert a.add(directive_part("after")) == []  # waits behind it
+    ready = a.add(attachment("a1", b"mp3"))
+    assert mids(ready) == ["speak", "after"]
+    assert dict(ready[0][1]) == {"a1": b"mp3"} and dict(ready[1][1]) == {}
+
+
+def test_attachment_before_directive() -> None:
+    a = DirectiveAssembler()
+    assert a.add(attachment("a1", b"mp3")) == []
+    ready = a.add(directive_part("speak", "cid:a1"))
+    assert mids(ready) == ["speak"] and dict(ready[0][1]) == {"a1": b"mp3"}
+
+
+def test_missing_attachment_cannot_stall_the_stream() -> None:
+    a = DirectiveAssembler()
+    a.add(directive_part("speak", "cid:never"))
+    released: list[str] = []
+    for i in range(MAX_HOLD_PARTS):
+        released += mids(a.add(directive_part(str(i))))
+    assert released[:1] == ["speak"] and len(released) == MAX_HOLD_PARTS + 1
+
+
+def test_finish_releases_held() -> None:
+    a = DirectiveAssembler()
+    a.add(directive_part("speak", "cid:never"))
+    assert mids(a.finish()) == ["speak"]
+
+
+async def test_state_transitions_checked_and_listened() -> None:
+    sm = StateMachine()
+    seen: list[tuple[S, S]] = []
+    unsubscribe = sm.add_listener(lambda old, new: seen.append((old, new)))
+    with pytest.raises(InvalidTransition, match="disconnected -> connected"):
+        sm.transition(S.CONNECTED, "no")
+    waiter = asyncio.create_task(sm.wait_for(S.CONNECTED))
+    await asyncio.sleep(0)
+    sm.transition(S.CONNECTING, "start")
+    sm.transition(S.CONNECTED, "hello")
+    sm.transition(S.BACKING_OFF, "lost")  # CONNECTED held only briefly: the waiter still saw it
+    assert await waiter is S.CONNECTED
+    unsubscribe()
+    sm.transition(S.CONNECTING, "retry")
+    assert seen == [
+        (S.DISCONNECTED, S.CONNECTING),
+        (S.CONNECTING, S.CONNECTED),
+        (S.CONNECTED, S.BACKING_OFF),
+    ]
+    sm.transition(S.DISCONNECTED, "stopped")
+    with pytest.raises(InvalidTransition):
+        sm.transition(S.AUTH_FAILED, "not from disconnected")
+    with pytest.raises(InvalidTransition):
+        sm.transition(S.BACKING_OFF, "not from disconnected")
+
+
+async def test_failing_listener_does_not_break_transitions() -> None:
+    sm = StateMachine()
+
+    def bad(old: S, new: S) -> None:
+        raise RuntimeError("listener bug")
+
+    sm.add_listener(bad)
+    sm.transition(S.CONNECTING, "start")
+    assert sm.state is S.CONNECTING
