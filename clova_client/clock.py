@@ -69,8 +69,11 @@ class ManualClock:
             if not done.done():
                 done.set_result(None)
 
-        self.call_later(delay, wake)
-        await done
+        timer = self.call_later(delay, wake)
+        try:
+            await done
+        finally:
+            timer.cancel()
 
     @property
     def pending(self) -> int:

@@ -1,0 +1,175 @@
+"""PlayerEngine: what the agents call to play audio. It turns every command, backend event and
+timer expiry into one job of a ``SerialRunner`` and runs it on the ``PlayerMachine``, so the
+state machine never sees two things at once, even while it awaits the backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from clova_client.clock import Clock
+from clova_client.protocol.audioplayer import (
+    ClearQueuePayload,
+    PlaybackState,
+    PlayerActivity,
+    PlayPayload,
+    RepeatMode,
+    StreamDeliverPayload,
+)
+from clova_client.protocol.base import Event, JsonObject
+
+from .backend import PlayerBackend
+from .machine import PlayerMachine
+from .queue import QueueEntry, Repeat
+from .serial import SerialRunner
+from .settings import PlayerSettings
+
+DEFAULT_SETTINGS = PlayerSettings()
+_NO_ATTACHMENTS: Mapping[str, bytes] = MappingProxyType({})
+
+
+class PlayerEngine:
+    def __init__(
+        self,
+        backend: PlayerBackend,
+        emit: Callable[[Event], None],
+        clock: Clock,
+        settings: PlayerSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        self._backend = backend
+        self._serial = SerialRunner("player")
+        self._machine = PlayerMachine(backend, emit, clock, settings, self._serial.post)
+        self.settings = settings
+        self._closed = False
+
+    # --- what the player is doing (always true, position interpolated) --------------------
+
+    @property
+    def state(self) -> PlayerActivity:
+        return self._machine.state
+
+    @property
+    def token(self) -> str | None:
+        """The token of the item the context describes (None when IDLE)."""
+        shown = self._machine.shown
+        return shown.token if shown else None
+
+    @property
+    def audio_item_id(self) -> str | None:
+        shown = self._machine.shown
+        return shown.audio_item_id if shown else None
+
+    @property
+    def repeat(self) -> Repeat:
+        return self._machine.repeat
+
+    @property
+    def volume(self) -> int:
+        return self._machine.volume
+
+    @property
+    def muted(self) -> bool:
+        return self._machine.muted
+
+    @property
+    def on_change(self) -> Callable[[], None] | None:
+        """Called after every state transition (e.g. to update systemd's STATUS)."""
+        return self._machine.on_change
+
+    @on_change.setter
+    def on_change(self, callback: Callable[[], None] | None) -> None:
+        self._machine.on_change = callback
+
+    def playback_state(self) -> PlaybackState:
+        return self._machine.playback_state()
+
+    def report_playback_state(self) -> None:
+        """Emit AudioPlayer.ReportPlaybackState (the answer to ExpectReportPlaybackState)."""
+        self._machine.emit("ReportPlaybackState")
+
+    def snapshot(self) -> JsonObject:
+        """The current item, its offset, the upcoming Plays as received, repeat and volume."""
+        return self._machine.snapshot()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._backend.attach(self._machine.on_backend_event)
+
+    async def close(self) -> None:
+        """Stop sound and release the backend, without events (a restart restores instead).
+        Closing twice is harmless; other commands after close raise RuntimeError."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._serial.run(self._machine.shutdown)
+        await self._serial.close()
+
+    async def wait_idle(self) -> None:
+        """Return once every queued command, backend event and timer job has been handled."""
+        await self._serial.wait_idle()
+
+    # --- directives -----------------------------------------------------------------------
+
+    async def play(
+        self,
+        payload: PlayPayload,
+        *,
+        dialog_request_id: str | None = None,
+        attachments: Mapping[str, bytes] = _NO_ATTACHMENTS,
+    ) -> None:
+        entry = QueueEntry(payload, dialog_request_id, MappingProxyType(dict(attachments)))
+        await self._serial.run(lambda: self._machine.play(entry))
+
+    async def clear_queue(self, payload: ClearQueuePayload) -> None:
+        await self._serial.run(lambda: self._machine.clear_queue(payload.clear_behavior))
+
+    async def stream_deliver(self, payload: StreamDeliverPayload) -> None:
+        await self._serial.run(lambda: self._machine.stream_deliver(payload))
+
+    async def restore(self, snapshot: Mapping[str, Any], *, paused: bool = True) -> None:
+        """Rebuild the queue and the current item at its offset, PAUSED, without playing
+        (``paused=False`` resumes at once). ValueError for a snapshot it cannot read."""
+        await self._serial.run(lambda: self._machine.restore(snapshot, paused))
+
+    # --- controls: False when there was nothing to act on ---------------------------------
+
+    async def pause(self) -> bool:
+        return await self._serial.run(self._machine.pause)
+
+    async def resume(self) -> bool:
+        return await self._serial.run(self._machine.resume)
+
+    async def stop(self) -> bool:
+        return await self._serial.run(self._machine.stop)
+
+    async def next(self) -> bool:
+        return await self._serial.run(self._machine.next)
+
+    async def previous(self) -> bool:
+        return await self._serial.run(self._machine.previous)
+
+    async def replay(self) -> bool:
+        return await self._serial.run(self._machine.replay)
+
+    async def seek(self, offset_ms: int) -> bool:
+        """Move within the current item (clamped to its end); False when nothing is loaded."""
+        return await self._serial.run(lambda: self._machine.seek(offset_ms))
+
+    def set_repeat_mode(self, mode: RepeatMode) -> None:
+        self._machine.set_repeat(Repeat.from_mode(mode))
+
+    def set_repeat(self, repeat: Repeat) -> None:
+        """NONE / ONE / ALL (ALL is for MediaPlayer; the AudioPlayer context shows NONE)."""
+        self._machine.set_repeat(repeat)
+
+    def set_shuffle(self, on: bool) -> None:
+        self._machine.set_shuffle(on)
+
+    async def set_volume(self, percent: int) -> None:
+        """0-100 (clamped)."""
+        await self._serial.run(lambda: self._machine.set_volume(percent))
+
+    async def set_mute(self, muted: bool) -> None:
+        await self._serial.run(lambda: self._machine.set_mute(muted))

@@ -1,0 +1,87 @@
+"""Run the engine's work one job at a time, in arrival order, on the event loop.
+
+Commands, backend events and timer expiries all become jobs, so no job ever sees another one
+half done, even while it awaits the backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+Job = Callable[[], Awaitable[Any]]
+
+
+class SerialRunner:
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: asyncio.Queue[tuple[Job, asyncio.Future[Any] | None]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(
+                self._work(), name=f"{self._name}-serial"
+            )
+
+    async def run(self, job: Callable[[], Awaitable[T]]) -> T:
+        """Run ``job`` after every job before it and return its result."""
+        if self._closed:
+            raise RuntimeError(f"{self._name} is closed")
+        if self._worker is not None and asyncio.current_task() is self._worker:
+            return await job()  # a job calling the API: run inline, do not wait for itself
+        self._ensure_worker()
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._jobs.put_nowait((job, done))
+        return await done
+
+    def post(self, job: Job) -> None:
+        """Queue ``job`` without waiting for it (from callbacks); its failure is logged."""
+        if self._closed:
+            return
+        self._ensure_worker()
+        self._jobs.put_nowait((job, None))
+
+    async def wait_idle(self) -> None:
+        """Return once every queued job, and every job those queued, has finished."""
+        if self._worker is not None:
+            await self._jobs.join()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        while not self._jobs.empty():
+            _, done = self._jobs.get_nowait()
+            if done is not None and not done.done():
+                done.cancel()
+
+    async def _work(self) -> None:
+        while True:
+            job, done = await self._jobs.get()
+            try:
+                result = await job()
+            except asyncio.CancelledError:
+                if done is not None and not done.done():
+                    done.cancel()
+                raise
+            except Exception as exc:
+                if done is not None and not done.done():
+                    done.set_exception(exc)
+                else:
+                    log.exception("player.job_failed", runner=self._name)
+            else:
+                if done is not None and not done.done():
+                    done.set_result(result)
+            finally:
+                self._jobs.task_done()

@@ -1,0 +1,63 @@
+"""StreamRequested events waiting for their StreamDeliver: one per audioItemId, each with a
+deadline. Matching a delivery to the attempt that asked (not to the queue entry) keeps a replay,
+a repeat or a Previous from reusing an old stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from clova_client.clock import Clock, Timer
+from clova_client.protocol.audioplayer import NAMESPACE, StreamRequestedPayload
+from clova_client.protocol.base import Event, make_event
+
+from .track import Track
+
+
+class StreamRequests:
+    def __init__(
+        self,
+        clock: Clock,
+        timeout_s: float,
+        send: Callable[[Event, Track], None],
+        on_expired: Callable[[Track], None],
+    ) -> None:
+        self._clock = clock
+        self._timeout_s = timeout_s
+        self._send = send
+        self._on_expired = on_expired
+        self._waiting: dict[str, tuple[Track, Timer]] = {}
+
+    def ask(self, track: Track) -> None:
+        """Send StreamRequested for ``track`` unless it is already waiting for its stream."""
+        if self.waiting(track):
+            return  # asked ahead of time; its deadline still runs
+        waiting = self._waiting.get(track.audio_item_id)
+        if waiting is not None:
+            self.cancel(waiting[0])
+        timer = self._clock.call_later(self._timeout_s, lambda: self._on_expired(track))
+        self._waiting[track.audio_item_id] = (track, timer)
+        payload = StreamRequestedPayload(
+            audio_item_id=track.audio_item_id, audio_stream=track.entry.stream.raw
+        )
+        self._send(make_event(NAMESPACE, "StreamRequested", payload, []), track)
+
+    def waiting(self, track: Track) -> bool:
+        waiting = self._waiting.get(track.audio_item_id)
+        return waiting is not None and waiting[0] is track
+
+    def take(self, audio_item_id: str) -> Track | None:
+        """The attempt a StreamDeliver for ``audio_item_id`` answers (no longer waiting)."""
+        waiting = self._waiting.get(audio_item_id)
+        if waiting is None:
+            return None
+        self.cancel(waiting[0])
+        return waiting[0]
+
+    def cancel(self, track: Track) -> None:
+        if self.waiting(track):
+            _, timer = self._waiting.pop(track.audio_item_id)
+            timer.cancel()
+
+    def cancel_all(self) -> None:
+        for track, _ in list(self._waiting.values()):
+            self.cancel(track)

@@ -1,0 +1,152 @@
+"""One attempt to play one queue entry: its source id, effective stream, phase and position.
+
+A replay, a repeat or a Previous makes a new Track from the same entry, so a ``urlPlayable:
+false`` item asks for its stream again and old backend events (other source id) are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, auto
+
+from pydantic import ValidationError
+
+from clova_client.protocol.audioplayer import AudioStreamInfo, merge_stream
+from clova_client.protocol.base import JsonObject
+
+from .backend import MediaSource
+from .progress import PositionSample, ProgressPlanner
+from .queue import QueueEntry
+
+
+class Phase(Enum):
+    NEW = auto()  # made, not started (the prefetched next item waits here)
+    AWAITING_STREAM = auto()  # StreamRequested sent; plays when StreamDeliver comes
+    OPENING = auto()  # the backend was told to play (or resume); no sound yet
+    PLAYING = auto()  # sound flows: the position advances
+    PAUSED = auto()
+    DONE = auto()  # finished, stopped or abandoned: nothing more happens to this track
+
+
+class StreamError(Exception):
+    """The stream cannot be played as given (no URL, missing attachment, bad StreamDeliver)."""
+
+
+def _attachment(attachments: Mapping[str, bytes], url: str) -> bytes | None:
+    """The bytes a ``cid:`` URL names; Content-IDs match with or without angle brackets."""
+    content_id = url[len("cid:") :].strip("<>")
+    for key, data in attachments.items():
+        if key.strip("<>") == content_id:
+            return bytes(data)
+    return None
+
+
+@dataclass(eq=False)
+class Track:
+    entry: QueueEntry
+    source_id: int
+    stream: JsonObject = field(default_factory=dict)
+    """The stream the context reports: the Play's, or merged with StreamDeliver's."""
+    info: AudioStreamInfo | None = None
+    delivered: bool = False
+    prepared: bool = False
+    opened: bool = False
+    phase: Phase = Phase.NEW
+    announced: bool = False
+    """PlayStarted went out (or was sent before a restart): the next sound is a resume."""
+    sample: PositionSample = field(default_factory=lambda: PositionSample(0, 0.0))
+    start_ms: int = 0
+    sound_baseline_ms: int = 0
+    last_time_ms: int | None = None
+    length_ms: int | None = None
+    progress: ProgressPlanner | None = None
+    seek_floor_ms: int | None = None
+    """After a forward seek: TIME values below this are from before the seek (in flight)."""
+    seek_drops: int = 0
+    resume_at_ms: int | None = None
+    """Start here instead of ``beginAtInMilliseconds`` (resume after Stop, restore)."""
+
+    @classmethod
+    def for_entry(cls, entry: QueueEntry, source_id: int, resume_at_ms: int | None = None) -> Track:
+        stream = entry.stream
+        track = cls(entry=entry, source_id=source_id, stream=stream.raw, info=stream)
+        track.delivered = not stream.needs_stream_request
+        track.resume_at_ms = resume_at_ms
+        track.start_ms = stream.begin_at_ms if resume_at_ms is None else resume_at_ms
+        track.sample = PositionSample(track.start_ms, 0.0)
+        return track
+
+    # --- identity ------------------------------------------------------------------------
+
+    @property
+    def audio_item_id(self) -> str:
+        return self.entry.audio_item_id
+
+    @property
+    def token(self) -> str | None:
+        token = self.stream.get("token")
+        return token if isinstance(token, str) else None
+
+    @property
+    def url(self) -> str:
+        url = self.stream.get("url")
+        return url if isinstance(url, str) else ""
+
+    # --- stream --------------------------------------------------------------------------
+
+    def deliver(self, deliver_raw: JsonObject) -> None:
+        """Merge a StreamDeliver stream into the Play's (the entry itself never changes)."""
+        merged = merge_stream(self.entry.stream.raw, deliver_raw)
+        try:
+            info = AudioStreamInfo.model_validate(merged)
+        except ValidationError as exc:
+            problem = f"StreamDeliver stream is invalid ({exc.error_count()} errors)"
+            raise StreamError(problem) from exc
+        self.stream, self.info, self.delivered = merged, info, True
+        self.start_ms = info.begin_at_ms if self.resume_at_ms is None else self.resume_at_ms
+        self.sample = PositionSample(self.start_ms, self.sample.at)
+
+    def source(self, start_ms: int | None = None) -> MediaSource:
+        """What the backend plays; raises StreamError when the stream cannot be played."""
+        url = self.url
+        if not url:
+            raise StreamError("stream has no url")
+        start = self.start_ms if start_ms is None else start_ms
+        if url.startswith("cid:"):
+            data = _attachment(self.entry.attachments, url)
+            if data is None:
+                raise StreamError("no attachment for this cid: url")
+            return MediaSource(self.source_id, url, start, data)
+        return MediaSource(self.source_id, url, start)
+
+    # --- media time ----------------------------------------------------------------------
+
+    @property
+    def duration_ms(self) -> int | None:
+        return self.info.duration_in_milliseconds if self.info else None
+
+    @property
+    def cut_ms(self) -> int | None:
+        """Where ``durationInMilliseconds`` ends playback: begin + duration."""
+        duration = self.duration_ms
+        if not duration or self.info is None:
+            return None  # a zero duration would end playback before it began: ignore it
+        return self.info.begin_at_ms + duration
+
+    @property
+    def end_ms(self) -> int | None:
+        """Where playback will end, when known: the duration cut or the media's length."""
+        ends = [e for e in (self.cut_ms, self.length_ms) if e]
+        return min(ends, default=None)
+
+    @property
+    def total_ms(self) -> int | None:
+        """totalInMilliseconds: durationInMilliseconds when given, else the media's length."""
+        return self.duration_ms if self.duration_ms is not None else self.length_ms
+
+    def is_sound(self, time_ms: int) -> bool:
+        """True when a TIME value shows the position really advancing."""
+        return time_ms > self.sound_baseline_ms or (
+            self.last_time_ms is not None and time_ms > self.last_time_ms
+        )

@@ -1,0 +1,287 @@
+"""Play behaviours, ClearQueue in every state, duplicates, skipping and the playlist order."""
+
+from __future__ import annotations
+
+import pytest
+
+from clova_client.player.backend import MediaSource
+from clova_client.player.fake import FakeMedia
+from clova_client.protocol.audioplayer import ClearQueuePayload, PlayerActivity, RepeatMode
+from tests.player.conftest import HarnessFactory
+from tests.player.helpers import Harness, play, url_of
+
+MEDIA = {url_of(i): FakeMedia(3000) for i in ("a", "b", "c", "d")}
+
+
+async def started(new_harness: HarnessFactory, *item_ids: str) -> Harness:
+    """``item_ids[0]`` playing (sound flowing), the rest enqueued."""
+    h = await new_harness(MEDIA)
+    await h.engine.play(play(item_ids[0]))
+    for item_id in item_ids[1:]:
+        await h.engine.play(play(item_id, "ENQUEUE"))
+    await h.run_until("PlayStarted")
+    return h
+
+
+def played_urls(h: Harness) -> list[str]:
+    return [s.url for s in h.played()]
+
+
+async def test_replace_all_when_idle_plays_at_once(new_harness: HarnessFactory) -> None:
+    h = await new_harness(MEDIA)
+    await h.engine.play(play("a"))
+    assert h.backend.calls_named("play") == [MediaSource(1, url_of("a"), 0)]
+    assert h.engine.state is PlayerActivity.IDLE  # no sound yet
+    await h.run(0.3)
+    assert h.names() == ["PlayStarted"]
+    assert h.engine.playback_state().player_activity is PlayerActivity.PLAYING
+
+
+async def test_replace_all_while_playing_stops_clears_and_plays(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await started(new_harness, "a", "b")
+    await h.run(1)
+    await h.engine.play(play("c"))
+    await h.run(10)
+    assert h.names(with_token=True) == [
+        ("PlayStarted", "tok-a"),
+        ("PlayStopped", "tok-a"),
+        ("PlayStarted", "tok-c"),
+        ("PlayFinished", "tok-c"),
+    ]
+    stopped = h.named("PlayStopped")[0]
+    assert stopped.activity == "STOPPED"
+    assert 1200 <= (stopped.offset or 0) <= 1300
+    assert url_of("b") not in played_urls(h)
+
+
+async def test_enqueue_when_idle_plays_and_when_playing_waits(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness(MEDIA)
+    await h.engine.play(play("a", "ENQUEUE"))
+    await h.engine.play(play("b", "ENQUEUE"))
+    assert played_urls(h) == [url_of("a")]
+    await h.run(10)
+    assert h.names(with_token=True) == [
+        ("PlayStarted", "tok-a"),
+        ("PlayFinished", "tok-a"),
+        ("PlayStarted", "tok-b"),
+        ("PlayFinished", "tok-b"),
+    ]
+
+
+async def test_enqueue_after_the_queue_ran_out_plays_it(new_harness: HarnessFactory) -> None:
+    h = await started(new_harness, "a")
+    await h.run(5)
+    assert h.engine.state is PlayerActivity.STOPPED
+    await h.engine.play(play("b", "ENQUEUE"))
+    await h.run(0.3)
+    assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-b")
+
+
+async def test_enqueue_while_paused_only_queues(new_harness: HarnessFactory) -> None:
+    h = await started(new_harness, "a")
+    await h.engine.pause()
+    await h.engine.play(play("b", "ENQUEUE"))
+    await h.run(20)
+    assert played_urls(h) == [url_of("a")]
+    assert h.engine.state is PlayerActivity.PAUSED
+
+
+async def test_replace_enqueued_keeps_the_current_item(new_harness: HarnessFactory) -> None:
+    h = await started(new_harness, "a", "b")
+    await h.engine.play(play("c", "REPLACE_ENQUEUED"))
+    await h.run(10)
+    assert h.names(with_token=True) == [
+        ("PlayStarted", "tok-a"),
+        ("PlayFinished", "tok-a"),
+        ("PlayStarted", "tok-c"),
+        ("PlayFinished", "tok-c"),
+    ]
+
+
+async def test_a_play_for_an_item_playing_or_queued_is_dropped(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await started(new_harness, "a", "b")
+    calls = list(h.backend.calls)
+    await h.engine.play(play("a"))  # playing
+    await h.engine.play(play("b", "ENQUEUE"))  # queued
+    await h.engine.play(play("b"))  # queued, even as REPLACE_ALL
+    assert h.backend.calls == calls
+    await h.run(10)
+    assert h.names(with_token=True) == [
+        ("PlayStarted", "tok-a"),
+        ("PlayFinished", "tok-a"),
+        ("PlayStarted", "tok-b"),
+        ("PlayFinished", "tok-b"),
+    ]
+    await h.engine.play(play("a"))  # finished long ago: welcome again
+    await h.run(0.3)
+    assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-a")
+
+
+async def test_three_item_playlist_event_order(new_harness: HarnessFactory) -> None:
+    h = await new_harness(MEDIA)
+    await h.engine.play(play("a", interval=1000))
+    await h.engine.play(play("b", "ENQUEUE", delay=500))
+    await h.engine.play(play("c", "ENQUEUE", position=2000))
+    await h.run(12)
+    assert h.names(with_token=True) == [
+        ("PlayStarted", "tok-a"),
+        ("ProgressReportIntervalPassed", "tok-a"),
+        ("ProgressReportIntervalPassed", "tok-a"),
+        ("ProgressReportIntervalPassed", "tok-a"),
+        ("PlayFinished", "tok-a"),
+        ("PlayStarted", "tok-b"),
+        ("ProgressReportDelayPassed", "tok-b"),
+        ("PlayFinished", "tok-b"),
+        ("PlayStarted", "tok-c"),
+        ("ProgressReportPositionPassed", "tok-c"),
+        ("PlayFinished", "tok-c"),
+    ]
+    assert [s.activity for s in h.sent if s.name.startswith("Play")] == [
+        "PLAYING",
+        "STOPPED",
+        "PLAYING",
+        "STOPPED",
+        "PLAYING",
+        "STOPPED",
+    ]
+    assert [s.offset for s in h.named("PlayFinished")] == [3000, 3000, 3000]
+    assert [s.offset for s in h.named("PlayStarted")] == [250, 250, 250]
+    # the next item was prepared while the one before it played
+    prepares = h.backend.calls_named("prepare")
+    assert [p.url for p in prepares if isinstance(p, MediaSource)] == [url_of("b"), url_of("c")]
+    assert h.engine.state is PlayerActivity.STOPPED
+
+
+async def test_next_item_starts_as_soon_as_the_backend_allows(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await started(new_harness, "a", "b")
+    finished = await h.run_until("PlayFinished")
+    assert played_urls(h)[-1] == url_of("b")
+    started_b = await h.run_until("PlayStarted")
+    # the fake's first tick comes one tick (250 ms) after play: no extra engine delay
+    assert started_b.at - finished.at == pytest.approx(0.25, abs=1e-6)
+
+
+CLEAR_STATES = ["IDLE", "PLAYING", "PAUSED", "STOPPED"]
+
+
+async def in_state(new_harness: HarnessFactory, state: str) -> Harness:
+    h = await new_harness(MEDIA)
+    if state == "IDLE":
+        return h
+    await h.engine.play(play("a"))
+    await h.engine.play(play("b", "ENQUEUE"))
+    await h.run_until("PlayStarted")
+    if state == "PAUSED":
+        await h.engine.pause()
+    if state == "STOPPED":
+        await h.engine.stop()
+    h.clear()
+    return h
+
+
+@pytest.mark.parametrize("state", CLEAR_STATES)
+async def test_clear_all_in_every_state(new_harness: HarnessFactory, state: str) -> None:
+    h = await in_state(new_harness, state)
+    await h.engine.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ALL"}))
+    expected = ["PlayStopped"] if state in ("PLAYING", "PAUSED") else []
+    assert h.names() == [*expected, "PlaybackQueueCleared"]
+    cleared = h.named("PlaybackQueueCleared")[0]
+    assert cleared.activity == ("IDLE" if state == "IDLE" else "STOPPED")
+    await h.run(10)
+    assert h.names() == [*expected, "PlaybackQueueCleared"]
+    assert h.backend.calls_named("play") == []
+
+
+@pytest.mark.parametrize("state", CLEAR_STATES)
+async def test_clear_enqueued_in_every_state(new_harness: HarnessFactory, state: str) -> None:
+    h = await in_state(new_harness, state)
+    await h.engine.clear_queue(
+        ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ENQUEUED"})
+    )
+    assert h.names() == ["PlaybackQueueCleared"]
+    assert h.engine.state.value == state
+    if state == "PAUSED":
+        await h.engine.resume()
+    await h.run(10)
+    expected = ["PlaybackQueueCleared"]
+    if state == "PAUSED":
+        expected += ["PlayResumed", "PlayFinished"]
+    if state == "PLAYING":
+        expected += ["PlayFinished"]
+    assert h.names(progress=False) == expected
+    assert url_of("b") not in played_urls(h)
+
+
+async def test_next_skips_and_returns_false_at_the_end(new_harness: HarnessFactory) -> None:
+    h = await started(new_harness, "a", "b")
+    assert await h.engine.next()
+    await h.run(0.3)
+    assert h.names(with_token=True) == [
+        ("PlayStarted", "tok-a"),
+        ("PlayStopped", "tok-a"),
+        ("PlayStarted", "tok-b"),
+    ]
+    assert not await h.engine.next()
+    assert h.engine.state is PlayerActivity.PLAYING
+
+
+async def test_next_ignores_repeat_one(new_harness: HarnessFactory) -> None:
+    h = await started(new_harness, "a", "b")
+    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    assert await h.engine.next()
+    await h.run(0.3)
+    assert h.engine.token == "tok-b"
+
+
+async def test_previous_goes_back_and_returns_false_without_history(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await started(new_harness, "a", "b")
+    assert not await h.engine.previous()
+    await h.engine.next()
+    await h.run(0.3)
+    assert await h.engine.previous()
+    await h.run(0.3)
+    assert h.names(with_token=True)[-2:] == [("PlayStopped", "tok-b"), ("PlayStarted", "tok-a")]
+
+
+async def test_replay_restarts_the_current_item_from_its_begin(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness({url_of("a"): FakeMedia(10_000)})
+    assert not await h.engine.replay()
+    await h.engine.play(play("a", begin=1000))
+    await h.run(2)
+    assert await h.engine.replay()
+    await h.run(0.3)
+    assert h.names() == ["PlayStarted", "PlayStopped", "PlayStarted"]
+    assert [s.start_ms for s in h.played()] == [
+        1000,
+        1000,
+    ]
+
+
+async def test_repeat_one_plays_the_item_again(new_harness: HarnessFactory) -> None:
+    h = await started(new_harness, "a", "b")
+    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    await h.run(6.3)
+    assert h.names(with_token=True) == [
+        ("PlayStarted", "tok-a"),
+        ("PlayFinished", "tok-a"),
+        ("PlayStarted", "tok-a"),
+        ("PlayFinished", "tok-a"),
+        ("PlayStarted", "tok-a"),
+    ]
+    assert h.sent[0].state["repeatMode"] == "NONE"
+    assert all(s.state["repeatMode"] == "REPEAT_ONE" for s in h.sent[1:])
+    h.engine.set_repeat_mode(RepeatMode.NONE)
+    await h.run(3)
+    assert h.names(with_token=True)[-2:] == [("PlayFinished", "tok-a"), ("PlayStarted", "tok-b")]
