@@ -1,12 +1,81 @@
-"""The ``clova-client`` command line: one subcommand per function, added in ``build_parser``."""
+"""The ``clova-client`` command line: one subcommand per function, added in ``build_parser``.
+
+User errors (bad config, daemon not running) are one line on stderr and an exit status, never
+a traceback: 2 for configuration and usage, 1 for everything else.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
 
 from . import __version__
+from .logging import LogFormat
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from .config import Settings
+
+    Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+DEFAULT_CONFIG = Path("/etc/clova-client/config.toml")
+CONFIG_ENV = "CLOVA_CONFIG"
+EXIT_ERROR, EXIT_CONFIG = 1, 2
+
+
+class Failure(Exception):
+    """A user-facing error: its one-line text goes to stderr, ``status`` is the exit code."""
+
+    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def config_path(given: Path | None) -> Path | None:
+    """``--config``, else ``$CLOVA_CONFIG``, else the system file if present, else None."""
+    if given is not None:
+        return given
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from .config import ConfigError, load_settings
+
+    try:
+        return load_settings(config_path(args.config))
+    except ConfigError as exc:
+        raise Failure(str(exc), EXIT_CONFIG) from None
+
+
+def _socket(args: argparse.Namespace) -> Path:
+    from .control import socket_path
+
+    return args.socket if args.socket is not None else socket_path(_settings(args).control_dir)
+
+
+def _ask(path: Path, request: dict[str, Any]) -> dict[str, Any]:
+    """The ``result`` of a successful request; anything else is a ``Failure``."""
+    from .control import ControlError, request_sync
+
+    try:
+        response = request_sync(path, request)
+    except ControlError as exc:
+        raise Failure(str(exc)) from None
+    if not response["ok"]:
+        raise Failure(f"clova-client refused: {response.get('error', 'no reason given')}")
+    result = response.get("result")
+    return result if isinstance(result, dict) else {}
+
+
+# === subcommands ==========================================================================
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -15,7 +84,73 @@ def _validate(args: argparse.Namespace) -> int:
     return run(args.files, sys.stdout)
 
 
-def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from .app import run  # the daemon's imports (libVLC, HTTP/2) only for this command
+
+    return run(settings, args.log_format or settings.log.format)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from .control import socket_path
+
+    path = config_path(args.config)
+    settings = _settings(args)
+    print(f"config ok: {path if path is not None else 'built-in defaults (no config file)'}")
+    print(f"  state_dir: {settings.state_dir}")
+    print(f"  cic.base_url: {settings.cic.base_url}")
+    print(f"  player.audio_output: {settings.player.audio_output}")
+    print(f"  control socket: {socket_path(settings.control_dir)}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from .control import render_status
+
+    document = _ask(_socket(args), {"cmd": "status"})
+    if args.json:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print(render_status(document))
+    return 0
+
+
+def _press(args: argparse.Namespace) -> int:
+    result = _ask(_socket(args), {"cmd": "press", "button": args.button})
+    line = f"sent {result.get('event', args.button)}"
+    if result.get("message_id"):
+        line += f" (messageId {result['message_id']})"
+    if result.get("note"):
+        line += f"; {result['note']}"
+    print(line)
+    return 0
+
+
+# === parser ===============================================================================
+
+
+def _config_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help=f"settings file (default: ${CONFIG_ENV}, else {DEFAULT_CONFIG} if it exists, "
+        "else built-in defaults; CLOVA_<SECTION>__<KEY> variables override)",
+    )
+
+
+def _socket_options(p: argparse.ArgumentParser) -> None:
+    _config_option(p)
+    p.add_argument(
+        "--socket",
+        type=Path,
+        metavar="PATH",
+        help="the daemon's control socket (default: control.sock in the configured "
+        "runtime_dir, else state_dir)",
+    )
+
+
+def _add_validate(commands: Commands) -> None:
     p = commands.add_parser(
         "validate",
         help="check that files hold valid Clova / NUGU messages",
@@ -27,18 +162,84 @@ def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     p.set_defaults(func=_validate)
 
 
+def _add_run(commands: Commands) -> None:
+    p = commands.add_parser(
+        "run",
+        help="run the daemon in the foreground (what the systemd unit starts)",
+        description="Load the settings and run the daemon until SIGTERM / SIGINT. "
+        "A configuration error is one line on stderr and exit 2.",
+    )
+    _config_option(p)
+    p.add_argument(
+        "--log-format",
+        choices=get_args(LogFormat),
+        help="log line format (default: the config's log.format; auto = journal under "
+        "journald, else console)",
+    )
+    p.set_defaults(func=_run)
+
+
+def _add_check_config(commands: Commands) -> None:
+    p = commands.add_parser(
+        "check-config",
+        help="validate the settings and exit",
+        description="Load the settings as 'run' would. Prints 'config ok: PATH' and the key "
+        "values (exit 0), or the one-line problem (exit 2).",
+    )
+    _config_option(p)
+    p.set_defaults(func=_check_config)
+
+
+def _add_status(commands: Commands) -> None:
+    p = commands.add_parser(
+        "status",
+        help="show what the running daemon is doing",
+        description="Ask the running daemon for its connection, player, queue, outbox and "
+        "recent errors. Exit 1 when it is not running or does not answer.",
+    )
+    _socket_options(p)
+    p.add_argument("--json", action="store_true", help="print the raw status document")
+    p.set_defaults(func=_status)
+
+
+def _add_press(commands: Commands) -> None:
+    from .control import Button
+
+    p = commands.add_parser(
+        "press",
+        help="press a speaker button (sends PlaybackController.<Button>CommandIssued)",
+        description="Press BUTTON on the running daemon, as the speaker's own button would: "
+        "the matching *CommandIssued event goes to CIC. Exit 1 on any failure.",
+    )
+    p.add_argument(
+        "button",
+        choices=[b.value for b in Button],
+        metavar="BUTTON",
+        help=", ".join(b.value for b in Button),
+    )
+    _socket_options(p)
+    p.set_defaults(func=_press)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clova-client", description="Headless audio client for a Clova (CIC) speaker."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_validate(commands)
+    for add in (_add_run, _add_check_config, _add_status, _add_press, _add_validate):
+        add(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console script entry point; returns the exit status (argparse exits 2 on usage errors)."""
     args = build_parser().parse_args(argv)
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+    except Failure as exc:
+        print(exc, file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
     return status

@@ -1,0 +1,107 @@
+"""The control socket's wire format: one JSON object per line each way.
+
+Requests: ``{"cmd": "status"}`` and ``{"cmd": "press", "button": "pause"}``. Responses:
+``{"ok": true, "result": {...}}`` or ``{"ok": false, "error": "one line"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+SOCKET_NAME = "control.sock"
+MAX_REQUEST_BYTES = 4096
+"""A request line longer than this is refused (requests are a few dozen bytes)."""
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class Button(StrEnum):
+    """A button on the speaker; each press sends ``PlaybackController.<Name>CommandIssued``."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    STOP = "stop"
+    PLAY = "play"
+
+    @property
+    def event_name(self) -> str:
+        """``PauseCommandIssued`` for ``pause``."""
+        return f"{self.value.capitalize()}CommandIssued"
+
+
+class Command(StrEnum):
+    STATUS = "status"
+    PRESS = "press"
+
+
+class BadRequest(ValueError):
+    """A request that cannot be served; its text is the one-line ``error`` sent back."""
+
+
+class CommandRefused(Exception):
+    """Raised by a handler to answer ``ok: false`` with its text (not logged as a failure)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    cmd: Command
+    button: Button | None = None
+
+
+def socket_path(control_dir: Path) -> Path:
+    """The control socket inside ``Settings.control_dir``."""
+    return control_dir / SOCKET_NAME
+
+
+def _choices(enum: type[StrEnum]) -> str:
+    return ", ".join(member.value for member in enum)
+
+
+def parse_request(line: bytes) -> Request:
+    """Decode one request line; raises ``BadRequest`` naming what is wrong."""
+    try:
+        obj = json.loads(line.decode())
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"not UTF-8 text (byte {exc.start})") from exc
+    except ValueError as exc:
+        raise BadRequest(f"malformed JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise BadRequest(f"expected a JSON object, got {type(obj).__name__}")
+    if "cmd" not in obj:
+        raise BadRequest(f"missing 'cmd' (known: {_choices(Command)})")
+    cmd = _member(Command, obj["cmd"], "cmd")
+    if cmd is Command.STATUS:
+        return Request(cmd)
+    if "button" not in obj:
+        raise BadRequest(f"press needs a 'button' (known: {_choices(Button)})")
+    return Request(cmd, _member(Button, obj["button"], "button"))
+
+
+def _member(enum: type[_E], value: object, what: str) -> _E:
+    if isinstance(value, str):
+        for member in enum:
+            if member.value == value:
+                return member
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    raise BadRequest(f"unknown {what} {shown} (known: {_choices(enum)})")
+
+
+def encode(obj: dict[str, Any]) -> bytes:
+    """One JSON line. Values JSON cannot hold (a datetime, a Path) are sent as their str()."""
+    return json.dumps(obj, ensure_ascii=False, default=str).encode() + b"\n"
+
+
+def ok(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "result": dict(result)}
+
+
+def error(message: str) -> dict[str, Any]:
+    return {"ok": False, "error": message}

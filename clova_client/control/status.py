@@ -1,0 +1,74 @@
+"""The status document the daemon answers ``{"cmd": "status"}`` with, and a press result.
+
+Plain JSON types only. Times are Unix epoch seconds; the renderer shows them in local time.
+"""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+
+class ConnectionInfo(TypedDict):
+    state: str
+    """A ``ConnectionState`` name or value: CONNECTED, CONNECTING, BACKING_OFF, ..."""
+    since: float | None
+    """When the connection entered ``state``."""
+    retry_in_s: float | None
+    """BACKING_OFF / AUTH_FAILED: seconds until the next attempt; else None."""
+    last_error: str | None
+    """The last connection failure, one line (kept after a reconnect)."""
+
+
+class TrackInfo(TypedDict):
+    token: str
+    title: str | None
+    artist: str | None
+
+
+class CurrentItem(TrackInfo):
+    position_ms: int | None
+    duration_ms: int | None
+
+
+class PlayerInfo(TypedDict):
+    state: str
+    """The reported ``PlayerActivity``: IDLE, PLAYING, PAUSED, STOPPED."""
+    current: CurrentItem | None
+    """The item the PlaybackState context describes."""
+    queue: list[TrackInfo]
+    """The items after ``current``, next first."""
+    volume: int
+    muted: bool
+    repeat: str
+    """``RepeatMode``: NONE or REPEAT_ONE."""
+
+
+class OutboxInfo(TypedDict):
+    pending: int
+    """Events accepted but not yet delivered to CIC."""
+
+
+class ErrorInfo(TypedDict):
+    at: float
+    source: str
+    """Which part failed: cic, auth, player, ..."""
+    message: str
+
+
+class StatusDocument(TypedDict):
+    version: str
+    pid: int
+    started_at: float
+    connection: ConnectionInfo
+    player: PlayerInfo
+    outbox: OutboxInfo
+    errors: list[ErrorInfo]
+    """The most recent errors, oldest first (the daemon keeps a handful)."""
+
+
+class PressResult(TypedDict):
+    event: str
+    """The full event name: ``PlaybackController.PauseCommandIssued``."""
+    message_id: str
+    note: NotRequired[str]
+    """Anything the user should know, e.g. ``queued: not connected``."""

@@ -1,0 +1,155 @@
+"""``clova-client`` run as a real process: status, press, check-config, run (config errors)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from clova_client.control import Button
+
+from .conftest import ServerThread, StubHandler, sample_status
+
+CLI = Path(sys.executable).with_name("clova-client")
+ALLOWED = "(allowed: auto, alsa, pulse, null)"
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [str(CLI), *args], capture_output=True, text=True, timeout=30, env=env, check=False
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture
+def config(tmp_path: Path, control_dir: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n'
+        f'runtime_dir = "{control_dir}"\n'
+        '[cic]\nbase_url = "http://127.0.0.1:8080/"\n'
+        '[player]\naudio_output = "null"\n'
+    )
+    return path
+
+
+def test_status_human(sock_path: Path, handler: StubHandler, clean_env: dict[str, str]) -> None:
+    now = time.time()
+    handler.document = sample_status(base=now - 120)
+    with ServerThread(sock_path, handler):
+        done = cli(clean_env, "status", "--socket", str(sock_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    since = time.strftime("%H:%M:%S", time.localtime(now - 120 + 63))
+    assert lines[0].startswith("clova-client 0.1.0 (pid 4242), up ")
+    assert lines[1].startswith("connection:  CONNECTED since ") and lines[1].endswith(since)
+    assert lines[3:][:7] == [
+        "player:      PLAYING",
+        "  item:      tok-1  봄날 - BTS  01:23/04:56",
+        "  volume:    80 (muted)",
+        "  repeat:    REPEAT_ONE",
+        "queue:       2 items",
+        "  1. tok-2  Second - Artist 2",
+        "  2. tok-3",
+    ]
+    assert "outbox:      3 events pending" in lines
+    assert lines[-1].endswith("  player: open timed out after 10 s")
+
+
+def test_status_json_via_config(
+    served: ServerThread, config: Path, clean_env: dict[str, str]
+) -> None:
+    done = cli(clean_env, "status", "--json", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == sample_status()
+
+
+def test_status_config_from_environment(
+    served: ServerThread, config: Path, clean_env: dict[str, str]
+) -> None:
+    done = cli(clean_env | {"CLOVA_CONFIG": str(config)}, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["pid"] == 4242
+
+
+def test_press(served: ServerThread, handler: StubHandler, clean_env: dict[str, str]) -> None:
+    done = cli(clean_env, "press", "pause", "--socket", str(served.server.path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "sent PlaybackController.PauseCommandIssued (messageId m-1)\n"
+    assert handler.pressed == [Button.PAUSE]
+
+
+def test_press_refused(
+    served: ServerThread, handler: StubHandler, clean_env: dict[str, str]
+) -> None:
+    handler.refuse = "MediaPlayer is not available on this speaker"
+    done = cli(clean_env, "press", "next", "--socket", str(served.server.path))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == "clova-client refused: MediaPlayer is not available on this speaker\n"
+
+
+def test_press_unknown_button_is_usage_error(clean_env: dict[str, str]) -> None:
+    done = cli(clean_env, "press", "eject")
+    assert done.returncode == 2
+    assert "invalid choice: 'eject'" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["status", "press"])
+def test_not_running(sock_path: Path, clean_env: dict[str, str], command: str) -> None:
+    args = [command, "--socket", str(sock_path)] + (["stop"] if command == "press" else [])
+    done = cli(clean_env, *args)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == f"clova-client is not running (no control socket at {sock_path})\n"
+
+
+def test_not_running_stale_socket(sock_path: Path, clean_env: dict[str, str]) -> None:
+    leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    leftover.bind(str(sock_path))
+    leftover.close()
+    done = cli(clean_env, "status", "--socket", str(sock_path))
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"clova-client is not running (stale control socket at {sock_path} refuses connections)\n"
+    )
+
+
+def test_check_config_ok(config: Path, control_dir: Path, clean_env: dict[str, str]) -> None:
+    done = cli(clean_env, "check-config", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"config ok: {config}",
+        f"  state_dir: {config.parent / 'state'}",
+        "  cic.base_url: http://127.0.0.1:8080",
+        "  player.audio_output: null",
+        f"  control socket: {control_dir / 'control.sock'}",
+    ]
+
+
+@pytest.mark.parametrize("command", ["check-config", "run", "status"])
+def test_bad_config_is_one_line_exit_2(
+    config: Path, clean_env: dict[str, str], command: str
+) -> None:
+    env = clean_env | {"CLOVA_PLAYER__AUDIO_OUTPUT": "hdmi"}
+    done = cli(env, command, "--config", str(config))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"config: player.audio_output = 'hdmi' is not allowed {ALLOWED} "
+        "[env CLOVA_PLAYER__AUDIO_OUTPUT]\n"
+    )
+
+
+def test_missing_config_file(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    missing = tmp_path / "nope.toml"
+    done = cli(clean_env | {"CLOVA_CONFIG": str(missing)}, "check-config")
+    assert done.returncode == 2
+    assert done.stderr == f"config: file not found: {missing}\n"
