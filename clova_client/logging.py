@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, TextIO
 
 import structlog
@@ -115,11 +115,13 @@ def configure_logging(
     *,
     stream: TextIO | None = None,
     secrets_provider: SecretsProvider | None = None,
+    observers: Sequence[Processor] = (),
 ) -> LogFormat:
     """Configure structlog and stdlib logging; returns the format chosen. Safe to call again.
 
     ``stream`` defaults to ``sys.stderr`` at call time. ``secrets_provider`` returns the current
     auth token values (the daemon wires it to its token store); they never reach the output.
+    ``observers`` see every event after redaction (e.g. the daemon's recent-errors list).
     """
     global _handler
     out = stream if stream is not None else sys.stderr
@@ -136,7 +138,7 @@ def configure_logging(
     if chosen != "journal":
         utc = chosen == "json"
         chain.append(structlog.processors.TimeStamper(fmt="iso", utc=utc, key="timestamp"))
-    chain += [structlog.processors.format_exc_info, Redactor(secrets_provider)]
+    chain += [structlog.processors.format_exc_info, Redactor(secrets_provider), *observers]
 
     structlog.configure(
         processors=[

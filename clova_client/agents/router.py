@@ -39,8 +39,10 @@ class Outcome(enum.Enum):
 class Router:
     """Maps (namespace, name) to an async handler ``(directive, attachments) -> None``."""
 
-    def __init__(self) -> None:
+    def __init__(self, describe_state: Callable[[], str] | None = None) -> None:
         self._handlers: dict[tuple[str, str], Handler] = {}
+        self._describe_state = describe_state
+        """Adds the player state to each directive's log line (the daemon wires the engine)."""
         self.dialog_request_id: str | None = None
         """The dialogRequestId of the last Recognize-type event the client issued."""
 
@@ -82,6 +84,7 @@ class Router:
                 message_id=header.message_id,
                 token=_token_of(directive.payload.model_dump(by_alias=True)),
                 dialog_request_id=header.dialog_request_id,
+                player=self._describe_state() if self._describe_state else None,
             )
             dialog = header.dialog_request_id
             if dialog is not None and dialog != self.dialog_request_id:

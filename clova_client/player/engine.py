@@ -106,6 +106,12 @@ class PlayerEngine:
         await self._serial.run(self._machine.shutdown)
         await self._serial.close()
 
+    def busy_for(self, now: float) -> float:
+        """Seconds the running command has taken so far (0 when idle): a hung libVLC call
+        shows as a number that keeps growing. ``now`` is the loop clock."""
+        since = self._serial.busy_since
+        return 0.0 if since is None else max(0.0, now - since)
+
     async def wait_idle(self) -> None:
         """Return once every queued command, backend event and timer job has been handled."""
         await self._serial.wait_idle()

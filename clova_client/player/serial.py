@@ -25,6 +25,8 @@ class SerialRunner:
         self._jobs: asyncio.Queue[tuple[Job, asyncio.Future[Any] | None]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
+        self.busy_since: float | None = None
+        """Loop time the running job started (None when idle): a hung backend shows here."""
 
     def _ensure_worker(self) -> None:
         if self._worker is None:
@@ -69,6 +71,7 @@ class SerialRunner:
     async def _work(self) -> None:
         while True:
             job, done = await self._jobs.get()
+            self.busy_since = asyncio.get_running_loop().time()
             try:
                 result = await job()
             except asyncio.CancelledError:
@@ -84,4 +87,5 @@ class SerialRunner:
                 if done is not None and not done.done():
                     done.set_result(result)
             finally:
+                self.busy_since = None
                 self._jobs.task_done()

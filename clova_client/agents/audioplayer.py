@@ -1,0 +1,47 @@
+"""AudioPlayer directives -> the player engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..player.engine import PlayerEngine
+from ..protocol import Directive
+from ..protocol.audioplayer import (
+    NAMESPACE,
+    ClearQueuePayload,
+    PlayPayload,
+    StreamDeliverPayload,
+)
+from .router import Attachments, Router
+
+
+class AudioPlayerAgent:
+    """Hands Play / ClearQueue / StreamDeliver / ExpectReportPlaybackState to the engine."""
+
+    def __init__(self, engine: PlayerEngine) -> None:
+        self._engine = engine
+
+    def register(self, router: Router) -> None:
+        router.register(NAMESPACE, "Play", self.play)
+        router.register(NAMESPACE, "ClearQueue", self.clear_queue)
+        router.register(NAMESPACE, "StreamDeliver", self.stream_deliver)
+        router.register(NAMESPACE, "ExpectReportPlaybackState", self.report_state)
+
+    async def play(self, directive: Directive[Any], attachments: Attachments) -> None:
+        assert isinstance(directive.payload, PlayPayload)
+        await self._engine.play(
+            directive.payload,
+            dialog_request_id=directive.header.dialog_request_id,
+            attachments=attachments,
+        )
+
+    async def clear_queue(self, directive: Directive[Any], attachments: Attachments) -> None:
+        assert isinstance(directive.payload, ClearQueuePayload)
+        await self._engine.clear_queue(directive.payload)
+
+    async def stream_deliver(self, directive: Directive[Any], attachments: Attachments) -> None:
+        assert isinstance(directive.payload, StreamDeliverPayload)
+        await self._engine.stream_deliver(directive.payload)
+
+    async def report_state(self, directive: Directive[Any], attachments: Attachments) -> None:
+        self._engine.report_playback_state()

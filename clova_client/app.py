@@ -1,0 +1,321 @@
+"""The composition root: builds every part from the settings, wires them, runs until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from typing import Any
+
+import structlog
+
+from . import __version__
+from .agents.audioplayer import AudioPlayerAgent
+from .agents.playback_controller import AudioSide, PlaybackControllerAgent
+from .agents.router import Router
+from .cic import CicClient, CicSettings, ConnectionState, Outbox, TokenFileError, TokenStore
+from .clock import LoopClock
+from .config import Settings
+from .control import Button, ControlServer, ControlSocketError, StatusDocument
+from .daemon_state import RecentErrors, StateFile, status_line
+from .logging import LogFormat, configure_logging
+from .player.backend import PlayerBackend
+from .player.engine import PlayerEngine
+from .player.settings import PlayerSettings
+from .protocol import Event
+from .systemd import Notifier, Watchdog
+
+log = structlog.get_logger(__name__)
+
+FLUSH_ON_STOP_S = 4.0
+"""How long a graceful stop waits for pending events to reach CIC."""
+SAVE_EVERY_S = 0.5
+"""How often the playing position is saved, so a restart resumes within a second of it."""
+STATUS_EVERY_S = 5.0
+HUNG_AFTER_S = 10.0
+"""A player command running longer than this means libVLC hangs: stop the watchdog pings."""
+NEW_DIALOG_EVENTS = ("AudioPlayer.StreamRequested",)
+"""Events that open a dialog of their own: the directives answering them carry its id."""
+
+
+class Daemon:
+    """Every long-lived part of the speaker, built once from the settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        tokens: TokenStore,
+        errors: RecentErrors,
+        backend: PlayerBackend | None = None,
+    ) -> None:
+        self.settings = settings
+        self.started_at = time.time()
+        self.errors = errors
+        state_dir = settings.state_dir
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.tokens = tokens
+        self.clock = LoopClock()
+        self.notifier = Notifier()
+        self.router = Router(describe_state=self._player_state_text)
+        self.outbox = Outbox(state_dir / "outbox.db", settings.outbox.max_events)
+        self.client = CicClient(self._cic_settings(), self.tokens, self.outbox, self.router)
+        if backend is None:
+            from .player.vlc import VlcBackend  # the one import of libVLC, kept lazy
+
+            backend = VlcBackend(settings.player.audio_output)
+        self.backend = backend
+        player = settings.player
+        self.engine = PlayerEngine(
+            backend,
+            self._emit,
+            self.clock,
+            PlayerSettings(
+                open_timeout_s=player.open_timeout_s,
+                stall_timeout_s=player.stall_timeout_s,
+                stream_deliver_timeout_s=player.stream_deliver_timeout_s,
+                stream_request_lead_s=player.stream_request_lead_s,
+            ),
+        )
+        AudioPlayerAgent(self.engine).register(self.router)
+        self.controller = PlaybackControllerAgent(
+            [AudioSide(self.engine)], self.client.send, self._context, self.engine
+        )
+        self.controller.register(self.router)
+        self.state_file = StateFile(state_dir / "player.json")
+        self.control = ControlServer.in_dir(settings.control_dir, self)
+        self._outgoing: asyncio.Queue[Event] = asyncio.Queue()
+        self._saving = True
+        self._ready = False
+        self._connection_since = time.time()
+        self._last_connection_error: str | None = None
+
+    def _cic_settings(self) -> CicSettings:
+        s = self.settings
+        secret = None
+        if s.auth.client_secret_file is not None:
+            secret = s.auth.client_secret_file.read_text(encoding="utf-8").strip()
+        return CicSettings(
+            base_url=s.cic.base_url,
+            user_agent=s.device.user_agent,
+            auth_url=s.auth.auth_url,
+            client_id=s.auth.client_id or None,
+            client_secret=secret,
+            http2_prior_knowledge=s.cic.http2_prior_knowledge,
+            ping_interval_s=s.cic.ping_interval_s,
+            ping_timeout_s=s.cic.ping_timeout_s,
+        )
+
+    # --- events out ----------------------------------------------------------------------
+
+    def _context(self) -> list[dict[str, Any]]:
+        return [self.engine.playback_state().context()]
+
+    def _emit(self, event: Event) -> None:
+        """The player's events, in order, to the durable outbox (one sender keeps the order)."""
+        if event.full_name in NEW_DIALOG_EVENTS and event.header.dialog_request_id is None:
+            event.header.dialog_request_id = self.router.new_dialog_request_id()
+        self._outgoing.put_nowait(event)
+
+    async def _send_events(self) -> None:
+        while True:
+            event = await self._outgoing.get()
+            await self.client.send(event)
+            self._outgoing.task_done()
+
+    # --- control socket ------------------------------------------------------------------
+
+    def status(self) -> StatusDocument:
+        snap = self.engine.snapshot()
+        current = snap.get("current")
+        pstate = self.engine.playback_state()
+        doc: StatusDocument = {
+            "version": __version__,
+            "pid": os.getpid(),
+            "started_at": self.started_at,
+            "connection": {
+                "state": self.client.state.name,
+                "since": self._connection_since,
+                "retry_in_s": None,
+                "last_error": self._last_connection_error,
+            },
+            "player": {
+                "state": self.engine.state.value,
+                "current": None
+                if current is None or pstate.stream is None
+                else {
+                    "token": str(current.get("token") or ""),
+                    "title": _item_text(current.get("play"), "title"),
+                    "artist": _item_text(current.get("play"), "artist"),
+                    "position_ms": pstate.offset_ms,
+                    "duration_ms": pstate.total_ms,
+                },
+                "queue": [
+                    {
+                        "token": str(_stream_token(play) or ""),
+                        "title": _item_text(play, "title"),
+                        "artist": _item_text(play, "artist"),
+                    }
+                    for play in snap.get("queue", [])
+                ],
+                "volume": self.engine.volume,
+                "muted": self.engine.muted,
+                "repeat": (pstate.repeat_mode.value if pstate.repeat_mode else "NONE"),
+            },
+            "outbox": {"pending": self.outbox.count() + self._outgoing.qsize()},
+            "errors": list(self.errors.items),
+        }
+        return doc
+
+    async def press(self, button: Button) -> dict[str, Any]:
+        event = await self.controller.press(button)
+        log.info("button", button=button.value, event_name=event.full_name)
+        note = {} if self.client.state is ConnectionState.CONNECTED else {"note": "queued: offline"}
+        return {"event": event.full_name, "message_id": event.message_id, **note}
+
+    # --- systemd -------------------------------------------------------------------------
+
+    def _player_state_text(self) -> str:
+        return self.engine.state.value
+
+    def _status_text(self) -> str:
+        return status_line(
+            self.engine.state.value,
+            self.engine.token,
+            self.engine.playback_state(),
+            self.client.state.name,
+        )
+
+    def _on_connection(self, old: ConnectionState, new: ConnectionState) -> None:
+        self._connection_since = time.time()
+        if new is ConnectionState.CONNECTED and not self._ready:
+            self._ready = True
+            self.notifier.ready(self._status_text())
+        else:
+            self.notifier.status(self._status_text())
+
+    def _on_player_change(self) -> None:
+        self.notifier.status(self._status_text())
+        self._save(durable=True)
+
+    def _healthy(self) -> bool:
+        return self.engine.busy_for(self.clock.now()) < HUNG_AFTER_S
+
+    async def _ready_after_grace(self) -> None:
+        await asyncio.sleep(self.settings.systemd.ready_grace_s)
+        if not self._ready:
+            self._ready = True
+            self.notifier.ready(
+                f"offline: cic {self.client.state.name.lower()} - {self._status_text()}"
+            )
+
+    async def _keep_state(self) -> None:
+        """Save the playing position often, and refresh STATUS now and then."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(SAVE_EVERY_S)
+            ticks += 1
+            if self.engine.state.value == "PLAYING":
+                self._save(durable=False)
+            if ticks % int(STATUS_EVERY_S / SAVE_EVERY_S) == 0:
+                self.notifier.status(self._status_text())
+
+    def _save(self, *, durable: bool) -> None:
+        if self._saving:
+            self.state_file.save(self.engine.snapshot(), durable=durable)
+
+    # --- run -----------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> int:
+        await self.engine.start()
+        await self.engine.set_volume(self.settings.player.volume)
+        snapshot = self.state_file.load()
+        if snapshot is not None:
+            await self.engine.restore(snapshot, paused=True)
+            log.info("player_restored", state=self.engine.state.value, token=self.engine.token)
+        self.engine.on_change = self._on_player_change
+        self.client.add_state_listener(self._on_connection)
+        await self.control.start()
+        tasks = [
+            asyncio.create_task(self.client.run(), name="cic"),
+            asyncio.create_task(self._send_events(), name="events"),
+            asyncio.create_task(self._keep_state(), name="state"),
+            asyncio.create_task(self._ready_after_grace(), name="ready"),
+        ]
+        if self.settings.systemd.watchdog:
+            watchdog = Watchdog(self.notifier)
+            tasks.append(asyncio.create_task(watchdog.run(self._healthy, self.clock)))
+        await stop.wait()
+        log.info("stopping")
+        self.notifier.stopping()
+        await self._shutdown(tasks)
+        return 0
+
+    async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
+        self._save(durable=True)
+        self._saving = False  # what a restart restores is the state before this stop
+        if self.engine.state.value == "PLAYING":
+            await self.engine.stop()
+        await self.engine.wait_idle()
+        await self._outgoing.join()
+        left = await self.client.flush(FLUSH_ON_STOP_S)
+        if left:
+            log.warning("events_left_for_next_start", pending=left)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.client.close()
+        await self.engine.close()
+        await self.control.close()
+        self.outbox.close()
+
+
+def _item_text(play: Any, key: str) -> str | None:
+    item = play.get("audioItem") if isinstance(play, dict) else None
+    value = item.get(key) if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _stream_token(play: Any) -> Any:
+    item = play.get("audioItem") if isinstance(play, dict) else None
+    stream = item.get("stream") if isinstance(item, dict) else None
+    return stream.get("token") if isinstance(stream, dict) else None
+
+
+async def _main(settings: Settings, tokens: TokenStore, errors: RecentErrors) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        daemon = Daemon(settings, tokens, errors)
+        return await daemon.run(stop)
+    except (ControlSocketError, OSError, ValueError) as exc:
+        log.error("cannot_start", reason=str(exc))
+        return 1
+
+
+def run(settings: Settings, log_format: LogFormat | None = None) -> int:
+    """``clova-client run``: the daemon, until SIGTERM or SIGINT; the process exit code."""
+    errors = RecentErrors()
+    store: list[TokenStore] = []
+
+    def secrets() -> tuple[str, ...]:
+        return (store[0].tokens.access_token, store[0].tokens.refresh_token or "") if store else ()
+
+    configure_logging(
+        log_format or settings.log.format,
+        settings.log.level,
+        secrets_provider=secrets,
+        observers=(errors,),
+    )
+    log.info("starting", version=__version__, state_dir=str(settings.state_dir))
+    try:
+        store.append(TokenStore(settings.auth.access_token_file))
+    except TokenFileError as exc:
+        log.error("cannot_start", reason=str(exc))
+        return 2
+    return asyncio.run(_main(settings, store[0], errors))
