@@ -51,11 +51,11 @@ def resolve(document: Any, path: str) -> Any:
     return value
 
 
-def _operator(expected: Any) -> tuple[str, Any] | None:
-    if isinstance(expected, Mapping) and len(expected) == 1:
-        ((key, arg),) = expected.items()
-        if isinstance(key, str) and key.startswith("$"):
-            return key, arg
+def _operators(expected: Any) -> list[tuple[str, Any]] | None:
+    """``{"$gte": 900, "$lte": 1100}`` -> its (operator, argument) pairs; None for a value."""
+    if isinstance(expected, Mapping) and expected:
+        if all(isinstance(key, str) and key.startswith("$") for key in expected):
+            return list(expected.items())
     return None
 
 
@@ -83,10 +83,10 @@ def _compare(op: str, got: Any, arg: Any) -> bool:
 
 
 def matches(expected: Any, got: Any) -> bool:
-    """Equality, or a one-key matcher such as ``{"$gte": 1000}``."""
-    op = _operator(expected)
-    if op is not None:
-        return _compare(op[0], got, op[1])
+    """Equality, or a matcher such as ``{"$gte": 1000}`` (several operators: all must hold)."""
+    ops = _operators(expected)
+    if ops is not None:
+        return all(_compare(op, got, arg) for op, arg in ops)
     if got is MISSING:
         return False
     if isinstance(got, bool) or isinstance(expected, bool):

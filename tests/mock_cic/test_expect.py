@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from clova_client.mock_cic.expect import MISSING, check, format_mismatches, is_subsequence, resolve
+from clova_client.mock_cic.expect import (
+    MISSING,
+    check,
+    format_mismatches,
+    is_subsequence,
+    matches,
+    resolve,
+)
 
 EVENT = {
     "context": [
@@ -62,3 +69,10 @@ def test_matchers() -> None:
 def test_subsequence() -> None:
     assert is_subsequence(["a", "c"], ["a", "b", "c"])
     assert not is_subsequence(["c", "a"], ["a", "b", "c"])
+
+
+def test_several_operators_in_one_matcher_must_all_hold() -> None:
+    window = {"$gte": 900, "$lte": 1100}
+    assert matches(window, 1000)
+    assert not matches(window, 899)
+    assert not matches(window, 1101)
