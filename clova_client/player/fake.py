@@ -1,7 +1,8 @@
 """FakeBackend: a PlayerBackend for tests that records every call and either lets a test fire
 events by hand, or, given a clock and a media table, simulates playback the way libVLC behaves
-(PLAYING before sound, TIME ticks while sound flows, ENDED at the length, ERROR on 404 / refused,
-PLAYING then ENDED without TIME for garbage, silence after a stall).
+(LENGTH, PLAYING and a TIME at the start position at once as sound begins, as after libVLC's
+pre-roll; TIME ticks while sound flows, ENDED at the length, ERROR on 404 / refused, PLAYING then
+ENDED without TIME for garbage, silence after a stall: no TIME at all where nothing flows).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class FakeBackend:
         if self._playing_media is None:
             return
         self._later(0, BackendEventType.PLAYING)
+        if self._pos_ms < self._limit_ms(self._playing_media):  # no tick where nothing flows
+            self._later(0, BackendEventType.TIME, time_ms=self._pos_ms)  # libVLC: ~15 ms after
         self._run()
 
     async def seek(self, ms: int) -> None:
@@ -172,10 +175,13 @@ class FakeBackend:
             self._later(GARBAGE_END_S, BackendEventType.ENDED, ended=True)
         else:
             self._playing_media = media
-            self._later(0, BackendEventType.PLAYING)
-            self._later(0, BackendEventType.LENGTH, length_ms=media.length_ms)
             self._pos_ms = self._grid_ms = min(source.start_ms, media.length_ms)
             self._pos_at = self._now()
+            # as libVLC after a pre-roll: the length, Playing, then a tick at the start at once
+            self._later(0, BackendEventType.LENGTH, length_ms=media.length_ms)
+            self._later(0, BackendEventType.PLAYING)
+            if self._pos_ms < self._limit_ms(media):  # a stream stalled at its start never sounds
+                self._later(0, BackendEventType.TIME, time_ms=self._pos_ms)
             self._run()
 
     def _run(self) -> None:
@@ -186,9 +192,8 @@ class FakeBackend:
         self._pos_at = self._now()
         steps = (self._pos_ms - self._grid_ms) // self._tick_ms + 1
         next_tick = self._grid_ms + steps * self._tick_ms
-        limit = media.length_ms
+        limit = self._limit_ms(media)
         if media.behaviour == "stall_at_ms" and media.stall_at_ms is not None:
-            limit = min(limit, media.stall_at_ms)
             if next_tick > limit:
                 return  # frozen: no more events, ever
         elif next_tick >= limit:
@@ -205,10 +210,14 @@ class FakeBackend:
         media = self._playing_media
         if not self._ticking or media is None:
             return self._pos_ms
-        limit = media.length_ms
+        return min(self._limit_ms(media), self._pos_ms + round((self._now() - self._pos_at) * 1000))
+
+    @staticmethod
+    def _limit_ms(media: FakeMedia) -> int:
+        """Where sound stops: the length, or the stall point."""
         if media.behaviour == "stall_at_ms" and media.stall_at_ms is not None:
-            limit = min(limit, media.stall_at_ms)
-        return min(limit, self._pos_ms + round((self._now() - self._pos_at) * 1000))
+            return min(media.length_ms, media.stall_at_ms)
+        return media.length_ms
 
     def _now(self) -> float:
         return self._clock.now() if self._clock is not None else 0.0

@@ -58,6 +58,8 @@ class Track:
     sample: PositionSample = field(default_factory=lambda: PositionSample(0, 0.0))
     start_ms: int = 0
     sound_baseline_ms: int = 0
+    playing_seen: bool = False
+    """The backend said PLAYING since this attempt last waited for sound."""
     last_time_ms: int | None = None
     length_ms: int | None = None
     progress: ProgressPlanner | None = None
@@ -146,7 +148,11 @@ class Track:
         return self.duration_ms if self.duration_ms is not None else self.length_ms
 
     def is_sound(self, time_ms: int) -> bool:
-        """True when a TIME value shows the position really advancing."""
-        return time_ms > self.sound_baseline_ms or (
-            self.last_time_ms is not None and time_ms > self.last_time_ms
+        """True when a TIME value shows audio flowing: the position moved past where playback
+        was told to start, or libVLC's first time tick after it said PLAYING (its first PCM
+        block: after a pre-roll that tick carries the start position itself)."""
+        return (
+            time_ms > self.sound_baseline_ms
+            or (self.playing_seen and time_ms >= self.sound_baseline_ms)
+            or (self.last_time_ms is not None and time_ms > self.last_time_ms)
         )

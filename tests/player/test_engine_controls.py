@@ -93,10 +93,13 @@ async def test_stop_then_resume_restarts_where_it_stopped(new_harness: HarnessFa
     assert h.sent[-1].offset == 2100 and h.sent[-1].activity == "STOPPED"
     await h.run(10)
     assert h.names() == ["PlayStarted", "PlayStopped"]
+    resumed_at = h.clock.now()
     assert await h.engine.resume()
     assert h.backend.calls_named("play")[-1] == MediaSource(2, A, 2100)
     await h.run(0.3)
-    assert h.names()[-1] == "PlayStarted" and h.sent[-1].offset == 2350
+    # the first tick after PLAYING is at the start: sound from there, no tick later
+    assert h.names()[-1] == "PlayStarted" and h.sent[-1].offset == 2100
+    assert h.sent[-1].at - resumed_at < 0.01
 
 
 async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFactory) -> None:
@@ -108,9 +111,11 @@ async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFact
     assert h.backend.calls[-1] == ("seek", 5000)
     assert h.engine.playback_state().offset_ms == 5000
     assert await h.engine.seek(3000)
+    resumed_at = h.clock.now()
     await h.engine.resume()
     await h.run(0.3)
-    assert h.names()[-1] == "PlayResumed" and h.sent[-1].offset == 3250
+    assert h.names()[-1] == "PlayResumed" and h.sent[-1].offset == 3000
+    assert h.sent[-1].at - resumed_at < 0.01
 
 
 async def test_volume_and_mute_pass_through(new_harness: HarnessFactory) -> None:

@@ -181,23 +181,104 @@ async def test_events_of_an_old_source_are_dropped(new_harness: HarnessFactory) 
     assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-b")
 
 
-async def test_play_started_waits_for_the_first_real_advance(
+async def test_a_time_at_the_start_without_playing_is_no_sound(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness(simulate=False)
+    await h.engine.play(play("a", begin=5000))
+    h.backend.emit_length(60_000)
+    h.backend.emit_time(5000)  # where it was told to start, but the backend never said PLAYING
+    await h.settle()
+    assert h.names() == []
+    assert h.engine.state is PlayerActivity.IDLE
+    await h.run(0.27)
+    h.backend.emit_time(5230)  # a real advance is sound, PLAYING or not
+    await h.settle()
+    assert h.names() == ["PlayStarted"]
+    assert h.sent[0].offset == 5230 and h.sent[0].activity == "PLAYING"
+    assert h.sent[0].state["totalInMilliseconds"] == 60_000
+
+
+async def test_a_time_below_the_start_is_no_sound_even_after_playing(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
     await h.engine.play(play("a", begin=5000))
     h.backend.emit_playing()
     h.backend.emit_length(60_000)
-    h.backend.emit_time(5000)  # where it was told to start: no sound proven
-    await h.settle()
-    assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
     h.backend.emit_time(4960)  # landed a little before the start
     await h.settle()
     assert h.names() == []
+    assert h.engine.state is PlayerActivity.IDLE
     await h.run(0.27)
     h.backend.emit_time(5230)
     await h.settle()
     assert h.names() == ["PlayStarted"]
     assert h.sent[0].offset == 5230 and h.sent[0].activity == "PLAYING"
-    assert h.sent[0].state["totalInMilliseconds"] == 60_000
+
+
+async def test_playing_then_a_time_at_the_start_is_sound_at_the_start(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness(simulate=False)
+    await h.engine.play(play("a", begin=5000))
+    await h.run(0.1)
+    h.backend.emit_length(60_000)
+    h.backend.emit_playing()
+    await h.settle()
+    assert h.names() == []  # PLAYING alone proves nothing
+    assert h.engine.state is PlayerActivity.IDLE
+    await h.run(0.002)
+    h.backend.emit_time(5000)  # libVLC's first tick after a pre-roll: the first PCM
+    await h.settle()
+    assert h.names() == ["PlayStarted"]
+    started = h.sent[0]
+    assert started.offset == 5000 and started.activity == "PLAYING"
+    assert started.at == pytest.approx(0.102, abs=1e-6)
+    assert started.state["totalInMilliseconds"] == 60_000
+    assert h.engine.playback_state().player_activity is PlayerActivity.PLAYING
+
+
+async def test_playing_then_an_end_without_time_is_no_sound(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness(simulate=False)
+    with capture_logs() as logs:
+        await h.engine.play(play("a", begin=5000))
+        h.backend.emit_playing()
+        await h.run(0.04)
+        h.backend.emit_ended()  # garbage: libVLC plays nothing and ends
+        await h.settle()
+    assert h.names() == []
+    assert h.engine.state is PlayerActivity.IDLE
+    assert [e["reason"] for e in logs if e["event"] == "player.item_abandoned"] == [
+        "ended without sound (garbage or unsupported media)"
+    ]
+
+
+async def test_after_a_resume_playing_then_a_time_at_the_position_resumes_there(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness(simulate=False)
+    await h.engine.play(play("a"))
+    h.backend.emit_playing()
+    h.backend.emit_time(0)
+    await h.run(0.3)
+    h.backend.emit_time(300)
+    await h.settle()
+    assert await h.engine.pause()  # at the last tick: 300
+    assert h.names() == ["PlayStarted", "PlayPaused"] and h.sent[-1].offset == 300
+    await h.run(5)
+    assert await h.engine.resume()
+    h.backend.emit_time(300)  # no PLAYING yet for this resume: the open's does not count
+    await h.settle()
+    assert h.names() == ["PlayStarted", "PlayPaused"]
+    assert h.engine.state is PlayerActivity.PAUSED
+    await h.run(0.01)
+    h.backend.emit_playing()
+    h.backend.emit_time(300)
+    await h.settle()
+    assert h.names() == ["PlayStarted", "PlayPaused", "PlayResumed"]
+    resumed = h.sent[-1]
+    assert resumed.offset == 300 and resumed.activity == "PLAYING"
+    assert resumed.at == pytest.approx(5.31, abs=1e-6)

@@ -33,7 +33,8 @@ async def test_delay_is_skipped_when_begin_at_is_past_it(new_harness: HarnessFac
         "PlayFinished",
     ]
     assert reports(h.sent) == [("Interval", 6000), ("Interval", 8000)]
-    assert h.sent[0].offset == 5250
+    assert h.sent[0].offset == 5000  # sounding from the start position
+    assert h.sent[0].at == pytest.approx(0.0, abs=0.001)
 
 
 async def test_interval_fires_at_whole_multiples_from_an_odd_begin(
@@ -69,7 +70,9 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
         "ProgressReportIntervalPassed",
         "ProgressReportIntervalPassed",
     ]
-    assert h.named("PlayResumed")[0].offset == 2750  # the first tick after resume
+    resumed = h.named("PlayResumed")[0]
+    assert resumed.offset == 2600  # PLAYING, then the backend's tick at the paused position
+    assert resumed.at == pytest.approx(32.6, abs=0.001)
     assert reports(h.sent) == [
         ("Interval", 1000),
         ("Interval", 2000),
@@ -165,13 +168,20 @@ async def test_duration_ends_playback_at_begin_plus_duration(
     await h.engine.play(play("a", begin=1000, duration=2000, position=3000))
     await h.engine.play(play("b", "ENQUEUE"))
     finished = await h.run_until("PlayFinished")
-    assert h.names() == ["PlayStarted", "ProgressReportPositionPassed", "PlayFinished"]
+    of_a = h.sent[: h.sent.index(finished) + 1]
+    assert [s.name for s in of_a] == [
+        "PlayStarted",
+        "ProgressReportPositionPassed",
+        "PlayFinished",
+    ]
     assert finished.at == pytest.approx(2.0, abs=0.01)
     assert finished.offset == 3000
-    assert all(s.state["totalInMilliseconds"] == 2000 for s in h.sent)
+    assert all(s.state["totalInMilliseconds"] == 2000 for s in of_a)
     await h.run(0.3)
-    assert h.sent[-1].name == "PlayStarted" and h.sent[-1].token == "tok-b"
-    assert h.sent[-1].state["totalInMilliseconds"] == 60_000  # media length
+    assert h.names(with_token=True)[len(of_a) :] == [("PlayStarted", "tok-b")]
+    started_b = h.sent[-1]
+    assert started_b.at == pytest.approx(2.0, abs=0.01)  # at once: its first tick is at 0
+    assert started_b.state["totalInMilliseconds"] == 60_000  # media length
 
 
 async def test_duration_cut_stops_the_backend_when_nothing_follows(

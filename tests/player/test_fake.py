@@ -27,13 +27,16 @@ async def test_ok_media_plays_ticks_and_ends_at_its_length() -> None:
     clock, backend, got = simulated({"u": FakeMedia(1000)})
     await backend.play(MediaSource(1, "u"))
     clock.advance(2)
-    assert kinds(got) == [T.PLAYING, T.LENGTH, T.TIME, T.TIME, T.TIME, T.ENDED]
+    # as libVLC after its pre-roll: LENGTH, PLAYING and a first TIME at the start, at once
+    assert kinds(got) == [T.LENGTH, T.PLAYING, T.TIME, T.TIME, T.TIME, T.TIME, T.ENDED]
     assert [(at, e.time_ms) for at, e in got if e.type is T.TIME] == [
+        (0.0, 0),
         (0.25, 250),
         (0.5, 500),
         (0.75, 750),
     ]
-    assert got[1][1].length_ms == 1000
+    assert got[0][1].length_ms == 1000
+    assert [at for at, _ in got[:3]] == [0.0, 0.0, 0.0]
     assert got[-1][0] == 1.0
     assert {e.source_id for _, e in got} == {1}
 
@@ -42,7 +45,12 @@ async def test_start_ms_offsets_every_tick() -> None:
     clock, backend, got = simulated({"u": FakeMedia(10_000)})
     await backend.play(MediaSource(1, "u", start_ms=4000))
     clock.advance(0.6)
-    assert [e.time_ms for _, e in got if e.type is T.TIME] == [4250, 4500]
+    assert kinds(got)[:3] == [T.LENGTH, T.PLAYING, T.TIME]
+    assert [(at, e.time_ms) for at, e in got if e.type is T.TIME] == [
+        (0.0, 4000),
+        (0.25, 4250),
+        (0.5, 4500),
+    ]
 
 
 async def test_pause_stops_ticks_and_resume_continues_on_the_same_grid() -> None:
@@ -52,12 +60,17 @@ async def test_pause_stops_ticks_and_resume_continues_on_the_same_grid() -> None
     await backend.pause()
     clock.advance(5)
     assert kinds(got)[-1] is T.PAUSED
-    assert [e.time_ms for _, e in got if e.type is T.TIME] == [250]
+    assert [e.time_ms for _, e in got if e.type is T.TIME] == [0, 250]
     got.clear()
     await backend.resume()
     clock.advance(0.5)
-    assert [(at, e.time_ms) for at, e in got if e.type is T.TIME] == [(5.5, 500), (5.75, 750)]
-    assert kinds(got)[0] is T.PLAYING
+    # PLAYING and a TIME at the paused position at once, then the ticks on the old grid
+    assert kinds(got)[:2] == [T.PLAYING, T.TIME]
+    assert [(at, e.time_ms) for at, e in got if e.type is T.TIME] == [
+        (5.3, 300),
+        (5.5, 500),
+        (5.75, 750),
+    ]
 
 
 async def test_seek_jumps_and_reports_the_new_time() -> None:
@@ -66,7 +79,7 @@ async def test_seek_jumps_and_reports_the_new_time() -> None:
     clock.advance(0.3)
     await backend.seek(7000)
     clock.advance(0.3)
-    assert [e.time_ms for _, e in got if e.type is T.TIME] == [250, 7000, 7250]
+    assert [e.time_ms for _, e in got if e.type is T.TIME] == [0, 250, 7000, 7250]
 
 
 async def test_failures_look_like_libvlc() -> None:
@@ -90,8 +103,31 @@ async def test_failures_look_like_libvlc() -> None:
     got.clear()
     await backend.play(MediaSource(10, "stall"))
     clock.advance(30)
-    assert [e.time_ms for _, e in got if e.type is T.TIME] == [250, 500]
+    assert [e.time_ms for _, e in got if e.type is T.TIME] == [0, 250, 500]
     assert T.ENDED not in kinds(got)
+
+
+async def test_no_time_where_no_sound_flows() -> None:
+    media = {
+        "dead": FakeMedia(5000, "stall_at_ms", stall_at_ms=0),
+        "late": FakeMedia(5000, "stall_at_ms", stall_at_ms=600),
+    }
+    clock, backend, got = simulated(media)
+    await backend.play(MediaSource(1, "dead"))
+    clock.advance(30)
+    assert kinds(got) == [T.LENGTH, T.PLAYING]  # opened, but not one PCM block
+    got.clear()
+    await backend.play(MediaSource(2, "late", start_ms=600))
+    clock.advance(30)
+    assert kinds(got) == [T.LENGTH, T.PLAYING]
+    got.clear()
+    await backend.play(MediaSource(3, "late"))
+    clock.advance(1)  # frozen at 600 (last tick 500)
+    await backend.pause()
+    await backend.resume()
+    clock.advance(30)
+    assert [e.time_ms for _, e in got if e.type is T.TIME] == [0, 250, 500]
+    assert kinds(got)[-2:] == [T.PAUSED, T.PLAYING]  # resumed, still silent
 
 
 async def test_play_replaces_and_stop_silences() -> None:
