@@ -53,9 +53,10 @@ def resolve(document: Any, path: str) -> Any:
 
 def _operators(expected: Any) -> list[tuple[str, Any]] | None:
     """``{"$gte": 900, "$lte": 1100}`` -> its (operator, argument) pairs; None for a value."""
-    if isinstance(expected, Mapping) and expected:
-        if all(isinstance(key, str) and key.startswith("$") for key in expected):
-            return list(expected.items())
+    if not isinstance(expected, Mapping) or not expected:
+        return None
+    if all(isinstance(key, str) and key.startswith("$") for key in expected):
+        return list(expected.items())
     return None
 
 

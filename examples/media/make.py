@@ -31,9 +31,12 @@ def main() -> None:
     chime(HERE / "track1.wav", [523.25, 659.25, 783.99, 1046.5], 4.0)
     chime(HERE / "t2.wav", [392.0, 493.88, 587.33], 3.0)
     chime(HERE / "t3.wav", [440.0, 554.37, 659.25], 3.0)
-    subprocess.run(["lame", "--quiet", "-b", "48", HERE / "t2.wav", HERE / "track2.mp3"], check=True)
-    subprocess.run(["oggenc", "--quiet", "-q", "1", "-o", HERE / "track3.ogg", HERE / "t3.wav"],
-                   check=True)
+    subprocess.run(
+        ["lame", "--quiet", "-b", "48", HERE / "t2.wav", HERE / "track2.mp3"], check=True
+    )
+    subprocess.run(
+        ["oggenc", "--quiet", "-q", "1", "-o", HERE / "track3.ogg", HERE / "t3.wav"], check=True
+    )
     for tmp in ("t2.wav", "t3.wav"):
         (HERE / tmp).unlink()
 
