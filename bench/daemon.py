@@ -1,0 +1,332 @@
+"""Daemon benchmark: the real ``clova-client run`` process against the mock CIC on loopback.
+
+    .venv/bin/python bench/daemon.py
+
+About two and a half minutes. Prints a table, then, as its last line, one JSON object (no
+assertions; docs/PERFORMANCE.md has the figures):
+
+* ``ready_s``: process spawned -> ``READY=1`` on a notify socket (the mock is up, so READY
+  follows Clova.Hello); median of a few starts.
+* ``idle_cpu_pct`` / ``playing_cpu_pct``: CPU time of the daemon process (all threads, libVLC's
+  included: utime + stime from /proc/PID/stat) over 30 s, in percent of one core; connected and
+  idle, then playing an MP3 from the mock.
+* ``rss_mib_idle`` / ``rss_mib_playing``: VmRSS at the end of each window.
+* ``directive_to_started_ms``: the mock pushes a Play (REPLACE_ALL, an MP3 it serves) -> the mock
+  has recorded PlayStarted: downchannel, parse, router, engine, libVLC open and pre-roll, first
+  TIME, event through the durable outbox and back over HTTP. Median of 10.
+* ``raw_vlc_ms``: in this process, python-vlc ``play()`` -> its first TimeChanged, same media
+  URL, same kind of output (a memory sink paced to real time, as ``audio_output = "null"``).
+
+The daemon runs as the unit runs it: journal log format at level info (into /dev/null here),
+a notify socket and a watchdog (``WATCHDOG_USEC`` = 30 s, the unit's ``WatchdogSec``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import structlog
+import vlc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from clova_client.mock_cic import MockCicServer
+from tests.support.media import media_file
+
+DEVICE = "bench-speaker"
+ACCESS, REFRESH = "bench-access-token", "bench-refresh-token"
+CLI = Path(sys.executable).parent / "clova-client"
+READY_RUNS = 3
+WINDOW_S = 30.0
+START_RUNS = 10
+SHORT_MS, LONG_MS = 4000, 40_000
+NULL_RATE, NULL_CHANNELS = 44100, 2
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# -- /proc ------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the whole process (every thread), in seconds."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / TICK  # fields 14 and 15 of stat(5)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def cpu_pct(pid: int, seconds: float) -> float:
+    wall0, cpu0 = time.monotonic(), cpu_seconds(pid)
+    await asyncio.sleep(seconds)
+    wall1, cpu1 = time.monotonic(), cpu_seconds(pid)
+    return 100 * (cpu1 - cpu0) / (wall1 - wall0)
+
+
+# -- the notify socket --------------------------------------------------------------------------
+
+
+class NotifySocket:
+    """A datagram socket like systemd's: records when each READY=1 arrives (monotonic)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.setblocking(False)
+        self.ready_at: list[float] = []
+        self.ready = asyncio.Event()
+        self._task = asyncio.create_task(self._receive())
+
+    async def _receive(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            data = await loop.sock_recv(self.sock, 65536)
+            if b"READY=1" in data.split(b"\n"):
+                self.ready_at.append(time.monotonic())
+                self.ready.set()
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self.sock.close()
+
+
+# -- the daemon ---------------------------------------------------------------------------------
+
+
+class Speaker:
+    def __init__(self, mock: MockCicServer, home: Path, notify: NotifySocket) -> None:
+        self.mock = mock
+        self.home = home
+        self.notify = notify
+        self.proc: asyncio.subprocess.Process | None = None
+        token = home / "token.json"
+        token.write_text(json.dumps({"access_token": ACCESS, "refresh_token": REFRESH}))
+        token.chmod(0o600)
+        config = home / "config.toml"
+        config.write_text('[log]\nlevel = "info"\n')
+        self.args = [str(CLI), "run", "--config", str(config), "--log-format", "journal"]
+        runtime = home / "run"
+        runtime.mkdir(mode=0o700)
+        keep = {k: v for k, v in os.environ.items() if not k.startswith("CLOVA_")}
+        for name in ("JOURNAL_STREAM", "WATCHDOG_PID"):
+            keep.pop(name, None)
+        self.env = {
+            **keep,
+            "CLOVA_STATE_DIR": str(home / "state"),
+            "CLOVA_RUNTIME_DIR": str(runtime),
+            "CLOVA_CIC__BASE_URL": mock.base_url,
+            "CLOVA_AUTH__AUTH_URL": f"{mock.base_url}/token",
+            "CLOVA_AUTH__ACCESS_TOKEN_FILE": str(token),
+            "CLOVA_PLAYER__AUDIO_OUTPUT": "null",
+            "NOTIFY_SOCKET": str(notify.path),
+            "WATCHDOG_USEC": "30000000",
+        }
+
+    async def start(self) -> float:
+        """Spawn the daemon; seconds until READY=1."""
+        self.notify.ready.clear()
+        t0 = time.monotonic()
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.args,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.wait_for(self.notify.ready.wait(), 60)
+        return self.notify.ready_at[-1] - t0
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.proc.wait(), 30)
+
+
+def play(url: str, item_id: str, *, behavior: str = "REPLACE_ALL") -> dict[str, Any]:
+    header = {"namespace": "AudioPlayer", "name": "Play", "messageId": str(uuid.uuid4())}
+    stream = {"token": f"tok-{item_id}", "url": url, "urlPlayable": True}
+    payload = {"audioItem": {"audioItemId": item_id, "stream": stream}, "playBehavior": behavior}
+    return {"directive": {"header": header, "payload": payload}}
+
+
+def stop_directive() -> dict[str, Any]:
+    header = {"namespace": "PlaybackController", "name": "Stop", "messageId": str(uuid.uuid4())}
+    return {"directive": {"header": header, "payload": {}}}
+
+
+async def directive_to_started(mock: MockCicServer, url: str, runs: int) -> list[float]:
+    out: list[float] = []
+    for i in range(runs):
+        index = len(mock.events(DEVICE, "AudioPlayer.PlayStarted"))
+        pushed_at = time.time()  # the mock stamps received_at with time.time()
+        await mock.push(DEVICE, play(url, f"start-{i}"))
+        started = await mock.wait_event(DEVICE, "AudioPlayer.PlayStarted", index=index, timeout=30)
+        out.append((started.received_at - pushed_at) * 1000)
+        await asyncio.sleep(0.5)  # let it play a little, as a listener would
+    await mock.push(DEVICE, stop_directive())
+    return out
+
+
+# -- raw python-vlc baseline (runs on a worker thread: the mock serves the media meanwhile) ------
+
+
+def raw_vlc_start(instance: Any, url: str) -> float:
+    """python-vlc ``play()`` -> first TimeChanged (ms); a fresh player with a memory sink that
+    consumes PCM at real time (what the daemon's ``null`` output does)."""
+    player = instance.media_player_new()
+    got_time = threading.Event()
+    marks: dict[str, float] = {}
+    clock = {"start": 0.0, "frames": 0}
+
+    def on_play(_opaque: Any, _samples: Any, count: int, _pts: int) -> None:
+        now = time.monotonic()
+        if not clock["frames"]:
+            clock["start"] = now
+        clock["frames"] += count
+        ahead = clock["start"] + clock["frames"] / NULL_RATE - now
+        if ahead > 0 and not got_time.is_set():
+            time.sleep(ahead)
+
+    def on_time(_event: Any) -> None:
+        if not got_time.is_set():
+            marks["time"] = time.monotonic()
+            got_time.set()
+
+    play_cb = vlc.CallbackDecorators.AudioPlayCb(on_play)
+    player.audio_set_callbacks(play_cb, None, None, None, None, None)
+    player.audio_set_format("S16N", NULL_RATE, NULL_CHANNELS)
+    events = player.event_manager()
+    events.event_attach(vlc.EventType.MediaPlayerTimeChanged, on_time)
+    media = instance.media_new_location(url)
+    player.set_media(media)
+    t0 = time.monotonic()
+    player.play()
+    got_time.wait(15)
+    player.stop()
+    events.event_detach(vlc.EventType.MediaPlayerTimeChanged)
+    player.release()
+    media.release()
+    return (marks.get("time", float("nan")) - t0) * 1000
+
+
+def raw_vlc_runs(url: str, runs: int) -> list[float]:
+    instance = vlc.Instance(["--quiet", "--no-video", "--aout=adummy"])
+    try:
+        return [raw_vlc_start(instance, url) for _ in range(runs)]
+    finally:
+        instance.release()
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def row(name: str, values: list[float], unit: str, digits: int = 1) -> str:
+    if not values:
+        return f"| {name:<42} | {'-':>9} | {'-':>9} | {'-':>9} | {0:>3} | {unit}"
+    median, low, high = statistics.median(values), min(values), max(values)
+    return (
+        f"| {name:<42} | {median:9.{digits}f} | {low:9.{digits}f} | "
+        f"{high:9.{digits}f} | {len(values):>3} | {unit}"
+    )
+
+
+async def main() -> None:
+    structlog.configure(  # the in-process mock: warnings only
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="clova-bench-") as tmp:
+        home = Path(tmp)
+        media = home / "media"
+        short = media_file(media, "mp3", SHORT_MS).name
+        long = media_file(media, "mp3", LONG_MS).name
+        mock = MockCicServer(
+            tokens={ACCESS: DEVICE}, refresh_tokens={REFRESH: DEVICE}, media_dir=media
+        )
+        async with mock:
+            notify = NotifySocket(home / "notify")
+            speaker = Speaker(mock, home, notify)
+            try:
+                ready = []
+                for _ in range(READY_RUNS):
+                    ready.append(await speaker.start())
+                    await speaker.stop()
+
+                await speaker.start()
+                pid = speaker.pid
+                await asyncio.sleep(2)  # let start-up work settle
+                idle_cpu = await cpu_pct(pid, WINDOW_S)
+                idle_rss = rss_mib(pid)
+
+                short_url = f"{mock.base_url}/media/{short}"
+                starts = await directive_to_started(mock, short_url, START_RUNS)
+
+                index = len(mock.events(DEVICE, "AudioPlayer.PlayStarted"))
+                await mock.push(DEVICE, play(f"{mock.base_url}/media/{long}", "long"))
+                await mock.wait_event(DEVICE, "AudioPlayer.PlayStarted", index=index, timeout=30)
+                await asyncio.sleep(1)
+                playing_cpu = await cpu_pct(pid, WINDOW_S)
+                playing_rss = rss_mib(pid)
+                await mock.push(DEVICE, stop_directive())
+
+                raw = await asyncio.to_thread(raw_vlc_runs, short_url, START_RUNS)
+                await speaker.stop()
+            finally:
+                if speaker.proc is not None and speaker.proc.returncode is None:
+                    speaker.proc.kill()
+                    await speaker.proc.wait()
+                await notify.close()
+    elapsed = time.monotonic() - began
+
+    print(f"| {'figure':<42} | {'median':>9} | {'min':>9} | {'max':>9} | {'n':>3} | unit")
+    print(f"|{'-' * 44}|{'-' * 11}|{'-' * 11}|{'-' * 11}|{'-' * 5}|------")
+    print(row("spawn -> READY=1 (mock up)", ready, "s", 3))
+    print(row("Play pushed -> PlayStarted recorded (MP3)", starts, "ms"))
+    print(row("raw python-vlc play() -> TimeChanged (MP3)", raw, "ms"))
+    print(row(f"CPU idle, connected ({WINDOW_S:.0f} s)", [idle_cpu], "% of one core", 2))
+    print(row(f"CPU playing MP3 ({WINDOW_S:.0f} s)", [playing_cpu], "% of one core", 2))
+    print(row("RSS idle", [idle_rss], "MiB"))
+    print(row("RSS playing", [playing_rss], "MiB"))
+    print(f"run took {elapsed:.0f} s")
+    result = {
+        "ready_s": round(statistics.median(ready), 3),
+        "idle_cpu_pct": round(idle_cpu, 2),
+        "playing_cpu_pct": round(playing_cpu, 2),
+        "rss_mib_idle": round(idle_rss, 1),
+        "rss_mib_playing": round(playing_rss, 1),
+        "directive_to_started_ms": round(statistics.median(starts), 1),
+        "raw_vlc_ms": round(statistics.median(raw), 1),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,88 @@
+"""``clova-client status`` and ``clova-client press`` against the running daemon's socket."""
+
+from __future__ import annotations
+
+import pytest
+
+from clova_client.mock_cic import MockCicServer
+
+from .conftest import DaemonProcess, Media
+from .helpers import DEVICE, controller, directive, play, playback_state, wait_event
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_status_and_press_pause_with_and_without_expected_target(
+    mock: MockCicServer, running: DaemonProcess, e2e_media: Media
+) -> None:
+    config = ("--config", str(running.config_file))
+    idle = await running.status()
+    assert idle["pid"] == running.pid
+    assert idle["connection"]["state"] == "CONNECTED"
+    assert idle["player"]["state"] == "IDLE"
+    assert idle["player"]["current"] is None
+
+    stream = {"token": "tok-p", "url": f"{mock.base_url}/media/{e2e_media.name(10000)}"}
+    await mock.push(DEVICE, play("item-p", stream, title="Pressed"))
+    await wait_event(mock, "AudioPlayer.PlayStarted")
+
+    text = await running.cli("status", *config)
+    assert text.returncode == 0, text.stderr
+    assert "connection:  CONNECTED" in text.stdout
+    assert "player:      PLAYING" in text.stdout
+    assert "tok-p  Pressed" in text.stdout
+    document = await running.status()
+    current = document["player"]["current"]
+    assert document["player"]["state"] == "PLAYING"
+    assert (current["token"], current["title"], current["duration_ms"]) == (
+        "tok-p",
+        "Pressed",
+        10000,
+    )
+    assert 0 <= current["position_ms"] <= 10000
+
+    # a button press without an Expect*: the event carries the context, no source
+    pressed = await running.cli("press", "pause", *config)
+    assert pressed.returncode == 0, pressed.stderr
+    first = await wait_event(mock, "PlaybackController.PauseCommandIssued")
+    assert pressed.stdout.strip() == (
+        f"sent PlaybackController.PauseCommandIssued (messageId {first.message_id})"
+    )
+    assert first.message["event"]["payload"] == {}
+    state = playback_state(first)
+    assert state["playerActivity"] == "PLAYING"  # the cloud decides; the press only reports
+    assert state["stream"] == stream
+
+    # ExpectPauseCommand targeted at MediaPlayer: the next press names it as its source
+    await mock.push(
+        DEVICE, controller("ExpectPauseCommand", {"target": {"namespace": "MediaPlayer"}})
+    )
+    await running.wait_logged("command_expected", button="Pause", target="MediaPlayer")
+    pressed = await running.cli("press", "pause", *config)
+    assert pressed.returncode == 0, pressed.stderr
+    second = await wait_event(mock, "PlaybackController.PauseCommandIssued", index=1)
+    assert second.message["event"]["payload"] == {"source": {"namespace": "MediaPlayer"}}
+    assert playback_state(second)["stream"] == stream
+
+    # the expectation is used up by that press
+    await running.cli("press", "pause", *config)
+    third = await wait_event(mock, "PlaybackController.PauseCommandIssued", index=2)
+    assert third.message["event"]["payload"] == {}
+    assert not mock.events(DEVICE, "AudioPlayer.PlayPaused")
+
+    # the cloud asks for the state; SetRepeatMode shows in it
+    await mock.push(DEVICE, controller("SetRepeatMode", {"repeatMode": "REPEAT_ONE"}))
+    await mock.push(DEVICE, directive("AudioPlayer", "ExpectReportPlaybackState"))
+    report = playback_state(await wait_event(mock, "AudioPlayer.ReportPlaybackState"))
+    assert report["playerActivity"] == "PLAYING"
+    assert report["repeatMode"] == "REPEAT_ONE"
+    assert report["stream"] == stream
+    assert (await running.status())["player"]["repeat"] == "REPEAT_ONE"
+    assert running.returncode is None
+
+
+async def test_cli_says_when_the_daemon_is_not_running(daemon: DaemonProcess) -> None:
+    result = await daemon.cli("status", "--config", str(daemon.config_file))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
