@@ -13,17 +13,22 @@ import structlog
 
 from . import __version__
 from .agents.audioplayer import AudioPlayerAgent
+from .agents.mediaplayer import MediaPlayerAgent
 from .agents.playback_controller import AudioSide, PlaybackControllerAgent
 from .agents.router import Router
+from .agents.template_runtime import TemplateRuntimeAgent
 from .cic import CicClient, CicSettings, ConnectionState, Outbox, TokenFileError, TokenStore
 from .clock import LoopClock
 from .config import Settings
 from .control import Button, ControlServer, ControlSocketError, StatusDocument
 from .daemon_state import RecentErrors, StateFile, status_line
+from .library import Library
+from .library.music import MusicApp
 from .logging import LogFormat, configure_logging
 from .player.backend import PlayerBackend
 from .player.engine import PlayerEngine
 from .player.settings import PlayerSettings
+from .player.shared import SharedBackend
 from .protocol import Event
 from .systemd import Notifier, Watchdog
 
@@ -66,9 +71,11 @@ class Daemon:
 
             backend = VlcBackend(settings.player.audio_output)
         self.backend = backend
+        self.output = SharedBackend(backend)  # one speaker: AudioPlayer and MediaPlayer share it
+        audio_port = self.output.port("AudioPlayer")
         player = settings.player
         self.engine = PlayerEngine(
-            backend,
+            audio_port,
             self._emit,
             self.clock,
             PlayerSettings(
@@ -78,9 +85,21 @@ class Daemon:
                 stream_request_lead_s=player.stream_request_lead_s,
             ),
         )
+        audio_port.on_preempted = self.engine.stop  # MediaPlayer took the speaker over
+        self.music = MusicApp(
+            Library(settings.library.paths, state_dir / "library.db", clock=self.clock),
+            self.output.port("MediaPlayer"),
+            self.clock,
+            self.engine.settings,
+            handover=self.output.wait_handovers,
+        )
+        self.music.on_change = lambda: self.notifier.status(self._status_text())
+        self.template_runtime = TemplateRuntimeAgent(self._emit)
+        self.template_runtime.register(self.router)
+        MediaPlayerAgent(self.music, self._emit, self._context).register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
         self.controller = PlaybackControllerAgent(
-            [AudioSide(self.engine)], self.client.send, self._context, self.engine
+            [AudioSide(self.engine), self.music], self.client.send, self._context, self.engine
         )
         self.controller.register(self.router)
         self.state_file = StateFile(state_dir / "player.json")
@@ -110,13 +129,14 @@ class Daemon:
     # --- events out ----------------------------------------------------------------------
 
     def _context(self) -> list[dict[str, Any]]:
-        return [self.engine.playback_state().context()]
+        return [self.engine.playback_state().context(), self.music.context().context()]
 
     def _emit(self, event: Event) -> None:
         """The player's events, in order, to the durable outbox (one sender keeps the order)."""
         if event.full_name in NEW_DIALOG_EVENTS and event.header.dialog_request_id is None:
             event.header.dialog_request_id = self.router.new_dialog_request_id()
         self._outgoing.put_nowait(event)
+        self.template_runtime.observe(event)  # an AudioPlayer item started: ask for its metadata
 
     async def _send_events(self) -> None:
         while True:
@@ -166,7 +186,35 @@ class Daemon:
             "outbox": {"pending": self.outbox.count() + self._outgoing.qsize()},
             "errors": list(self.errors.items),
         }
+        self._describe_sources(doc)
         return doc
+
+    def _describe_sources(self, doc: StatusDocument) -> None:
+        """Now-playing metadata: the music app's song when it has (or last had) the speaker,
+        else RenderPlayerInfo's for the AudioPlayer item; and the library's size."""
+        player, music = doc["player"], self.music
+        if music.active or (
+            self.output.owner is not None and self.output.owner.name == "MediaPlayer"
+        ):
+            player["state"] = music.activity
+            player["current"] = music.status_item()
+            player["queue"] = []
+            player["repeat"] = music.engine.repeat.value
+            player["shuffle"] = music.engine.shuffle
+        elif player["current"] is not None:
+            player["current"]["source"] = "AudioPlayer"
+            meta = self.template_runtime.metadata(player["current"]["token"])
+            if meta is not None:
+                for key, value in meta.fields().items():
+                    if value is not None:
+                        player["current"][key] = value  # type: ignore[literal-required]
+        library = music.library
+        doc["library"] = {
+            "paths": len(library.paths),
+            "tracks": library.tracks,
+            "playlists": library.playlist_count,
+            "scanning": library.scanning,
+        }
 
     async def press(self, button: Button) -> dict[str, Any]:
         event = await self.controller.press(button)
@@ -200,7 +248,8 @@ class Daemon:
         self._save(durable=True)
 
     def _healthy(self) -> bool:
-        return self.engine.busy_for(self.clock.now()) < HUNG_AFTER_S
+        now = self.clock.now()
+        return max(self.engine.busy_for(now), self.music.engine.busy_for(now)) < HUNG_AFTER_S
 
     async def _ready_after_grace(self) -> None:
         await asyncio.sleep(self.settings.systemd.ready_grace_s)
@@ -230,10 +279,8 @@ class Daemon:
     async def run(self, stop: asyncio.Event) -> int:
         await self.engine.start()
         await self.engine.set_volume(self.settings.player.volume)
-        snapshot = self.state_file.load()
-        if snapshot is not None:
-            await self.engine.restore(snapshot, paused=True)
-            log.info("player_restored", state=self.engine.state.value, token=self.engine.token)
+        await self.music.start()
+        await self._restore()
         self.engine.on_change = self._on_player_change
         self.client.add_state_listener(self._on_connection)
         await self.control.start()
@@ -252,6 +299,24 @@ class Daemon:
         await self._shutdown(tasks)
         return 0
 
+    async def _restore(self) -> None:
+        """Bring back the queue saved by the last run, PAUSED. A snapshot the player cannot use
+        (another version, a hand edit) is set aside: the speaker starts empty, never not at all."""
+        snapshot = self.state_file.load()
+        if snapshot is None:
+            return
+        try:
+            await self.engine.restore(snapshot, paused=True)
+        except ValueError as exc:
+            log.warning(
+                "state_unusable",
+                reason=" ".join(str(exc).split()),
+                path=str(self.state_file.path),
+                moved_to=self.state_file.set_aside(),
+            )
+            return
+        log.info("player_restored", state=self.engine.state.value, token=self.engine.token)
+
     async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
         self._save(durable=True)
         self._saving = False  # what a restart restores is the state before this stop
@@ -269,6 +334,7 @@ class Daemon:
                 await task
         await self.client.close()
         await self.engine.close()
+        await self.music.close()
         await self.control.close()
         self.outbox.close()
 
@@ -302,9 +368,14 @@ def run(settings: Settings, log_format: LogFormat | None = None) -> int:
     """``clova-client run``: the daemon, until SIGTERM or SIGINT; the process exit code."""
     errors = RecentErrors()
     store: list[TokenStore] = []
+    seen: set[str] = set()
 
     def secrets() -> tuple[str, ...]:
-        return (store[0].tokens.access_token, store[0].tokens.refresh_token or "") if store else ()
+        """Every token value this process has held: a refresh must not un-redact the old ones."""
+        if store:
+            tokens = store[0].tokens
+            seen.update(t for t in (tokens.access_token, tokens.refresh_token) if t)
+        return tuple(seen)
 
     configure_logging(
         log_format or settings.log.format,

@@ -65,9 +65,27 @@ class StateFile:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            log.warning("state_unreadable", reason=str(exc), path=str(self.path))
+            log.warning(
+                "state_unreadable", reason=str(exc), path=str(self.path), moved_to=self.set_aside()
+            )
             return None
-        return data if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            reason = f"a JSON object was expected, not {type(data).__name__}"
+            log.warning(
+                "state_unreadable", reason=reason, path=str(self.path), moved_to=self.set_aside()
+            )
+            return None
+        return data
+
+    def set_aside(self) -> str | None:
+        """Rename an unusable state file to ``*.bad`` (kept for a look, never loaded again);
+        the new path, or None when it could not be moved."""
+        bad = self.path.with_suffix(self.path.suffix + ".bad")
+        try:
+            os.replace(self.path, bad)
+        except OSError:
+            return None
+        return str(bad)
 
 
 def _private(path: str, flags: int) -> int:

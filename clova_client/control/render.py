@@ -92,16 +92,40 @@ def _player(player: Mapping[str, Any]) -> list[str]:
     current = player.get("current")
     if isinstance(current, Mapping):
         position = f"{clock(current.get('position_ms'))}/{clock(current.get('duration_ms'))}"
-        lines.append(f"  item:      {track(current)}  {position}")
+        source = f"  [{one_line(current['source'], 20)}]" if current.get("source") else ""
+        lines.append(f"  item:      {track(current)}  {position}{source}")
+        lines += _details(current)
     else:
         lines.append("  item:      none")
     volume = _text(player.get("volume"))
     lines.append(f"  volume:    {volume}{' (muted)' if player.get('muted') else ''}")
-    lines.append(f"  repeat:    {_text(player.get('repeat'))}")
+    repeat = _text(player.get("repeat"))
+    shuffle = player.get("shuffle")
+    lines.append(f"  repeat:    {repeat}{', shuffle on' if shuffle is True else ''}")
     queue = _maps(player.get("queue"))
     lines.append(f"queue:       {len(queue)} item{'' if len(queue) == 1 else 's'}")
     lines += [f"  {n}. {track(item)}" for n, item in enumerate(queue, 1)]
     return lines
+
+
+_DETAILS = (("album", "album"), ("provider", "provider"), ("art_url", "art"), ("lyrics", "lyrics"))
+
+
+def _details(current: Mapping[str, Any]) -> list[str]:
+    """Now-playing metadata (RenderPlayerInfo, or the library's tags), when there is any."""
+    return [
+        f"  {label + ':':<11}{one_line(current[key], 80)}"
+        for key, label in _DETAILS
+        if current.get(key)
+    ]
+
+
+def _library(library: object) -> list[str]:
+    if not isinstance(library, Mapping) or not library.get("paths"):
+        return []
+    tracks, playlists = _text(library.get("tracks")), _text(library.get("playlists"))
+    scanning = " (scanning)" if library.get("scanning") else ""
+    return [f"library:     {tracks} tracks, {playlists} playlists{scanning}"]
 
 
 def render_status(doc: Mapping[str, Any], now: float | None = None) -> str:
@@ -114,6 +138,7 @@ def render_status(doc: Mapping[str, Any], now: float | None = None) -> str:
     lines = [head]
     lines += _connection(_map(doc.get("connection")), now)
     lines += _player(_map(doc.get("player")))
+    lines += _library(doc.get("library"))
     pending = _map(doc.get("outbox")).get("pending")
     lines.append(f"outbox:      {_text(pending)} event{'' if pending == 1 else 's'} pending")
     errors = _maps(doc.get("errors"))

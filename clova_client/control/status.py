@@ -28,6 +28,14 @@ class TrackInfo(TypedDict):
 class CurrentItem(TrackInfo):
     position_ms: int | None
     duration_ms: int | None
+    source: NotRequired[str]
+    """``AudioPlayer`` or ``MediaPlayer`` (the owner's library)."""
+    album: NotRequired[str | None]
+    art_url: NotRequired[str | None]
+    lyrics: NotRequired[str | None]
+    """The lyrics text, or where they are (a URL)."""
+    provider: NotRequired[str | None]
+    """Who provides the item: RenderPlayerInfo's provider name, or ``library``."""
 
 
 class PlayerInfo(TypedDict):
@@ -40,7 +48,16 @@ class PlayerInfo(TypedDict):
     volume: int
     muted: bool
     repeat: str
-    """``RepeatMode``: NONE or REPEAT_ONE."""
+    """``RepeatMode``: NONE or REPEAT_ONE (MediaPlayer: NONE, ONE or ALL)."""
+    shuffle: NotRequired[bool]
+
+
+class LibraryInfo(TypedDict):
+    paths: int
+    """Configured directories (0: no library, MediaPlayer is NOT_RUNNING)."""
+    tracks: int
+    playlists: int
+    scanning: bool
 
 
 class OutboxInfo(TypedDict):
@@ -62,6 +79,7 @@ class StatusDocument(TypedDict):
     connection: ConnectionInfo
     player: PlayerInfo
     outbox: OutboxInfo
+    library: NotRequired[LibraryInfo]
     errors: list[ErrorInfo]
     """The most recent errors, oldest first (the daemon keeps a handful)."""
 

@@ -4,7 +4,7 @@ state machine never sees two things at once, even while it awaits the backend.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -20,7 +20,7 @@ from clova_client.protocol.audioplayer import (
 from clova_client.protocol.base import Event, JsonObject
 
 from .backend import PlayerBackend
-from .machine import PlayerMachine
+from .machine import Attempt, PlayerMachine
 from .queue import QueueEntry, Repeat
 from .serial import SerialRunner
 from .settings import PlayerSettings
@@ -60,9 +60,19 @@ class PlayerEngine:
         shown = self._machine.shown
         return shown.audio_item_id if shown else None
 
+    def attempt(self) -> Attempt | None:
+        """The queue's current item as the engine deals with it now: being started, playing,
+        paused or stopped (None when the queue is empty). Unlike ``token`` / the context, it
+        already names an item that has not sounded yet."""
+        return self._machine.attempt()
+
     @property
     def repeat(self) -> Repeat:
         return self._machine.repeat
+
+    @property
+    def shuffle(self) -> bool:
+        return self._machine.shuffle
 
     @property
     def volume(self) -> int:
@@ -127,6 +137,12 @@ class PlayerEngine:
     ) -> None:
         entry = QueueEntry(payload, dialog_request_id, MappingProxyType(dict(attachments)))
         await self._serial.run(lambda: self._machine.play(entry))
+
+    async def play_all(self, payloads: Sequence[PlayPayload]) -> None:
+        """Replace everything with ``payloads`` in this order and play the first: a whole
+        playlist in one job (MediaPlayer). Nothing happens for an empty list."""
+        entries = [QueueEntry(p) for p in payloads]
+        await self._serial.run(lambda: self._machine.play_all(entries))
 
     async def clear_queue(self, payload: ClearQueuePayload) -> None:
         await self._serial.run(lambda: self._machine.clear_queue(payload.clear_behavior))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -63,6 +64,17 @@ TIMER_EARLY_MS = 2
 SEEK_STALE_DROPS = 3
 """After a forward seek, at most this many older TIME values (in flight) are ignored."""
 SEEK_STALE_MARGIN_MS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The queue's current item and the engine's attempt to play it."""
+
+    audio_item_id: str
+    position_ms: int
+    """Where the attempt is (or starts, or stopped), interpolated."""
+    starting: bool
+    """Being opened, or waiting for its stream: it has not sounded yet."""
 
 
 class PlayerMachine:
@@ -116,6 +128,16 @@ class PlayerMachine:
     @property
     def shuffle(self) -> bool:
         return self._queue.shuffle
+
+    def attempt(self) -> Attempt | None:
+        entry = self._queue.current
+        if entry is None:
+            return None
+        track = self._track if self._track is not None and self._track.entry is entry else None
+        if track is None:
+            return Attempt(entry.audio_item_id, 0, False)
+        starting = track.phase in (Phase.AWAITING_STREAM, Phase.OPENING)
+        return Attempt(entry.audio_item_id, self._position(track), starting)
 
     def playback_state(self) -> PlaybackState:
         """The AudioPlayer.PlaybackState context as of now (the position interpolated)."""
@@ -199,6 +221,17 @@ class PlayerMachine:
             await self.refresh_next()
         else:
             await self._advance(auto=False)
+
+    async def play_all(self, entries: list[QueueEntry]) -> None:
+        if not entries:
+            return
+        log.info("player.play_all", count=len(entries), token=entries[0].stream.token)
+        self._leave_current()
+        self._next.drop()
+        self._queue.replace_all(entries[0])
+        for entry in entries[1:]:
+            self._queue.enqueue(entry)
+        await self._start(self._new_track(entries[0]))
 
     async def clear_queue(self, behavior: ClearBehavior) -> None:
         log.info("player.clear_queue", clear_behavior=behavior.value, state=self._state.value)
@@ -423,6 +456,7 @@ class PlayerMachine:
     def _await_sound(self, track: Track, baseline_ms: int) -> None:
         track.phase = Phase.OPENING
         track.sound_baseline_ms = baseline_ms
+        track.playing_seen = False
         seconds = self.settings.open_timeout_s
         self._arm("open", seconds, lambda: self._on_open_timeout(track))
 
@@ -524,6 +558,8 @@ class PlayerMachine:
             case BackendEventType.ERROR:
                 self._backend_active = False
                 await self._abandon(track, f"backend error: {event.reason or 'unknown'}")
+            case BackendEventType.PLAYING if track.phase is Phase.OPENING:
+                track.playing_seen = True
             case _:
                 log.debug("player.backend_event", type=event.type.value, source_id=track.source_id)
 
