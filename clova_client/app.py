@@ -318,11 +318,13 @@ class Daemon:
         log.info("player_restored", state=self.engine.state.value, token=self.engine.token)
 
     async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
-        self._save(durable=True)
-        self._saving = False  # what a restart restores is the state before this stop
         if self.engine.state.value == "PLAYING":
-            await self.engine.stop()
+            await self.engine.stop()  # PlayStopped: CIC must not think we still play
         await self.engine.wait_idle()
+        # What a restart restores: after a crash the item PAUSED (Resume -> PlayResumed); after
+        # this stop it is STOPPED at its offset, as CIC was told (Resume -> PlayStarted there).
+        self._save(durable=True)
+        self._saving = False
         await self._outgoing.join()
         left = await self.client.flush(FLUSH_ON_STOP_S)
         if left:

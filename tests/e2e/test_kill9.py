@@ -144,3 +144,14 @@ async def test_graceful_stop_while_cic_is_down_delivers_play_stopped_after_resta
     assert state["playerActivity"] == "STOPPED"
     assert state["stream"] == stream
     assert state["offsetInMilliseconds"] == stopped_raised[0]["offset_ms"]
+
+    # restored as CIC last heard it: STOPPED at that offset; Resume starts it there again
+    status = await daemon.status()
+    assert status["player"]["state"] == "STOPPED"
+    assert daemon.logged("player_restored", state="STOPPED", token="tok-g")
+    await mock.push(DEVICE, controller("Resume"))
+    again = playback_state(await wait_event(mock, "AudioPlayer.PlayStarted", index=1))
+    assert again["stream"] == stream
+    assert abs(again["offsetInMilliseconds"] - state["offsetInMilliseconds"]) <= 1000
+    assert not mock.events(DEVICE, "AudioPlayer.PlayResumed")
+    assert await daemon.terminate() == 0
