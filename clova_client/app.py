@@ -41,6 +41,8 @@ SAVE_EVERY_S = 0.5
 STATUS_EVERY_S = 5.0
 HUNG_AFTER_S = 10.0
 """A player command running longer than this means libVLC hangs: stop the watchdog pings."""
+STORE_RETRY_S = 1.0
+"""How long to wait before storing an event again after the outbox refused it with an error."""
 NEW_DIALOG_EVENTS = ("AudioPlayer.StreamRequested",)
 """Events that open a dialog of their own: the directives answering them carry its id."""
 
@@ -109,6 +111,8 @@ class Daemon:
         self._ready = False
         self._connection_since = time.time()
         self._last_connection_error: str | None = None
+        self._vital: list[asyncio.Task[Any]] = []
+        """Tasks that run until shutdown; one that ends early makes the daemon unhealthy."""
 
     def _cic_settings(self) -> CicSettings:
         s = self.settings
@@ -139,10 +143,26 @@ class Daemon:
         self.template_runtime.observe(event)  # an AudioPlayer item started: ask for its metadata
 
     async def _send_events(self) -> None:
+        """Store each event in the outbox; a failing store (disk full, I/O error) is logged and
+        retried, so the task never dies and no event is dropped or overtaken."""
         while True:
             event = await self._outgoing.get()
-            await self.client.send(event)
-            self._outgoing.task_done()
+            try:
+                while True:
+                    try:
+                        await self.client.send(event)
+                        break
+                    except Exception as exc:
+                        log.error(
+                            "event_store_failed",
+                            event_name=event.full_name,
+                            message_id=event.message_id,
+                            reason=repr(exc),
+                            retry_in_s=STORE_RETRY_S,
+                        )
+                        await asyncio.sleep(STORE_RETRY_S)
+            finally:
+                self._outgoing.task_done()
 
     # --- control socket ------------------------------------------------------------------
 
@@ -248,6 +268,11 @@ class Daemon:
         self._save(durable=True)
 
     def _healthy(self) -> bool:
+        """No player command hangs, and every long-running task is still alive."""
+        dead = [task.get_name() for task in self._vital if task.done()]
+        if dead:
+            log.error("task_died", tasks=dead)
+            return False
         now = self.clock.now()
         return max(self.engine.busy_for(now), self.music.engine.busy_for(now)) < HUNG_AFTER_S
 
@@ -290,6 +315,7 @@ class Daemon:
             asyncio.create_task(self._keep_state(), name="state"),
             asyncio.create_task(self._ready_after_grace(), name="ready"),
         ]
+        self._vital = tasks[:3]
         if self.settings.systemd.watchdog:
             watchdog = Watchdog(self.notifier)
             tasks.append(asyncio.create_task(watchdog.run(self._healthy, self.clock)))
@@ -325,7 +351,10 @@ class Daemon:
         # this stop it is STOPPED at its offset, as CIC was told (Resume -> PlayStarted there).
         self._save(durable=True)
         self._saving = False
-        await self._outgoing.join()
+        try:
+            await asyncio.wait_for(self._outgoing.join(), FLUSH_ON_STOP_S)
+        except TimeoutError:
+            log.error("events_not_stored", pending=self._outgoing.qsize())
         left = await self.client.flush(FLUSH_ON_STOP_S)
         if left:
             log.warning("events_left_for_next_start", pending=left)

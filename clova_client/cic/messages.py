@@ -38,9 +38,9 @@ def is_hello(raw: bytes) -> bool:
     try:
         data = json.loads(raw)
         header = data.get("directive", data)["header"]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return False
-    return bool(header.get("namespace") == "Clova" and header.get("name") == "Hello")
+        return bool(header.get("namespace") == "Clova" and header.get("name") == "Hello")
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return False  # not a Hello; the router logs it as an invalid directive
 
 
 def event_fields(stored: StoredEvent) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +36,12 @@ def _float(value: Any, name: str, default: float | None = None) -> float:
             raise ControlError(f"{name} is required")
         return default
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise ControlError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):  # int(nan) would fail later, as a 500
+        raise ControlError(f"{name} must be a finite number, got {value!r}")
+    return number
 
 
 def _int(value: Any, name: str, default: int | None = None) -> int:

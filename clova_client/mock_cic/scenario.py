@@ -283,8 +283,6 @@ class ScenarioRunner:
             )
 
     async def _expect_order(self, wanted: list[str]) -> None:
-        devices = (await self.client.devices())["devices"]
-        self._opens_at_start = int(devices.get(self.device, {}).get("downchannel_opens", 0))
         events = await self.client.events(self.device)
         names = [e["name"] for e in events[self._baseline :]]
         if not is_subsequence(wanted, names):

@@ -20,7 +20,7 @@ class ExceptionPayload(InModel):
 
     @property
     def status(self) -> int | None:
-        return int(self.code) if self.code.isdigit() else None
+        return int(self.code) if self.code.isascii() and self.code.isdigit() else None
 
 
 class HelloPayload(InModel):

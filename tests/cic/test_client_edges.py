@@ -28,6 +28,7 @@ class FakeCic:
     """The transport edge: answers like CIC, holding downchannels open until closed."""
 
     hello: bool = True
+    before_hello: list[dict[str, object]] = field(default_factory=list)
     event_statuses: list[int] = field(default_factory=list)
     downchannels: int = 0
     events: list[str] = field(default_factory=list)
@@ -45,8 +46,10 @@ class FakeCic:
         return httpx.Response(status)
 
     async def _stream(self) -> AsyncIterator[bytes]:
+        for i, junk in enumerate(self.before_hello):
+            yield encode_directive_part(junk, BOUNDARY, first=i == 0)
         if self.hello:
-            yield encode_directive_part(HELLO, BOUNDARY, first=True)
+            yield encode_directive_part(HELLO, BOUNDARY, first=not self.before_hello)
         await asyncio.Event().wait()
 
 
@@ -61,6 +64,23 @@ async def test_412_means_reconnect_then_the_event_goes_out(make_harness: Harness
     await until(lambda: fake.events == [event.message_id])
     assert fake.downchannels == 2
     assert (S.CONNECTED, S.BACKING_OFF) in h.states
+
+
+async def test_malformed_part_before_hello_is_skipped_not_fatal(
+    make_harness: HarnessFactory,
+) -> None:
+    # Parts that mention Hello but have no usable header: an invalid directive, then Hello.
+    junk: list[dict[str, object]] = [
+        {"directive": {"header": "Clova.Hello"}},
+        {"directive": {"header": ["Hello"]}},
+    ]
+    fake = FakeCic(before_hello=junk)
+    h = make_harness(
+        "http://cic.invalid", transport_factory=lambda: httpx.MockTransport(fake.handler)
+    )
+    await h.connected()
+    assert fake.downchannels == 1
+    assert h.task is not None and not h.task.done()
 
 
 async def test_no_hello_within_timeout_reconnects(make_harness: HarnessFactory) -> None:

@@ -145,3 +145,21 @@ async def test_control_errors_are_readable(
     assert status == 400 and "directive" in body["error"]
     status, body = await call(session, "GET", f"{url}/_mock/events")
     assert status == 400 and "device is required" in body["error"]
+
+
+async def test_non_finite_numbers_are_a_400_not_a_500(
+    server: MockCicServer, session: aiohttp.ClientSession
+) -> None:
+    url = server.base_url
+    status, answer = await call(
+        session,
+        "GET",
+        f"{url}/_mock/events/wait",
+        params={"device": "dev-a", "name": "A.One", "index": "nan"},
+    )
+    assert (status, answer["ok"]) == (400, False)
+    assert "index must be a finite number" in answer["error"]
+    fault = {"type": "fail_next", "n": "inf", "status": 500}
+    status, answer = await call(session, "POST", f"{url}/_mock/faults", json=fault)
+    assert (status, answer["ok"]) == (400, False)
+    assert server.faults.fail_rules == []

@@ -115,6 +115,26 @@ async def test_runner_rides_out_refused_connections(mock: MockCicServer, tmp_pat
     assert mock.device("default").downchannel_opens == 3
 
 
+async def test_reopened_counts_from_the_start_even_after_expect_order(
+    mock: MockCicServer, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "reopen_order.yaml"
+    scenario.write_text(
+        "device: default\nconnect_timeout: 5\nsteps:\n"
+        "  - fault: {type: drop_downchannel}\n"
+        "  - wait_downchannel: {reopened: 1, timeout: 10}\n"
+        "  - push:\n"
+        "      directive: {header: {namespace: PlaybackController, name: Stop}, payload: {}}\n"
+        "  - wait_for: AudioPlayer.PlayStopped\n"
+        "  - expect_order: [AudioPlayer.PlayStopped]\n"
+        "  - wait_downchannel: {reopened: 1, timeout: 0.5}\n"
+    )
+    async with FakeDevice(mock.base_url, "test-token"):
+        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    assert code == 0, out
+    assert mock.device("default").downchannel_opens == 2
+
+
 async def test_invalid_scenario_file_exits_2(tmp_path: Path) -> None:
     scenario = tmp_path / "bad.yaml"
     scenario.write_text("steps:\n  - jump: 3\n")

@@ -175,3 +175,10 @@ def test_system_exception_code_is_required() -> None:
     with pytest.raises(ProtocolError) as info:
         parse_directive({"header": EXCEPTION_HEADER, "payload": {"description": "x"}})
     assert [str(e) for e in info.value.errors] == ["payload.code: field required"]
+
+
+@pytest.mark.parametrize("code", ["²", "4O1", "", "-401", "UNAUTHORIZED"])
+def test_system_exception_odd_code_has_no_status_and_never_raises(code: str) -> None:
+    parsed = parse_directive({"header": EXCEPTION_HEADER, "payload": {"code": code}})
+    assert isinstance(parsed.payload, ExceptionPayload)
+    assert (parsed.payload.code, parsed.payload.status) == (code, None)

@@ -1,0 +1,91 @@
+"""The daemon's own plumbing, in process: the event hand-over to the outbox and the health check."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from clova_client import app
+from clova_client.app import Daemon
+from clova_client.cic import TokenStore
+from clova_client.cic.outbox import PutResult
+from clova_client.config import AuthSettings, Settings
+from clova_client.daemon_state import RecentErrors
+from clova_client.player.fake import FakeBackend
+from clova_client.protocol import Event
+from clova_client.protocol.base import make_event
+
+
+@pytest.fixture
+def runtime() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="cc"))  # short: AF_UNIX paths stop at 108 bytes
+    yield directory
+    shutil.rmtree(directory)
+
+
+@pytest.fixture
+async def daemon(tmp_path: Path, runtime: Path) -> AsyncIterator[Daemon]:
+    token_file = tmp_path / "access_token"
+    token_file.write_text("test-access-token\n")
+    token_file.chmod(0o600)
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        runtime_dir=runtime,
+        auth=AuthSettings(access_token_file=token_file),
+    )
+    built = Daemon(settings, TokenStore(token_file), RecentErrors(), backend=FakeBackend())
+    try:
+        yield built
+    finally:
+        await built.client.close()
+        built.outbox.close()
+
+
+def _event(name: str) -> Event:
+    return make_event("AudioPlayer", name, {"token": "TR-1", "offsetInMilliseconds": 0})
+
+
+async def test_an_event_the_outbox_fails_to_store_is_retried_not_lost(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "STORE_RETRY_S", 0.0)
+    stored: list[str] = []
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    async def send(event: Event, audio: bytes | None = None) -> PutResult:
+        if failures:
+            raise failures.pop()
+        stored.append(event.message_id)
+        return PutResult(len(stored), ())
+
+    monkeypatch.setattr(daemon.client, "send", send)
+    first, second = _event("PlayStarted"), _event("PlayFinished")
+    daemon._emit(first)
+    daemon._emit(second)
+    task = asyncio.create_task(daemon._send_events())
+    try:
+        await asyncio.wait_for(daemon._outgoing.join(), 5)
+        assert stored == [first.message_id, second.message_id]
+        assert not task.done()  # still there for the next event
+    finally:
+        task.cancel()
+
+
+async def test_unhealthy_once_a_long_running_task_has_died(daemon: Daemon) -> None:
+    async def crash() -> None:
+        raise RuntimeError("bug")
+
+    alive = asyncio.create_task(asyncio.Event().wait(), name="alive")
+    dead = asyncio.create_task(crash(), name="events")
+    await asyncio.gather(dead, return_exceptions=True)
+    daemon._vital = [alive]
+    assert daemon._healthy()
+    daemon._vital = [alive, dead]
+    assert not daemon._healthy()
+    alive.cancel()
