@@ -101,7 +101,7 @@ class Daemon:
         MediaPlayerAgent(self.music, self._emit, self._context).register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
         self.controller = PlaybackControllerAgent(
-            [AudioSide(self.engine), self.music], self.client.send, self._context, self.engine
+            [AudioSide(self.engine), self.music], self._send_in_order, self._context, self.engine
         )
         self.controller.register(self.router)
         self.state_file = StateFile(state_dir / "player.json")
@@ -141,6 +141,10 @@ class Daemon:
             event.header.dialog_request_id = self.router.new_dialog_request_id()
         self._outgoing.put_nowait(event)
         self.template_runtime.observe(event)  # an AudioPlayer item started: ask for its metadata
+
+    async def _send_in_order(self, event: Event) -> None:
+        """A button's event joins the player's events in the one ordered queue to the outbox."""
+        self._outgoing.put_nowait(event)
 
     async def _send_events(self) -> None:
         """Store each event in the outbox; a failing store (disk full, I/O error) is logged and

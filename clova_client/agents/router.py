@@ -84,7 +84,7 @@ class Router:
                 message_id=header.message_id,
                 token=_token_of(directive.payload.model_dump(by_alias=True)),
                 dialog_request_id=header.dialog_request_id,
-                player=self._describe_state() if self._describe_state else None,
+                player=self._player_state(),
             )
             dialog = header.dialog_request_id
             if dialog is not None and dialog != self.dialog_request_id:
@@ -117,6 +117,15 @@ class Router:
                 )
                 return Outcome.FAILED
             return Outcome.HANDLED
+
+    def _player_state(self) -> str | None:
+        """The player state for the log line; a failing description never stops a directive."""
+        if self._describe_state is None:
+            return None
+        try:
+            return self._describe_state()
+        except Exception as exc:
+            return f"unknown ({exc!r})"
 
 
 def _token_of(payload: Mapping[str, Any]) -> str | None:

@@ -209,6 +209,9 @@ class CicClient:
             except (OSError, sqlite3.Error) as exc:  # disk full, token file or outbox trouble
                 log.exception("cic.local_error", reason=describe(exc))
                 failure = SessionEnded(f"local error: {describe(exc)}")
+            except Exception as exc:  # a bug must not end the connection for good: log, retry
+                log.exception("cic.unexpected_error", reason=describe(exc))
+                failure = SessionEnded(f"unexpected error: {describe(exc)}")
             stable = self._backoff.lost(self._clock.now())
             delay = self._backoff.next_delay(failure.retry_after)
             self._sm.transition(_S.BACKING_OFF, failure.reason)

@@ -136,3 +136,21 @@ async def test_flush_waits_for_delivery_and_reports_leftovers(
     await until(lambda: h.client.state is not S.CONNECTED)
     await h.client.send(make_event("AudioPlayer", "PlayStopped", {"token": "x"}))
     assert await h.client.flush(0.2) == 1
+
+
+async def test_an_unexpected_error_reconnects_instead_of_ending_the_client(
+    make_harness: HarnessFactory,
+) -> None:
+    fake = FakeCic()
+    calls = {"n": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug somewhere below the client")
+        return await fake.handler(request)
+
+    h = make_harness("http://cic.invalid", transport_factory=lambda: httpx.MockTransport(handler))
+    await h.connected()
+    assert calls["n"] >= 2
+    assert h.task is not None and not h.task.done()
