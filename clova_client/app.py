@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
@@ -105,6 +106,7 @@ class Daemon:
         )
         self.controller.register(self.router)
         self.state_file = StateFile(state_dir / "player.json")
+        self._state_writer = ThreadPoolExecutor(1, thread_name_prefix="state-writer")
         self.control = ControlServer.in_dir(settings.control_dir, self)
         self._outgoing: asyncio.Queue[Event] = asyncio.Queue()
         self._saving = True
@@ -300,8 +302,11 @@ class Daemon:
                 self.notifier.status(self._status_text())
 
     def _save(self, *, durable: bool) -> None:
+        """Snapshot on the loop, write (and fsync) on the one state-writer thread, in order:
+        a slow SD card never stalls the loop."""
         if self._saving:
-            self.state_file.save(self.engine.snapshot(), durable=durable)
+            snapshot = self.engine.snapshot()
+            self._state_writer.submit(self.state_file.save, snapshot, durable=durable)
 
     # --- run -----------------------------------------------------------------------------
 
@@ -355,6 +360,7 @@ class Daemon:
         # this stop it is STOPPED at its offset, as CIC was told (Resume -> PlayStarted there).
         self._save(durable=True)
         self._saving = False
+        await asyncio.to_thread(self._state_writer.shutdown, wait=True)
         try:
             await asyncio.wait_for(self._outgoing.join(), FLUSH_ON_STOP_S)
         except TimeoutError:
