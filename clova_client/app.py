@@ -153,6 +153,14 @@ class Daemon:
         retried, so the task never dies and no event is dropped or overtaken."""
         while True:
             event = await self._outgoing.get()
+            if event.header.namespace != "AudioPlayer":  # those have the engine's player.event
+                log.info(
+                    "event",
+                    event_name=event.full_name,
+                    message_id=event.message_id,
+                    token=event.payload.get("token") or self.engine.token,
+                    player=self.engine.state.value,
+                )
             try:
                 while True:
                     try:

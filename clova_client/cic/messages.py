@@ -60,7 +60,9 @@ def event_token(stored: StoredEvent) -> str | None:
     context = stored.body.get("context")
     for item in context if isinstance(context, list) else []:
         if isinstance(item, dict) and item.get("header", {}).get("name") == "PlaybackState":
-            token = item.get("payload", {}).get("token")
+            payload = item.get("payload", {})
+            stream = payload.get("stream") if isinstance(payload, dict) else None
+            token = stream.get("token") if isinstance(stream, dict) else None
             if isinstance(token, str):
                 return token
     return None

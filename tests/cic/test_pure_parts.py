@@ -130,3 +130,24 @@ def test_is_hello_accepts_both_envelopes() -> None:
     assert is_hello(json.dumps({"directive": {"header": header, "payload": {}}}).encode())
     assert is_hello(json.dumps({"header": header}).encode())
     assert not is_hello(json.dumps({"header": {**header, "namespace": "System"}}).encode())
+
+
+def test_event_token_is_the_payload_token_or_the_playback_state_stream_token() -> None:
+    from clova_client.cic.messages import event_token
+    from clova_client.cic.outbox import StoredEvent
+    from clova_client.protocol import Event, make_event
+    from clova_client.protocol.audioplayer import PlaybackState, PlayerActivity
+
+    state = PlaybackState(
+        player_activity=PlayerActivity.PLAYING, offset_ms=5, stream={"token": "TR-1", "url": "u"}
+    )
+    started = make_event("AudioPlayer", "PlayStarted", {}, [state.context()])
+    result = make_event("MediaPlayer", "PlaySucceeded", {"token": "mp-7"}, [])
+    idle = make_event("AudioPlayer", "ReportPlaybackState", {}, [])
+
+    def stored(event: Event) -> StoredEvent:
+        return StoredEvent(1, "m", "n", event.to_json(), None)
+
+    assert event_token(stored(started)) == "TR-1"
+    assert event_token(stored(result)) == "mp-7"
+    assert event_token(stored(idle)) is None
