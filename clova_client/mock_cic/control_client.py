@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 import time
 from types import TracebackType
 from typing import Any, Self
@@ -19,6 +20,18 @@ class ControlApiError(Exception):
 
 class WaitFailed(Exception):
     """A long poll (event, downchannel) ended without what it waited for."""
+
+
+def _json_object(method: str, url: str, status: int, raw: bytes) -> dict[str, Any]:
+    """The decoded body; every control API answer is a JSON object, anything else is an error."""
+    try:
+        body = jsonlib.loads(raw)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        text = " ".join(raw[:200].decode("utf-8", "replace").split()) or "<empty body>"
+        raise ControlApiError(f"{method} {url} -> {status}: not a JSON object: {text}")
+    return body
 
 
 class ControlClient:
@@ -50,27 +63,28 @@ class ControlClient:
         json: Any = None,
         params: dict[str, str] | None = None,
         within: float | None = None,
-    ) -> tuple[int, Any]:
+    ) -> tuple[int, dict[str, Any]]:
         assert self._session is not None, "use ControlClient as an async context manager"
+        url = self.base_url + path
         deadline = time.monotonic() + (within if within is not None else self.reconnect_within)
         while True:
             try:
-                async with self._session.request(
-                    method, self.base_url + path, json=json, params=params
-                ) as response:
-                    return response.status, await response.json()
+                async with self._session.request(method, url, json=json, params=params) as response:
+                    status, raw = response.status, await response.read()
+                return status, _json_object(method, url, status, raw)
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 if time.monotonic() >= deadline:
                     raise ControlApiError(
                         f"mock CIC at {self.base_url} unreachable: {exc}"
                     ) from exc
                 await asyncio.sleep(RETRY_PAUSE)
+            except aiohttp.ClientError as exc:  # e.g. an invalid --base-url
+                raise ControlApiError(f"{method} {url}: {exc}") from None
 
     async def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
         status, body = await self._call(method, path, **kwargs)
         if status >= 400:
-            error = body.get("error") if isinstance(body, dict) else body
-            raise ControlApiError(f"{method} {path} -> {status}: {error}")
+            raise ControlApiError(f"{method} {path} -> {status}: {body.get('error')}")
         return body
 
     async def devices(self) -> dict[str, Any]:
@@ -111,7 +125,7 @@ class ControlClient:
             if status != 408:
                 raise ControlApiError(f"GET {path} -> {status}: {body.get('error')}")
             if time.monotonic() >= deadline:
-                raise WaitFailed(body.get("error", "timed out"))
+                raise WaitFailed(str(body.get("error", "timed out")))
 
     async def wait_event(
         self, device: str, name: str, *, index: int, within: float

@@ -27,9 +27,39 @@ def _playback_stream(context: list[Any]) -> JsonObject:
     for item in context:
         header = item.get("header", {}) if isinstance(item, dict) else {}
         if header.get("namespace") == "AudioPlayer" and header.get("name") == "PlaybackState":
-            stream = item.get("payload", {}).get("stream")
+            payload = item.get("payload")
+            stream = payload.get("stream") if isinstance(payload, dict) else None
             return stream if isinstance(stream, dict) else {}
     return {}
+
+
+def _table(value: Any, name: str) -> dict[str, JsonObject]:
+    """A ``{key: object}`` table from a control body; ValueError names the bad entry."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be an object {{key: object}}, got {value!r}")
+    for key, entry in value.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"{name}[{key!r}] must be an object, got {entry!r}")
+    return {str(key): entry for key, entry in value.items()}
+
+
+def _playlist(value: Any) -> list[JsonObject]:
+    """Play payloads from a control body; ValueError names the bad item."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"playlist must be a list of Play payloads, got {value!r}")
+    for i, play in enumerate(value):
+        if not isinstance(play, dict):
+            raise ValueError(f"playlist[{i}] must be an object (a Play payload), got {play!r}")
+        item = play.get("audioItem", {})
+        if not isinstance(item, dict):
+            raise ValueError(f"playlist[{i}].audioItem must be an object, got {item!r}")
+        if not isinstance(item.get("stream", {}), dict):
+            raise ValueError(f"playlist[{i}].audioItem.stream must be an object")
+    return list(value)
 
 
 @dataclass
@@ -50,19 +80,28 @@ class Responders:
     _cursor: dict[str, int] = field(default_factory=dict)
 
     def update(self, data: Mapping[str, Any]) -> None:
-        """Apply a control-API body; ``replace: true`` clears the tables first."""
+        """Apply a control-API body; ``replace: true`` clears the tables first.
+
+        Everything is checked before anything changes: a ValueError leaves the tables as they
+        were (a bad entry would otherwise fail later, while answering an already recorded event).
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError("responders must be an object")
+        stream_deliver = _table(data.get("stream_deliver"), "stream_deliver")
+        player_info = _table(data.get("player_info"), "player_info")
+        playlist = _playlist(data["playlist"]) if "playlist" in data else None
+        if "reply_via" in data and data["reply_via"] not in REPLY_VIA:
+            raise ValueError(f"reply_via must be one of {', '.join(REPLY_VIA)}")
         if data.get("replace"):
             self.clear()
-        self.stream_deliver.update(data.get("stream_deliver") or {})
-        self.player_info.update(data.get("player_info") or {})
-        if "playlist" in data:
-            self.playlist = list(data["playlist"] or [])
+        self.stream_deliver.update(stream_deliver)
+        self.player_info.update(player_info)
+        if playlist is not None:
+            self.playlist = playlist
             self._cursor.clear()
         if "playlist_loop" in data:
             self.playlist_loop = bool(data["playlist_loop"])
         if "reply_via" in data:
-            if data["reply_via"] not in REPLY_VIA:
-                raise ValueError(f"reply_via must be one of {', '.join(REPLY_VIA)}")
             self.reply_via = cast(ReplyVia, data["reply_via"])
 
     def clear(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import yaml
 
 from .control_client import ControlClient, WaitFailed
 from .expect import check, format_mismatches, is_subsequence, show
+from .responders import Responders
 
 ACTIONS = (
     "push",
@@ -73,9 +75,29 @@ class Scenario:
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ScenarioError(f"{where}: expected a number >= 0, got {value!r}")
     return float(value)
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ScenarioError(f"{where}: expected a whole number >= 0, got {value!r}")
+    return value
+
+
+def _responders(value: Any, where: str) -> dict[str, Any]:
+    """Check responder tables as the mock would, so a bad table fails before anything runs."""
+    try:
+        Responders().update(value)
+    except (ValueError, TypeError) as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    return dict(value)
 
 
 def _directives(value: Any, where: str) -> list[dict[str, Any]]:
@@ -108,6 +130,8 @@ def _step(number: int, raw: Any) -> Step:
         raise ScenarioError(f"{where}: expect_order takes a list of event names")
     elif action in ("fault", "responders") and not isinstance(arg, dict):
         raise ScenarioError(f"{where}: {action} takes a mapping")
+    elif action == "responders":
+        arg = _responders(arg, f"{where} responders")
     elif action == "sleep":
         arg = _number(arg, f"{where} sleep")
     elif action == "wait_downchannel":
@@ -116,6 +140,14 @@ def _step(number: int, raw: Any) -> Step:
             raise ScenarioError(
                 f"{where}: wait_downchannel takes a count or {{reopened: N, timeout: S}}"
             )
+        if "reopened" in arg:
+            _count(arg["reopened"], f"{where} wait_downchannel.reopened")
+        if "timeout" in arg:
+            _number(arg["timeout"], f"{where} wait_downchannel.timeout")
+    if "timeout" in options:
+        _number(options["timeout"], f"{where} timeout")
+    if "index" in options:
+        _count(options["index"], f"{where} index")
     if "expect" in options and not isinstance(options["expect"], dict):
         raise ScenarioError(f"{where}: expect takes a mapping of field path -> value")
     label = raw.get("name")
@@ -132,13 +164,17 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
     if not isinstance(steps, list) or not steps:
         raise ScenarioError(f"{source}: 'steps' must be a non-empty list")
     connect = data.get("connect_timeout", 30.0)
+    device = data.get("device")
+    if device is not None and not isinstance(device, str):
+        raise ScenarioError(f"{source}: 'device' must be a device id string, got {device!r}")
+    responders = data.get("responders")
     return Scenario(
         name=str(data.get("name", source)),
-        device=data.get("device"),
+        device=device,
         steps=[_step(i, raw) for i, raw in enumerate(steps, 1)],
         timeout=_number(data.get("timeout", 10.0), "timeout"),
         connect_timeout=None if connect is None else _number(connect, "connect_timeout"),
-        responders=data.get("responders"),
+        responders=None if responders is None else _responders(responders, "responders"),
     )
 
 

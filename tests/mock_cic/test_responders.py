@@ -108,3 +108,30 @@ async def test_play_finished_gets_the_next_play_of_the_playlist(
     server.responders.playlist_loop = True
     status, parts, _ = await post_event(session, server.base_url, "token-a", _finished("t-2"))
     assert parts[0].json()["directive"]["payload"]["audioItem"]["audioItemId"] == "p-0"
+
+
+async def test_a_bad_playlist_is_refused_and_never_installed(
+    server: MockCicServer, session: aiohttp.ClientSession
+) -> None:
+    good = [play("p-0", "http://m/0.mp3", token="t-0")["directive"]["payload"]]
+    server.responders.update({"playlist": good})
+    url = f"{server.base_url}/_mock/responders"
+    for bad, reason in [
+        ({"playlist": ["not-a-play"]}, "playlist[0] must be an object"),
+        ({"replace": True, "playlist": [{"audioItem": "x"}]}, "playlist[0].audioItem"),
+        ({"playlist": "p-0"}, "playlist must be a list"),
+        ({"stream_deliver": {"i-1": "http://m/1.mp3"}}, "stream_deliver['i-1']"),
+        ({"stream_deliver": ["i-1"]}, "stream_deliver must be an object"),
+        ({"player_info": {"t": 3}, "reply_via": "downchannel"}, "player_info['t']"),
+    ]:
+        async with session.post(url, json=bad) as response:
+            body = await response.json()
+        assert response.status == 400, bad
+        assert reason in body["error"]
+    assert server.responders.playlist == good  # untouched, even by the "replace: true" one
+    assert server.responders.stream_deliver == {}
+    assert server.responders.reply_via == "response"
+    # PlayFinished is answered normally and recorded once (no 500, no client retry).
+    status, parts, _ = await post_event(session, server.base_url, "token-a", _finished("t-x"))
+    assert status == 200 and name_of(parts[0]) == "AudioPlayer.Play"
+    assert len(server.events("dev-a", "AudioPlayer.PlayFinished")) == 1

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from clova_client.mock_cic import MockCicServer
 from clova_client.mock_cic.cli import load_tokens
@@ -187,9 +189,57 @@ def test_example_scenarios_and_tokens_file_are_valid() -> None:
         ({"steps": [{"push": {}, "wait_for": "A.B"}]}, "needs exactly one of"),
         ({"steps": [{"push": {"directive": {}}, "bogus": 1}]}, "unknown key(s) ['bogus']"),
         ({"stepz": []}, "unknown top-level key(s) ['stepz']"),
+        ({"steps": [{"wait_for": "A.B", "index": "1"}]}, "step 1 index: expected a whole"),
+        ({"steps": [{"wait_for": "A.B", "index": -1}]}, "step 1 index: expected a whole"),
+        ({"steps": [{"wait_for": "A.B", "timeout": "5s"}]}, "step 1 timeout: expected a number"),
+        ({"steps": [{"wait_for": "A.B", "timeout": float("nan")}]}, "step 1 timeout"),
+        ({"steps": [{"wait_downchannel": {"timeout": None}}]}, "wait_downchannel.timeout"),
+        ({"steps": [{"wait_downchannel": {"reopened": 1.5}}]}, "wait_downchannel.reopened"),
+        ({"steps": [{"wait_downchannel": 1, "timeout": "x"}]}, "step 1 timeout"),
+        ({"steps": [{"responders": {"playlist": [1]}}]}, "step 1 responders: playlist[0]"),
+        ({"responders": {"stream_deliver": {"a": 1}}, "steps": [{"sleep": 0}]}, "responders:"),
+        ({"device": ["a"], "steps": [{"sleep": 0}]}, "'device' must be a device id"),
     ],
 )
 def test_scenario_errors_are_readable(data: object, message: str) -> None:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(data)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        ("  - wait_for: A.B\n    index: first\n", "step 2 index: expected a whole number"),
+        ("  - wait_for: A.B\n    timeout: soon\n", "step 2 timeout: expected a number"),
+        ("  - wait_downchannel: {reopened: 1, timeout: [3]}\n", "step 2 wait_downchannel.timeout"),
+        ("  - responders: {playlist: [oops]}\n", "step 2 responders: playlist[0] must be"),
+    ],
+)
+async def test_bad_step_options_exit_2_with_one_line(
+    mock: MockCicServer, tmp_path: Path, steps: str, reason: str
+) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("device: default\nconnect_timeout: null\nsteps:\n  - sleep: 0\n" + steps)
+    code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    assert code == 2, out
+    assert "Traceback" not in out
+    (line,) = [line for line in out.splitlines() if line.startswith("ERROR")]
+    assert reason in line, out
+    assert mock.responders.playlist == []
+
+
+async def test_a_server_answering_non_json_exits_2_naming_url_and_status(tmp_path: Path) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=500, text="<html><body>Internal Server Error</body></html>")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    scenario = tmp_path / "ok.yaml"
+    scenario.write_text("device: default\nconnect_timeout: null\nsteps:\n  - sleep: 0\n")
+    async with TestServer(app) as server:
+        base = str(server.make_url("")).rstrip("/")
+        code, out = await run_cli("run-scenario", str(scenario), "--base-url", base)
+    assert code == 2, out
+    assert "Traceback" not in out
+    assert f"ERROR GET {base}/_mock/devices -> 500: not a JSON object" in out
