@@ -62,6 +62,12 @@ def _playlist(value: Any) -> list[JsonObject]:
     return list(value)
 
 
+BUTTON_EVENTS = {
+    f"PlaybackController.{name}CommandIssued": name
+    for name in ("Pause", "Resume", "Stop", "Next", "Previous")
+}
+
+
 @dataclass
 class Responders:
     """Tables the mock answers from, like an extension would.
@@ -70,6 +76,9 @@ class Responders:
     ``player_info``: RequestPlayerInfo token -> RenderPlayerInfo payload.
     ``playlist``: Play payloads; PlayFinished of item i answers with a Play of item i + 1.
     ``reply_via``: "response" (in the 200 answer to the event, like CIC) or "downchannel".
+    ``buttons``: a speaker's button event (``PlaybackController.PauseCommandIssued`` ...) is
+    answered with the matching PlaybackController directive, as CIC does (its ``source``
+    becomes the directive's ``target``).
     """
 
     stream_deliver: dict[str, JsonObject] = field(default_factory=dict)
@@ -77,6 +86,7 @@ class Responders:
     playlist: list[JsonObject] = field(default_factory=list)
     playlist_loop: bool = False
     reply_via: ReplyVia = "response"
+    buttons: bool = True
     _cursor: dict[str, int] = field(default_factory=dict)
 
     def update(self, data: Mapping[str, Any]) -> None:
@@ -103,6 +113,8 @@ class Responders:
             self.playlist_loop = bool(data["playlist_loop"])
         if "reply_via" in data:
             self.reply_via = cast(ReplyVia, data["reply_via"])
+        if "buttons" in data:
+            self.buttons = bool(data["buttons"])
 
     def clear(self) -> None:
         self.stream_deliver.clear()
@@ -110,6 +122,7 @@ class Responders:
         self.playlist.clear()
         self.playlist_loop = False
         self.reply_via = "response"
+        self.buttons = True
         self._cursor.clear()
 
     def to_json(self) -> JsonObject:
@@ -119,6 +132,7 @@ class Responders:
             "playlist": self.playlist,
             "playlist_loop": self.playlist_loop,
             "reply_via": self.reply_via,
+            "buttons": self.buttons,
         }
 
     def answer(self, device: str, name: str, message: JsonObject) -> list[JsonObject]:
@@ -138,6 +152,11 @@ class Responders:
             ]
         if name == "AudioPlayer.PlayFinished":
             return self._next_play(device, message.get("context") or [], dialog)
+        if self.buttons and name in BUTTON_EVENTS:
+            source = payload.get("source")
+            body = {"target": source} if isinstance(source, dict) else {}
+            button = BUTTON_EVENTS[name]
+            return [directive("PlaybackController", button, body, dialog_request_id=dialog)]
         return []
 
     def _stream_deliver(self, payload: JsonObject, dialog: str | None) -> list[JsonObject]:

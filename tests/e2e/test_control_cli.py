@@ -15,6 +15,7 @@ pytestmark = pytest.mark.e2e
 async def test_status_and_press_pause_with_and_without_expected_target(
     mock: MockCicServer, running: DaemonProcess, e2e_media: Media
 ) -> None:
+    mock.responders.buttons = False  # about what a press sends, not how the cloud answers
     config = ("--config", str(running.config_file))
     idle = await running.status()
     assert idle["pid"] == running.pid
@@ -86,3 +87,28 @@ async def test_cli_says_when_the_daemon_is_not_running(daemon: DaemonProcess) ->
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+async def test_a_press_answered_by_the_cloud_acts_like_the_button(
+    mock: MockCicServer, running: DaemonProcess, e2e_media: Media
+) -> None:
+    config = ("--config", str(running.config_file))
+    stream = {"token": "tok-b", "url": f"{mock.base_url}/media/{e2e_media.name(10000)}"}
+    await mock.push(DEVICE, play("item-b", stream, title="Button"))
+    await wait_event(mock, "AudioPlayer.PlayStarted")
+
+    assert (await running.cli("press", "pause", *config)).returncode == 0
+    paused = playback_state(await wait_event(mock, "AudioPlayer.PlayPaused"))
+    assert paused["playerActivity"] == "PAUSED" and paused["stream"] == stream
+    assert (await running.cli("press", "resume", *config)).returncode == 0
+    resumed = playback_state(await wait_event(mock, "AudioPlayer.PlayResumed"))
+    assert resumed["playerActivity"] == "PLAYING"
+    assert abs(resumed["offsetInMilliseconds"] - paused["offsetInMilliseconds"]) <= 100
+    names = [e.name for e in mock.events(DEVICE) if e.name != "TemplateRuntime.RequestPlayerInfo"]
+    assert names == [
+        "AudioPlayer.PlayStarted",
+        "PlaybackController.PauseCommandIssued",
+        "AudioPlayer.PlayPaused",
+        "PlaybackController.ResumeCommandIssued",
+        "AudioPlayer.PlayResumed",
+    ]

@@ -135,3 +135,22 @@ async def test_a_bad_playlist_is_refused_and_never_installed(
     status, parts, _ = await post_event(session, server.base_url, "token-a", _finished("t-x"))
     assert status == 200 and name_of(parts[0]) == "AudioPlayer.Play"
     assert len(server.events("dev-a", "AudioPlayer.PlayFinished")) == 1
+
+
+def test_button_events_are_answered_with_the_matching_directive() -> None:
+    from clova_client.mock_cic.responders import Responders
+
+    responders = Responders()
+    pressed = {
+        "context": [],
+        "event": {
+            "header": {"namespace": "PlaybackController", "name": "NextCommandIssued"},
+            "payload": {"source": {"namespace": "MediaPlayer"}},
+        },
+    }
+    (answer,) = responders.answer("dev", "PlaybackController.NextCommandIssued", pressed)
+    assert answer["directive"]["header"]["namespace"] == "PlaybackController"
+    assert answer["directive"]["header"]["name"] == "Next"
+    assert answer["directive"]["payload"] == {"target": {"namespace": "MediaPlayer"}}
+    responders.update({"buttons": False})
+    assert responders.answer("dev", "PlaybackController.NextCommandIssued", pressed) == []
