@@ -58,6 +58,10 @@ class Backoff:
     def connected(self, now: float) -> None:
         self._connected_at = now
 
+    def uptime(self, now: float) -> float:
+        """Seconds the current connection has been up (0 when not connected)."""
+        return 0.0 if self._connected_at is None else max(0.0, now - self._connected_at)
+
     def lost(self, now: float) -> bool:
         """Note a lost connection; True (and the count reset) if it had been up long enough."""
         up_since, self._connected_at = self._connected_at, None

@@ -44,6 +44,8 @@ _RETRY_STATUSES = frozenset({408, 429})
 _INBOX_SIZE = 1000
 _ERROR_BODY_LIMIT = 64 * 1024
 _REFRESH_GUARD_S = 30.0
+REOPEN_AT_ONCE_AFTER_S = 1.0
+"""A downchannel the server closes after this long up is reopened without a backoff delay."""
 
 
 DirectiveHandler = Callable[[Directive[Any], Mapping[str, bytes]], Awaitable[None]]
@@ -212,7 +214,15 @@ class CicClient:
             except Exception as exc:  # a bug must not end the connection for good: log, retry
                 log.exception("cic.unexpected_error", reason=describe(exc))
                 failure = SessionEnded(f"unexpected error: {describe(exc)}")
-            stable = self._backoff.lost(self._clock.now())
+            now = self._clock.now()
+            if failure.clean and self._backoff.uptime(now) >= REOPEN_AT_ONCE_AFTER_S:
+                # "A closed downchannel is reopened at once" (CIC); only a channel closed right
+                # after it opened goes through the backoff, so a closing loop cannot spin.
+                self._backoff.lost(now)
+                log.info("cic.downchannel_closed", action="reopen at once")
+                reason = failure.reason
+                continue
+            stable = self._backoff.lost(now)
             delay = self._backoff.next_delay(failure.retry_after)
             self._sm.transition(_S.BACKING_OFF, failure.reason)
             log.warning(
@@ -272,7 +282,7 @@ class CicClient:
                 failure = task.exception()
                 if failure is not None:
                     raise failure
-            raise SessionEnded("downchannel closed by the server")
+            raise SessionEnded("downchannel closed by the server", clean=True)
         finally:
             for task in tasks:
                 task.cancel()

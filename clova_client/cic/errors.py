@@ -10,10 +10,12 @@ from ..redact import redact_text
 class SessionEnded(Exception):
     """The connection is gone or unusable: reconnect after a backoff delay."""
 
-    def __init__(self, reason: str, retry_after: float = 0.0) -> None:
+    def __init__(self, reason: str, retry_after: float = 0.0, *, clean: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.clean = clean
+        """The server ended the downchannel normally (no error): reopen it at once."""
 
 
 def describe(exc: BaseException) -> str:

@@ -164,7 +164,7 @@ async def test_backoff_resets_only_after_a_stable_connection(
 
     async def lose_and_reconnect(opened: int) -> None:
         before = len(scheduled())
-        mock.drop_downchannel(DEVICE)
+        mock.drop_downchannel(DEVICE, abort=True)  # a failure (a clean close reopens at once)
         await until(lambda: len(scheduled()) > before)  # its sleep is registered in that step
         delay = float(scheduled()[-1]["delay_s"])  # type: ignore[arg-type]
         delays.append(delay)
@@ -314,3 +314,29 @@ async def test_system_exception_401_refreshes_once(
     await h.client.send(make_event("AudioPlayer", "PlayStopped", {"token": "t"}))
     await mock.wait_event(DEVICE, "AudioPlayer.PlayStopped")  # the new token works
     assert mock.device(DEVICE).token_refreshes == 1  # the second exception was absorbed
+
+
+async def test_a_downchannel_the_server_closes_is_reopened_at_once(
+    mock: MockCicServer, make_harness: HarnessFactory
+) -> None:
+    clock = ManualClock()
+    h = make_harness(mock.base_url, clock=clock)
+    await h.connected()
+    clock.advance(5)  # up a while: the server ends the stream normally
+    mock.drop_downchannel(DEVICE)
+    await mock.wait_downchannel(DEVICE, opened_count=2)  # the clock did not move: no delay
+    await h.connected()
+    lost = [new for old, new in h.states if old is S.CONNECTED]
+    assert lost == [S.CONNECTING]
+
+
+async def test_a_downchannel_closed_right_after_opening_backs_off(
+    mock: MockCicServer, make_harness: HarnessFactory, log_events: list[dict[str, object]]
+) -> None:
+    clock = ManualClock()
+    h = make_harness(mock.base_url, clock=clock)
+    await h.connected()
+    mock.drop_downchannel(DEVICE)  # closed at once: no spinning in a close/reopen loop
+    await until(lambda: h.client.state is S.BACKING_OFF)
+    assert any(e["event"] == "cic.reconnect_scheduled" for e in log_events)
+    assert mock.device(DEVICE).downchannel_opens == 1
