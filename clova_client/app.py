@@ -112,7 +112,6 @@ class Daemon:
         self._saving = True
         self._ready = False
         self._connection_since = time.time()
-        self._last_connection_error: str | None = None
         self._vital: list[asyncio.Task[Any]] = []
         """Tasks that run until shutdown; one that ends early makes the daemon unhealthy."""
 
@@ -191,8 +190,8 @@ class Daemon:
             "connection": {
                 "state": self.client.state.name,
                 "since": self._connection_since,
-                "retry_in_s": None,
-                "last_error": self._last_connection_error,
+                "retry_in_s": self.client.retry_in(),
+                "last_error": self.client.last_failure,
             },
             "player": {
                 "state": self.engine.state.value,

@@ -94,6 +94,9 @@ class CicClient:
         self._enqueued = 0
         self._exception_refresh_not_before = 0.0  # clock time: after a System.Exception 401
         self._run_task: asyncio.Task[None] | None = None
+        self.last_failure: str | None = None
+        """Why the connection was last lost (kept after a reconnect), for ``status``."""
+        self.retry_at: float | None = None
         if not router.handles("System", "Exception"):
             router.register("System", "Exception", self.handle_system_exception)
         if not router.handles("Clova", "Hello"):
@@ -198,6 +201,7 @@ class CicClient:
             except AuthFailed as exc:
                 self._backoff.lost(self._clock.now())
                 delay = self._backoff.next_delay()
+                self._note_failure(str(exc), delay)
                 self._sm.transition(_S.AUTH_FAILED, str(exc))
                 log.error("cic.auth_failed", reason=str(exc), retry_in_s=round(delay, 3))
                 await self._clock.sleep(delay)
@@ -224,6 +228,7 @@ class CicClient:
                 continue
             stable = self._backoff.lost(now)
             delay = self._backoff.next_delay(failure.retry_after)
+            self._note_failure(failure.reason, delay)
             self._sm.transition(_S.BACKING_OFF, failure.reason)
             log.warning(
                 "cic.reconnect_scheduled",
@@ -234,6 +239,16 @@ class CicClient:
             )
             await self._clock.sleep(delay)
             reason = f"retry {self._backoff.attempt}"
+
+    def _note_failure(self, reason: str, delay: float) -> None:
+        self.last_failure = reason
+        self.retry_at = self._clock.now() + delay
+
+    def retry_in(self) -> float | None:
+        """Seconds until the next connection attempt while BACKING_OFF / AUTH_FAILED."""
+        if self.state not in (_S.BACKING_OFF, _S.AUTH_FAILED) or self.retry_at is None:
+            return None
+        return max(0.0, self.retry_at - self._clock.now())
 
     def _reload_token_file(self) -> None:
         try:

@@ -338,5 +338,13 @@ async def test_a_downchannel_closed_right_after_opening_backs_off(
     await h.connected()
     mock.drop_downchannel(DEVICE)  # closed at once: no spinning in a close/reopen loop
     await until(lambda: h.client.state is S.BACKING_OFF)
-    assert any(e["event"] == "cic.reconnect_scheduled" for e in log_events)
+    (scheduled,) = [e for e in log_events if e["event"] == "cic.reconnect_scheduled"]
     assert mock.device(DEVICE).downchannel_opens == 1
+    # what `clova-client status` shows: why, and when the next try comes
+    assert h.client.last_failure == "downchannel closed by the server"
+    delay = float(str(scheduled["delay_s"]))  # logged rounded to the millisecond
+    first = h.client.retry_in()
+    assert first is not None and abs(first - delay) < 0.001
+    clock.advance(0.1)
+    later = h.client.retry_in()
+    assert later is not None and abs(later - (first - 0.1)) < 1e-9
