@@ -12,18 +12,27 @@ SEPARATOR = "\n"
 
 
 @dataclass(frozen=True, slots=True)
-class LibTrack:
-    id: int
-    path: str
+class Tags:
+    """What a file's tags say."""
+
     title: str
     artists: tuple[str, ...] = ()
     album: str | None = None
     genres: tuple[str, ...] = ()
     date: str | None = None
+    """ISO 8601 (``2020``, ``2020-06``, ``2020-06-01``), when the tag holds one."""
     track_no: int | None = None
     disc_no: int | None = None
     duration_ms: int | None = None
     lyrics: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LibTrack(Tags):
+    """A track in the library: its tags, where it is, and its cover."""
+
+    id: int
+    path: str
     art: str | None = None
     """A ``file://`` URI of the cover image next to the file (cover.jpg, folder.jpg, ...)."""
 

@@ -4,7 +4,6 @@ length and lyrics. Any file mutagen cannot read still becomes a track named afte
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,8 @@ import mutagen
 from mutagen.easyid3 import EasyID3
 from mutagen.easymp4 import EasyMP4Tags
 from mutagen.id3 import ID3
+
+from .models import Tags
 
 AUDIO_SUFFIXES = frozenset(
     {".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".mp4", ".aac", ".wav", ".wma", ".ape"}
@@ -32,20 +33,6 @@ _easy_id3: Any = EasyID3
 _easy_mp4: Any = EasyMP4Tags
 _easy_id3.RegisterKey("lyrics", _id3_lyrics)
 _easy_mp4.RegisterTextKey("lyrics", "\xa9lyr")
-
-
-@dataclass(frozen=True, slots=True)
-class Tags:
-    title: str
-    artists: tuple[str, ...] = ()
-    album: str | None = None
-    genres: tuple[str, ...] = ()
-    date: str | None = None
-    """ISO 8601 (``2020``, ``2020-06``, ``2020-06-01``), when the tag holds one."""
-    track_no: int | None = None
-    disc_no: int | None = None
-    duration_ms: int | None = None
-    lyrics: str | None = None
 
 
 def _values(tags: Any, key: str) -> list[str]:
