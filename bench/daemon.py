@@ -33,7 +33,6 @@ import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -44,6 +43,7 @@ import vlc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.raw_vlc import raw_vlc_start
 from clova_client.mock_cic import MockCicServer
 from tests.support.media import media_file
 
@@ -54,7 +54,6 @@ READY_RUNS = 3
 WINDOW_S = 30.0
 START_RUNS = 10
 SHORT_MS, LONG_MS = 4000, 40_000
-NULL_RATE, NULL_CHANNELS = 44100, 2
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -197,49 +196,10 @@ async def directive_to_started(mock: MockCicServer, url: str, runs: int) -> list
 # -- raw python-vlc baseline (runs on a worker thread: the mock serves the media meanwhile) ------
 
 
-def raw_vlc_start(instance: Any, url: str) -> float:
-    """python-vlc ``play()`` -> first TimeChanged (ms); a fresh player with a memory sink that
-    consumes PCM at real time (what the daemon's ``null`` output does)."""
-    player = instance.media_player_new()
-    got_time = threading.Event()
-    marks: dict[str, float] = {}
-    clock = {"start": 0.0, "frames": 0}
-
-    def on_play(_opaque: Any, _samples: Any, count: int, _pts: int) -> None:
-        now = time.monotonic()
-        if not clock["frames"]:
-            clock["start"] = now
-        clock["frames"] += count
-        ahead = clock["start"] + clock["frames"] / NULL_RATE - now
-        if ahead > 0 and not got_time.is_set():
-            time.sleep(ahead)
-
-    def on_time(_event: Any) -> None:
-        if not got_time.is_set():
-            marks["time"] = time.monotonic()
-            got_time.set()
-
-    play_cb = vlc.CallbackDecorators.AudioPlayCb(on_play)
-    player.audio_set_callbacks(play_cb, None, None, None, None, None)
-    player.audio_set_format("S16N", NULL_RATE, NULL_CHANNELS)
-    events = player.event_manager()
-    events.event_attach(vlc.EventType.MediaPlayerTimeChanged, on_time)
-    media = instance.media_new_location(url)
-    player.set_media(media)
-    t0 = time.monotonic()
-    player.play()
-    got_time.wait(15)
-    player.stop()
-    events.event_detach(vlc.EventType.MediaPlayerTimeChanged)
-    player.release()
-    media.release()
-    return (marks.get("time", float("nan")) - t0) * 1000
-
-
 def raw_vlc_runs(url: str, runs: int) -> list[float]:
     instance = vlc.Instance(["--quiet", "--no-video", "--aout=adummy"])
     try:
-        return [raw_vlc_start(instance, url) for _ in range(runs)]
+        return [raw_vlc_start(instance, url)[0] for _ in range(runs)]
     finally:
         instance.release()
 
