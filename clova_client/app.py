@@ -127,6 +127,7 @@ class Daemon:
             client_id=s.auth.client_id or None,
             client_secret=secret,
             http2_prior_knowledge=s.cic.http2_prior_knowledge,
+            ca_file=s.cic.ca_file,
             ping_interval_s=s.cic.ping_interval_s,
             ping_timeout_s=s.cic.ping_timeout_s,
         )

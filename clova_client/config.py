@@ -65,6 +65,7 @@ class _Section(BaseModel):
 class CicSettings(_Section):
     base_url: str = "https://prod-ni-cic.clova.ai"
     http2_prior_knowledge: bool = False
+    ca_file: Path | None = None
     ping_interval_s: Seconds = 60.0
     ping_timeout_s: Seconds = 10.0
 

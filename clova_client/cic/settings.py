@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .backoff import BackoffPolicy
@@ -24,6 +25,9 @@ class CicSettings:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     http2_prior_knowledge: bool = False
+    ca_file: Path | None = None
+    """PEM bundle of the CA(s) to trust for ``https://`` instead of the system's (a staging
+    server, the mock); None: the system's trust store."""
     ping_interval_s: float = 60.0
     ping_timeout_s: float = 10.0
     hello_timeout_s: float = 10.0

@@ -9,6 +9,7 @@ speaks HTTP/1.1 (the mock server): one TCP connection per concurrent request.
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -33,8 +34,16 @@ def keepalive_options(idle_s: float) -> list[tuple[int, int, int]]:
     return opts
 
 
+def tls_context(settings: CicSettings) -> ssl.SSLContext:
+    """The system's trust store, or only ``ca_file`` when one is set."""
+    if settings.ca_file is None:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=str(settings.ca_file))
+
+
 def default_transport(settings: CicSettings) -> httpx.AsyncBaseTransport:
     return httpx.AsyncHTTPTransport(
+        verify=tls_context(settings),
         http1=not settings.http2_prior_knowledge,
         http2=settings.http2,
         retries=0,
