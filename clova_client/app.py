@@ -21,7 +21,13 @@ from .agents.template_runtime import TemplateRuntimeAgent
 from .cic import CicClient, CicSettings, ConnectionState, Outbox, TokenFileError, TokenStore
 from .clock import LoopClock
 from .config import Settings
-from .control import Button, ControlServer, ControlSocketError, StatusDocument
+from .control import (
+    Button,
+    CommandRefused,
+    ControlServer,
+    ControlSocketError,
+    StatusDocument,
+)
 from .daemon_state import RecentErrors, StateFile, status_line
 from .library import Library
 from .library.music import MusicApp
@@ -44,8 +50,8 @@ HUNG_AFTER_S = 10.0
 """A player command running longer than this means libVLC hangs: stop the watchdog pings."""
 STORE_RETRY_S = 1.0
 """How long to wait before storing an event again after the outbox refused it with an error."""
-NEW_DIALOG_EVENTS = ("AudioPlayer.StreamRequested",)
-"""Events that open a dialog of their own: the directives answering them carry its id."""
+OWN_DIALOG_EVENTS = ("AudioPlayer.StreamRequested",)
+"""Events that carry an id minted here: the directives answering them echo it."""
 
 
 class Daemon:
@@ -139,8 +145,8 @@ class Daemon:
 
     def _emit(self, event: Event) -> None:
         """The player's events, in order, to the durable outbox (one sender keeps the order)."""
-        if event.full_name in NEW_DIALOG_EVENTS and event.header.dialog_request_id is None:
-            event.header.dialog_request_id = self.router.new_dialog_request_id()
+        if event.full_name in OWN_DIALOG_EVENTS and event.header.dialog_request_id is None:
+            event.header.dialog_request_id = self.router.dialogs.mint()
         self._outgoing.put_nowait(event)
         self.template_runtime.observe(event)  # an AudioPlayer item started: ask for its metadata
 
@@ -255,6 +261,15 @@ class Daemon:
         log.info("button", button=button.value, event_name=event.full_name)
         note = {} if self.client.state is ConnectionState.CONNECTED else {"note": "queued: offline"}
         return {"event": event.full_name, "message_id": event.message_id, **note}
+
+    def begin_dialog(self, dialog_request_id: str) -> dict[str, Any]:
+        """The voice component started a dialog: the one it replaces goes stale (barge-in)."""
+        try:
+            superseded = self.router.dialogs.begin(dialog_request_id)
+        except ValueError as exc:
+            raise CommandRefused(str(exc)) from None
+        log.info("dialog_started", dialog_request_id=dialog_request_id, superseded=superseded)
+        return {"dialog_request_id": dialog_request_id, "superseded": superseded}
 
     # --- systemd -------------------------------------------------------------------------
 

@@ -126,6 +126,15 @@ def _press(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dialog(args: argparse.Namespace) -> int:
+    result = _ask(_socket(args), {"cmd": "dialog", "id": args.id})
+    line = f"dialog {args.id} is current"
+    if result.get("superseded"):
+        line += f"; late directives of {result['superseded']} will be dropped"
+    print(line)
+    return 0
+
+
 # === parser ===============================================================================
 
 
@@ -221,13 +230,26 @@ def _add_press(commands: Commands) -> None:
     p.set_defaults(func=_press)
 
 
+def _add_dialog(commands: Commands) -> None:
+    p = commands.add_parser(
+        "dialog",
+        help="announce a new voice dialog (its dialogRequestId): barge-in",
+        description="Tell the running daemon that the speaker's voice component started a new "
+        "dialog with this dialogRequestId. Directives that still arrive for the dialog it "
+        "replaces are dropped (and logged); every other id, the cloud's included, is handled.",
+    )
+    p.add_argument("id", metavar="ID", help="the new dialog's dialogRequestId")
+    _socket_options(p)
+    p.set_defaults(func=_dialog)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clova-client", description="Headless audio client for a Clova (CIC) speaker."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_check_config, _add_status, _add_press, _add_validate):
+    for add in (_add_run, _add_check_config, _add_status, _add_press, _add_dialog, _add_validate):
         add(commands)
     return parser
 

@@ -44,4 +44,4 @@ class AudioPlayerAgent:
         await self._engine.stream_deliver(directive.payload)
 
     async def report_state(self, directive: Directive[Any], attachments: Attachments) -> None:
-        self._engine.report_playback_state()
+        self._engine.report_playback_state(directive.header.dialog_request_id)

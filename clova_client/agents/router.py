@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import json
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import structlog
 
 from ..protocol import Directive, JsonObject, ProtocolError, parse_directive
+from .dialogs import Dialogs, DialogVerdict
 
 log = structlog.get_logger(__name__)
 
@@ -29,7 +29,7 @@ class Outcome(enum.Enum):
     UNKNOWN = "unknown"
     """No handler for (namespace, name): ignored."""
     STALE_DIALOG = "stale_dialog"
-    """dialogRequestId set and not the last one issued: dropped."""
+    """dialogRequestId of a dialog this speaker has since superseded: dropped."""
     INVALID = "invalid"
     """ProtocolError: not a usable directive."""
     FAILED = "failed"
@@ -39,12 +39,14 @@ class Outcome(enum.Enum):
 class Router:
     """Maps (namespace, name) to an async handler ``(directive, attachments) -> None``."""
 
-    def __init__(self, describe_state: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self, describe_state: Callable[[], str] | None = None, dialogs: Dialogs | None = None
+    ) -> None:
         self._handlers: dict[tuple[str, str], Handler] = {}
         self._describe_state = describe_state
         """Adds the player state to each directive's log line (the daemon wires the engine)."""
-        self.dialog_request_id: str | None = None
-        """The dialogRequestId of the last Recognize-type event the client issued."""
+        self.dialogs = dialogs or Dialogs()
+        """Which dialogRequestIds are stale (superseded voice dialogs)."""
 
     def register(self, namespace: str, name: str, handler: Handler) -> None:
         """Route (namespace, name) to ``handler``; a second registration replaces the first."""
@@ -55,11 +57,6 @@ class Router:
 
     def handles(self, namespace: str, name: str) -> bool:
         return (namespace, name) in self._handlers
-
-    def new_dialog_request_id(self) -> str:
-        """Issue a new dialogRequestId (sent with a Recognize event); older ones go stale."""
-        self.dialog_request_id = str(uuid.uuid4())
-        return self.dialog_request_id
 
     async def dispatch(
         self, raw: bytes | str | JsonObject, attachments: Attachments = NO_ATTACHMENTS
@@ -86,15 +83,14 @@ class Router:
                 dialog_request_id=header.dialog_request_id,
                 player=self._player_state(),
             )
-            dialog = header.dialog_request_id
-            if dialog is not None and dialog != self.dialog_request_id:
+            if self.dialogs.verdict(header.dialog_request_id) is DialogVerdict.SUPERSEDED:
                 log.info(
                     "directive_dropped",
                     directive=directive.full_name,
                     message_id=header.message_id,
-                    reason="dialogRequestId is not the last one issued",
-                    dialog_request_id=dialog,
-                    current=self.dialog_request_id,
+                    reason="its dialog was superseded by a newer one on this speaker",
+                    dialog_request_id=header.dialog_request_id,
+                    current_dialog_request_id=self.dialogs.current,
                 )
                 return Outcome.STALE_DIALOG
             handler = self._handlers.get((header.namespace, header.name))

@@ -1,6 +1,8 @@
 """The control socket's wire format: one JSON object per line each way.
 
-Requests: ``{"cmd": "status"}`` and ``{"cmd": "press", "button": "pause"}``. Responses:
+Requests: ``{"cmd": "status"}``, ``{"cmd": "press", "button": "pause"}`` and
+``{"cmd": "dialog", "id": "<dialogRequestId>"}`` (the voice component announces a new dialog).
+Responses:
 ``{"ok": true, "result": {...}}`` or ``{"ok": false, "error": "one line"}``.
 """
 
@@ -40,6 +42,7 @@ class Button(StrEnum):
 class Command(StrEnum):
     STATUS = "status"
     PRESS = "press"
+    DIALOG = "dialog"
 
 
 class BadRequest(ValueError):
@@ -54,6 +57,7 @@ class CommandRefused(Exception):
 class Request:
     cmd: Command
     button: Button | None = None
+    dialog_request_id: str | None = None
 
 
 def socket_path(control_dir: Path) -> Path:
@@ -80,6 +84,11 @@ def parse_request(line: bytes) -> Request:
     cmd = _member(Command, obj["cmd"], "cmd")
     if cmd is Command.STATUS:
         return Request(cmd)
+    if cmd is Command.DIALOG:
+        value = obj.get("id")
+        if not isinstance(value, str) or not value.strip():
+            raise BadRequest("dialog needs an 'id': the new dialog's dialogRequestId")
+        return Request(cmd, dialog_request_id=value)
     if "button" not in obj:
         raise BadRequest(f"press needs a 'button' (known: {_choices(Button)})")
     return Request(cmd, _member(Button, obj["button"], "button"))

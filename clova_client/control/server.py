@@ -54,6 +54,10 @@ class ControlHandler(Protocol):
         """Act on a button press; a ``PressResult``. Raise ``CommandRefused`` to say no."""
         ...
 
+    def begin_dialog(self, dialog_request_id: str) -> Mapping[str, Any]:
+        """A new voice dialog started; earlier dialogs' late directives go stale."""
+        ...
+
 
 class ControlServer:
     def __init__(self, path: Path, handler: ControlHandler) -> None:
@@ -188,9 +192,15 @@ class ControlServer:
             if request.cmd is Command.STATUS:
                 log.debug("control.status", **peer)
                 return ok(self._handler.status())
-            assert request.button is not None
-            log.info("control.press", button=request.button.value, **peer)
-            return ok(await self._handler.press(request.button))
+            if request.cmd is Command.DIALOG and request.dialog_request_id is not None:
+                log.info("control.dialog", dialog_request_id=request.dialog_request_id, **peer)
+                return ok(self._handler.begin_dialog(request.dialog_request_id))
+            if request.cmd is Command.PRESS and request.button is not None:
+                log.info("control.press", button=request.button.value, **peer)
+                return ok(await self._handler.press(request.button))
+            raise BadRequest(f"incomplete request for {request.cmd.value}")
+        except BadRequest as exc:
+            return _refuse(str(exc))
         except CommandRefused as exc:
             log.info("control.refused", cmd=request.cmd.value, reason=str(exc))
             return error(str(exc) or "refused")

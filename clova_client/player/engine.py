@@ -94,9 +94,10 @@ class PlayerEngine:
     def playback_state(self) -> PlaybackState:
         return self._machine.playback_state()
 
-    def report_playback_state(self) -> None:
-        """Emit AudioPlayer.ReportPlaybackState (the answer to ExpectReportPlaybackState)."""
-        self._machine.emit("ReportPlaybackState")
+    def report_playback_state(self, dialog_request_id: str | None = None) -> None:
+        """Emit AudioPlayer.ReportPlaybackState (the answer to ExpectReportPlaybackState,
+        echoing its dialogRequestId)."""
+        self._machine.emit("ReportPlaybackState", dialog_request_id)
 
     def snapshot(self) -> JsonObject:
         """The current item, its offset, the upcoming Plays as received, repeat and volume."""

@@ -729,9 +729,10 @@ class PlayerMachine:
             except Exception:
                 log.exception("player.on_change_failed")
 
-    def emit(self, name: str) -> None:
+    def emit(self, name: str, dialog_request_id: str | None = None) -> None:
         context = [self.playback_state().context()]
-        self._send(make_event(NAMESPACE, name, {}, context), self._shown)
+        event = make_event(NAMESPACE, name, {}, context, dialog_request_id=dialog_request_id)
+        self._send(event, self._shown)
 
     def _send(self, event: Event, track: Track | None) -> None:
         state = event.context[0]["payload"] if event.context else {}

@@ -65,6 +65,7 @@ class StubHandler:
     def __init__(self, status: StatusDocument | None = None) -> None:
         self.document = status if status is not None else sample_status()
         self.pressed: list[Button] = []
+        self.dialogs: list[str] = []
         self.refuse: str | None = None
         self.fail = False
 
@@ -83,6 +84,11 @@ class StubHandler:
             "event": f"PlaybackController.{button.event_name}",
             "message_id": f"m-{len(self.pressed)}",
         }
+
+    def begin_dialog(self, dialog_request_id: str) -> dict[str, str | None]:
+        superseded = self.dialogs[-1] if self.dialogs else None
+        self.dialogs.append(dialog_request_id)
+        return {"dialog_request_id": dialog_request_id, "superseded": superseded}
 
 
 @pytest.fixture

@@ -86,6 +86,19 @@ def test_press(served: ServerThread, handler: StubHandler, clean_env: dict[str, 
     assert handler.pressed == [Button.PAUSE]
 
 
+def test_dialog(served: ServerThread, handler: StubHandler, clean_env: dict[str, str]) -> None:
+    sock = str(served.server.path)
+    assert cli(clean_env, "dialog", "voice-1", "--socket", sock).stdout == (
+        "dialog voice-1 is current\n"
+    )
+    done = cli(clean_env, "dialog", "voice-2", "--socket", sock)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "dialog voice-2 is current; late directives of voice-1 will be dropped\n"
+    )
+    assert handler.dialogs == ["voice-1", "voice-2"]
+
+
 def test_press_refused(
     served: ServerThread, handler: StubHandler, clean_env: dict[str, str]
 ) -> None:

@@ -78,9 +78,12 @@ BAD_REQUESTS = {
     b"not json\n": "malformed JSON: Expecting value: line 1 column 1 (char 0)",
     b'{"cmd": "\xff"}\n': "not UTF-8 text (byte 9)",
     b"[1, 2]\n": "expected a JSON object, got list",
-    b"{}\n": "missing 'cmd' (known: status, press)",
-    b'{"cmd": "reboot"}\n': "unknown cmd 'reboot' (known: status, press)",
-    b'{"cmd": ["status"]}\n': "unknown cmd ['status'] (known: status, press)",
+    b"{}\n": "missing 'cmd' (known: status, press, dialog)",
+    b'{"cmd": "reboot"}\n': "unknown cmd 'reboot' (known: status, press, dialog)",
+    b'{"cmd": ["status"]}\n': "unknown cmd ['status'] (known: status, press, dialog)",
+    b'{"cmd": "dialog"}\n': "dialog needs an 'id': the new dialog's dialogRequestId",
+    b'{"cmd": "dialog", "id": 7}\n': "dialog needs an 'id'",
+    b'{"cmd": "dialog", "id": " "}\n': "dialog needs an 'id'",
     b'{"cmd": "press"}\n': "press needs a 'button' (known: pause, resume, next, previous, stop, "
     "play)",
     b'{"cmd": "press", "button": "eject"}\n': "unknown button 'eject' (known: pause, resume, "
@@ -90,6 +93,15 @@ BAD_REQUESTS = {
     b'{"cmd": "press", "button": "PAUSE"}\n': "unknown button 'PAUSE' (known: pause, resume, "
     "next, previous, stop, play)",
 }
+
+
+async def test_dialog_announced(
+    server: ControlServer, sock_path: Path, handler: StubHandler
+) -> None:
+    await request(sock_path, {"cmd": "dialog", "id": "d-1"})
+    response = await request(sock_path, {"cmd": "dialog", "id": "d-2"})
+    assert response == {"ok": True, "result": {"dialog_request_id": "d-2", "superseded": "d-1"}}
+    assert handler.dialogs == ["d-1", "d-2"]
 
 
 @pytest.mark.parametrize("data", list(BAD_REQUESTS), ids=repr)

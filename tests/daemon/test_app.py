@@ -89,3 +89,30 @@ async def test_unhealthy_once_a_long_running_task_has_died(daemon: Daemon) -> No
     daemon._vital = [alive, dead]
     assert not daemon._healthy()
     alive.cancel()
+
+
+async def test_an_announced_dialog_makes_the_previous_one_stale(daemon: Daemon) -> None:
+    from clova_client.agents.router import Outcome
+    from clova_client.control import CommandRefused
+
+    assert daemon.begin_dialog("voice-1") == {
+        "dialog_request_id": "voice-1",
+        "superseded": None,
+    }
+    assert daemon.begin_dialog("voice-2")["superseded"] == "voice-1"
+    late = {
+        "directive": {
+            "header": {
+                "namespace": "PlaybackController",
+                "name": "Pause",
+                "messageId": "m-late",
+                "dialogRequestId": "voice-1",
+            },
+            "payload": {},
+        }
+    }
+    assert await daemon.router.dispatch(late) is Outcome.STALE_DIALOG
+    late["directive"]["header"]["dialogRequestId"] = "cloud-minted"
+    assert await daemon.router.dispatch(late) is Outcome.HANDLED
+    with pytest.raises(CommandRefused, match="dialogRequestId"):
+        daemon.begin_dialog("x" * 500)

@@ -55,20 +55,39 @@ async def test_unknown_directives_are_ignored_one_by_one(router: Any) -> None:
     assert [m for m, _ in seen] == ["m-2"]
 
 
-async def test_dialog_request_id_rule(router: Any, logs: list[dict[str, Any]]) -> None:
+async def test_cloud_minted_and_own_ids_are_handled(router: Any) -> None:
+    """An id this speaker never saw is the cloud's: handled (spec README, dialogRequestId)."""
     r, seen = router
     pause: tuple[str, str, dict[str, Any]] = ("PlaybackController", "Pause", {})
-    assert await r.dispatch(raw(*pause, dialogRequestId="d-old")) is Outcome.STALE_DIALOG
-    current = r.new_dialog_request_id()
-    assert r.dialog_request_id == current
-    assert await r.dispatch(raw(*pause, dialogRequestId="d-old")) is Outcome.STALE_DIALOG
-    assert await r.dispatch(raw(*pause, mid="m-cur", dialogRequestId=current)) is Outcome.HANDLED
+    own = r.dialogs.mint()
+    assert await r.dispatch(raw(*pause, mid="m-cloud", dialogRequestId="cloud-1")) is (
+        Outcome.HANDLED
+    )
+    assert await r.dispatch(raw(*pause, mid="m-own", dialogRequestId=own)) is Outcome.HANDLED
     assert await r.dispatch(raw(*pause, mid="m-none")) is Outcome.HANDLED
-    r.new_dialog_request_id()
-    assert await r.dispatch(raw(*pause, dialogRequestId=current)) is Outcome.STALE_DIALOG
-    assert [m for m, _ in seen] == ["m-cur", "m-none"]
-    dropped = [e for e in logs if e["event"] == "directive_dropped"]
-    assert len(dropped) == 3 and all("dialogRequestId" in e["reason"] for e in dropped)
+    r.dialogs.begin("voice-1")
+    assert await r.dispatch(raw(*pause, mid="m-own-2", dialogRequestId=own)) is Outcome.HANDLED
+    assert [m for m, _ in seen] == ["m-cloud", "m-own", "m-none", "m-own-2"]
+
+
+async def test_superseded_dialog_is_dropped_with_both_ids(
+    router: Any, logs: list[dict[str, Any]]
+) -> None:
+    r, seen = router
+    pause: tuple[str, str, dict[str, Any]] = ("PlaybackController", "Pause", {})
+    r.dialogs.begin("voice-1")
+    assert await r.dispatch(raw(*pause, mid="m-1", dialogRequestId="voice-1")) is Outcome.HANDLED
+    r.dialogs.begin("voice-2")  # barge-in: the wake word again
+    assert await r.dispatch(raw(*pause, mid="m-2", dialogRequestId="voice-1")) is (
+        Outcome.STALE_DIALOG
+    )
+    assert await r.dispatch(raw(*pause, mid="m-3", dialogRequestId="voice-2")) is Outcome.HANDLED
+    assert await r.dispatch(raw(*pause, mid="m-4", dialogRequestId="cloud-9")) is Outcome.HANDLED
+    assert [m for m, _ in seen] == ["m-1", "m-3", "m-4"]
+    (dropped,) = [e for e in logs if e["event"] == "directive_dropped"]
+    assert dropped["message_id"] == "m-2" and "superseded" in dropped["reason"]
+    assert dropped["dialog_request_id"] == "voice-1"
+    assert dropped["current_dialog_request_id"] == "voice-2"
 
 
 async def test_bad_directive_is_one_log_line_with_message_id_and_fields(
