@@ -27,7 +27,7 @@ from ..redact import redact_text
 from .auth import AuthFailed, RefreshUnavailable, TokenFileError, TokenStore
 from .backoff import Backoff
 from .directives import DirectiveAssembler, Ready
-from .errors import SessionEnded, describe, retry_after
+from .errors import SessionEnded, describe, is_graceful_goaway, retry_after
 from .messages import event_fields, exception_detail, is_hello
 from .outbox import Outbox, PutResult, StoredEvent
 from .settings import CicSettings
@@ -44,8 +44,6 @@ _RETRY_STATUSES = frozenset({408, 429})
 _INBOX_SIZE = 1000
 _ERROR_BODY_LIMIT = 64 * 1024
 _REFRESH_GUARD_S = 30.0
-REOPEN_AT_ONCE_AFTER_S = 1.0
-"""A downchannel the server closes after this long up is reopened without a backoff delay."""
 
 
 DirectiveHandler = Callable[[Directive[Any], Mapping[str, bytes]], Awaitable[None]]
@@ -91,6 +89,8 @@ class CicClient:
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()
         self._hello = asyncio.Event()
+        self._closing = asyncio.Event()
+        """Set when the connection is about to close: the sender finishes its event and stops."""
         self._enqueued = 0
         self._exception_refresh_not_before = 0.0  # clock time: after a System.Exception 401
         self._run_task: asyncio.Task[None] | None = None
@@ -219,11 +219,11 @@ class CicClient:
                 log.exception("cic.unexpected_error", reason=describe(exc))
                 failure = SessionEnded(f"unexpected error: {describe(exc)}")
             now = self._clock.now()
-            if failure.clean and self._backoff.uptime(now) >= REOPEN_AT_ONCE_AFTER_S:
+            if failure.clean and self._backoff.uptime(now) >= self.settings.reopen_at_once_after_s:
                 # "A closed downchannel is reopened at once" (CIC); only a channel closed right
                 # after it opened goes through the backoff, so a closing loop cannot spin.
                 self._backoff.lost(now)
-                log.info("cic.downchannel_closed", action="reopen at once")
+                log.info("cic.downchannel_closed", reason=failure.reason, action="reopen at once")
                 reason = failure.reason
                 continue
             stable = self._backoff.lost(now)
@@ -272,7 +272,7 @@ class CicClient:
                         reason = await self._error_reason(response)
                         wait = retry_after(response)
                 except httpx.HTTPError as exc:
-                    raise SessionEnded(f"downchannel: {describe(exc)}") from None
+                    raise _ended("downchannel", exc) from None
                 if status == 401 and not refreshed:
                     log.info("cic.unauthorized", request="downchannel", action="refresh token")
                     await self._tokens.refresh(token)
@@ -284,15 +284,18 @@ class CicClient:
 
     async def _serve(self, transport: Transport, response: httpx.Response) -> None:
         self._hello.clear()
+        self._closing.clear()
         reader = asyncio.create_task(self._read_body(response, "downchannel"), name="downchannel")
         tasks = {reader}
         try:
             await self._wait_hello(reader)
             self._backoff.connected(self._clock.now())
             self._sm.transition(_S.CONNECTED, "Clova.Hello received")
-            tasks.add(asyncio.create_task(self._ping_loop(transport), name="ping"))
-            tasks.add(asyncio.create_task(self._send_loop(transport), name="events"))
+            sender = asyncio.create_task(self._send_loop(transport), name="events")
+            tasks |= {sender, asyncio.create_task(self._ping_loop(transport), name="ping")}
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            if sender not in done:
+                await self._let_sender_finish(sender)
             for task in done:
                 failure = task.exception()
                 if failure is not None:
@@ -302,6 +305,16 @@ class CicClient:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _let_sender_finish(self, sender: asyncio.Task[None]) -> None:
+        """The connection is ending: an event whose POST is under way gets its answer (up to
+        ``event_drain_s``), so one that CIC accepted is removed from the outbox, never sent
+        twice; no new event starts on this connection."""
+        self._closing.set()
+        self._wakeup.set()
+        await self._within(asyncio.shield(sender), self.settings.event_drain_s)
+        if not sender.done():
+            log.warning("cic.event_cut_off", reason="no answer before the connection closed")
 
     async def _wait_hello(self, reader: asyncio.Task[None]) -> None:
         hello = asyncio.create_task(self._hello.wait())
@@ -337,7 +350,7 @@ class CicClient:
                 raise SessionEnded(f"downchannel: malformed multipart: {exc}") from None
             log.warning("cic.bad_response_body", source=source, reason=str(exc))
         except httpx.HTTPError as exc:
-            raise SessionEnded(f"{source}: {describe(exc)}") from None
+            raise _ended(source, exc) from None
 
     async def _queue_directive(self, ready: Ready, downchannel: bool) -> None:
         if downchannel and not self._hello.is_set() and is_hello(ready[0]):
@@ -384,12 +397,13 @@ class CicClient:
     # --- sending events -------------------------------------------------------------------
 
     async def _send_loop(self, transport: Transport) -> None:
-        while True:
+        """Deliver the outbox in order until the connection starts closing."""
+        while not self._closing.is_set():
             seen = self._enqueued
             head = await self._in_db(self._outbox.peek, 1)
             if not head:
                 self._drained.set()
-                if self._enqueued == seen:
+                if self._enqueued == seen and not self._closing.is_set():
                     self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
@@ -437,6 +451,9 @@ class CicClient:
                     "event_dropped", status=status, reason=f"CIC rejected it: {problem}", **fields
                 )
                 return
+            if self._closing.is_set():
+                log.info("event_retry", reason=problem, when="on the next connection", **fields)
+                return
             delay = self._event_backoff.next_delay(wait)
             log.warning("event_retry", reason=problem, delay_s=round(delay, 3), **fields)
             await self._clock.sleep(delay)
@@ -460,6 +477,13 @@ class CicClient:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         return task.result() if not task.cancelled() else None
+
+
+def _ended(what: str, exc: httpx.HTTPError) -> SessionEnded:
+    """The connection failed under ``what``; a graceful GOAWAY is a clean end (reopen at once)."""
+    if is_graceful_goaway(exc):
+        return SessionEnded(f"{what}: the server sent GOAWAY", clean=True)
+    return SessionEnded(f"{what}: {describe(exc)}")
 
 
 async def _ignore(directive: Directive[Any], attachments: Mapping[str, bytes]) -> None:

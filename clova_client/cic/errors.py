@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import h2.errors
+import h2.events
 import httpx
 
 from ..redact import redact_text
@@ -16,6 +18,21 @@ class SessionEnded(Exception):
         self.retry_after = retry_after
         self.clean = clean
         """The server ended the downchannel normally (no error): reopen it at once."""
+
+
+def is_graceful_goaway(exc: BaseException) -> bool:
+    """The server sent HTTP/2 GOAWAY with NO_ERROR (a restart, a load balancer draining).
+
+    httpcore raises it as ``RemoteProtocolError(<ConnectionTerminated>)`` on the streams still
+    open; httpx keeps httpcore's error as ``__cause__``.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        event = cause.args[0] if cause.args else None
+        if isinstance(event, h2.events.ConnectionTerminated):
+            return event.error_code in (h2.errors.ErrorCodes.NO_ERROR, 0)
+        cause = cause.__cause__
+    return False
 
 
 def describe(exc: BaseException) -> str:

@@ -35,6 +35,12 @@ class CicSettings:
     connect_timeout_s: float = 10.0
     event_timeout_s: float = 30.0
     refresh_margin_s: float = 60.0
+    event_drain_s: float = 2.0
+    """When the connection ends, an event whose POST is under way gets this long to be answered
+    (so an event CIC accepted is never sent again)."""
+    reopen_at_once_after_s: float = 1.0
+    """A downchannel that ends cleanly (end of stream, GOAWAY) after this long up is reopened
+    at once; one that ends sooner goes through the backoff, so a closing loop cannot spin."""
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
 
     def __post_init__(self) -> None:
@@ -50,8 +56,14 @@ class CicSettings:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"CIC setting {name} must be > 0, got {getattr(self, name)!r}")
-        if self.stable_after_s < 0 or self.refresh_margin_s < 0:
-            raise ValueError("CIC settings stable_after_s and refresh_margin_s must be >= 0")
+        for name in (
+            "stable_after_s",
+            "refresh_margin_s",
+            "event_drain_s",
+            "reopen_at_once_after_s",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"CIC setting {name} must be >= 0, got {getattr(self, name)!r}")
 
     @property
     def root(self) -> str:
