@@ -199,6 +199,7 @@ class Daemon:
                 "since": self._connection_since,
                 "retry_in_s": self.client.retry_in(),
                 "last_error": self.client.last_failure,
+                "http_version": self.client.http_version,
             },
             "player": {
                 "state": self.engine.state.value,

@@ -97,6 +97,8 @@ class CicClient:
         self.last_failure: str | None = None
         """Why the connection was last lost (kept after a reconnect), for ``status``."""
         self.retry_at: float | None = None
+        self.http_version: str | None = None
+        """The HTTP version the server answered the last downchannel request with."""
         if not router.handles("System", "Exception"):
             router.register("System", "Exception", self.handle_system_exception)
         if not router.handles("Clova", "Hello"):
@@ -267,6 +269,7 @@ class CicClient:
                 try:
                     async with request as response:
                         status = response.status_code
+                        self._check_http2(response)
                         if status == 200:
                             await self._serve(transport, response)
                         reason = await self._error_reason(response)
@@ -281,6 +284,22 @@ class CicClient:
                 if status == 401:
                     raise AuthFailed("CIC answered 401 to a freshly refreshed token")
                 raise SessionEnded(f"downchannel: {reason}", wait if status == 429 else 0.0)
+
+    def _check_http2(self, response: httpx.Response) -> None:
+        """CIC speaks HTTP/2 only and answers 412 to events off the downchannel's connection:
+        a server that negotiated anything else is a configuration error, said plainly."""
+        self.http_version = response.http_version
+        if self.settings.http2 and response.http_version != "HTTP/2":
+            log.error(
+                "cic.http2_required",
+                http_version=response.http_version,
+                base_url=self.settings.root,
+                reason="the server did not negotiate HTTP/2 (ALPN h2); CIC speaks HTTP/2 only",
+            )
+            raise SessionEnded(
+                f"the server answered with {response.http_version}, not HTTP/2 "
+                "(no ALPN h2: a proxy, or not a CIC server)"
+            )
 
     async def _serve(self, transport: Transport, response: httpx.Response) -> None:
         self._hello.clear()

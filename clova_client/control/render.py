@@ -81,6 +81,8 @@ def _connection(conn: Mapping[str, Any], now: float) -> list[str]:
         line += f" since {when(conn['since'], now)}"
     if conn.get("retry_in_s") is not None:
         line += f", retry in {duration(conn['retry_in_s'])}"
+    if conn.get("http_version"):
+        line += f" ({one_line(conn['http_version'], 20)})"
     lines = [line]
     if conn.get("last_error"):
         lines.append(f"  last error: {one_line(conn['last_error'])}")

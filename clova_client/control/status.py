@@ -17,6 +17,8 @@ class ConnectionInfo(TypedDict):
     """BACKING_OFF / AUTH_FAILED: seconds until the next attempt; else None."""
     last_error: str | None
     """The last connection failure, one line (kept after a reconnect)."""
+    http_version: NotRequired[str | None]
+    """What the CIC server answered the downchannel with (``HTTP/2``); None before."""
 
 
 class TrackInfo(TypedDict):
