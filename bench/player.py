@@ -39,6 +39,7 @@ import vlc
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.raw_vlc import raw_vlc_start
+from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import LoopClock
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
 from clova_client.player.engine import PlayerEngine
@@ -105,7 +106,8 @@ def offset(event: Event) -> int:
 async def with_engine(job: Callable[[PlayerEngine, VlcBackend, Recorder], Awaitable[None]]) -> None:
     backend = VlcBackend("null")
     recorder = Recorder()
-    engine = PlayerEngine(backend, recorder, LoopClock())
+    engine = PlayerEngine(backend, LoopClock())
+    engine.subscribe(AudioPlayerReporter(recorder).on_notice)
     await engine.start()
     try:
         await job(engine, backend, recorder)

@@ -14,6 +14,7 @@ import structlog
 
 from . import __version__
 from .agents.audioplayer import AudioPlayerAgent
+from .agents.audioplayer_reporter import AudioPlayerReporter
 from .agents.mediaplayer import MediaPlayerAgent
 from .agents.playback_controller import AudioSide, PlaybackControllerAgent
 from .agents.router import Router
@@ -50,8 +51,6 @@ HUNG_AFTER_S = 10.0
 """A player command running longer than this means libVLC hangs: stop the watchdog pings."""
 STORE_RETRY_S = 1.0
 """How long to wait before storing an event again after the outbox refused it with an error."""
-OWN_DIALOG_EVENTS = ("AudioPlayer.StreamRequested",)
-"""Events that carry an id minted here: the directives answering them echo it."""
 
 
 class Daemon:
@@ -85,7 +84,6 @@ class Daemon:
         player = settings.player
         self.engine = PlayerEngine(
             audio_port,
-            self._emit,
             self.clock,
             PlayerSettings(
                 open_timeout_s=player.open_timeout_s,
@@ -105,6 +103,8 @@ class Daemon:
         self.music.on_change = lambda: self.notifier.status(self._status_text())
         self.template_runtime = TemplateRuntimeAgent(self._emit)
         self.template_runtime.register(self.router)
+        self.engine.subscribe(AudioPlayerReporter(self._emit, self.router.dialogs).on_notice)
+        self.engine.subscribe(self.template_runtime.on_notice)  # after its PlayStarted
         MediaPlayerAgent(self.music, self._emit, self._context).register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
         self.controller = PlaybackControllerAgent(
@@ -144,11 +144,8 @@ class Daemon:
         return [self.engine.playback_state().context(), self.music.context().context()]
 
     def _emit(self, event: Event) -> None:
-        """The player's events, in order, to the durable outbox (one sender keeps the order)."""
-        if event.full_name in OWN_DIALOG_EVENTS and event.header.dialog_request_id is None:
-            event.header.dialog_request_id = self.router.dialogs.mint()
+        """The agents' events, in order, to the durable outbox (one sender keeps the order)."""
         self._outgoing.put_nowait(event)
-        self.template_runtime.observe(event)  # an AudioPlayer item started: ask for its metadata
 
     async def _send_in_order(self, event: Event) -> None:
         """A button's event joins the player's events in the one ordered queue to the outbox."""

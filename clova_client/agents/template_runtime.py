@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from ..player.notices import Notice, NoticeKind
 from ..protocol import Directive, Event, make_event
 from ..protocol.audioplayer import NAMESPACE as AUDIO_PLAYER
 from ..protocol.template_runtime import (
@@ -84,18 +85,18 @@ class TemplateRuntimeAgent:
     def metadata(self, token: str | None) -> NowPlaying | None:
         return self._items.get(token) if token else None
 
-    def observe(self, event: Event) -> None:
-        """Every AudioPlayer event the speaker sends passes here; a PlayStarted asks for the
-        item's metadata (after the PlayStarted itself)."""
-        if event.header.namespace != AUDIO_PLAYER or event.header.name != "PlayStarted":
+    def on_notice(self, notice: Notice) -> None:
+        """The AudioPlayer engine's notices (subscribed after its reporter): an item that
+        started asks for its metadata, after its PlayStarted."""
+        if notice.kind is not NoticeKind.STARTED or notice.item is None:
             return
-        stream = (event.context[0]["payload"].get("stream") or {}) if event.context else {}
-        token = stream.get("token")
-        if not isinstance(token, str) or not token:
+        token = notice.item.token
+        if not token:
             return
         self.playing = token
         payload = RequestPlayerInfoPayload(token=token, range=Range(after=AFTER))
-        self._emit(make_event(NAMESPACE, "RequestPlayerInfo", payload, event.context))
+        context = [notice.state.context()]
+        self._emit(make_event(NAMESPACE, "RequestPlayerInfo", payload, context))
         self._log(token)
 
     async def render(self, directive: Directive[Any], attachments: Attachments) -> None:

@@ -22,11 +22,11 @@ from ..clock import Clock
 from ..control import CurrentItem
 from ..player.backend import PlayerBackend
 from ..player.engine import PlayerEngine
+from ..player.notices import Notice, NoticeKind
 from ..player.queue import Repeat
 from ..player.settings import PlayerSettings
 from ..player.shared import BackendPort
 from ..protocol.audioplayer import PlayerActivity, PlayPayload
-from ..protocol.base import Event
 from ..protocol.mediaplayer import MediaPlayerContext, Playlist, Shuffle, Toggle
 from ..protocol.mediaplayer import Repeat as ToggleRepeat
 from .library import Library
@@ -73,7 +73,8 @@ class MusicApp:
         handover: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.library = library
-        self.engine = PlayerEngine(backend, self._engine_event, clock, settings)
+        self.engine = PlayerEngine(backend, clock, settings)
+        self.engine.subscribe(self._on_notice)
         if isinstance(backend, BackendPort):
             backend.on_preempted = self.engine.stop  # AudioPlayer took the speaker: STOPPED
         self.engine.on_change = self._changed
@@ -284,19 +285,18 @@ class MusicApp:
         if self.on_change is not None:
             self.on_change()
 
-    def _engine_event(self, event: Event) -> None:
-        """The engine's AudioPlayer-shaped events: never sent; a start is history."""
-        if event.header.name != "PlayStarted":
+    def _on_notice(self, notice: Notice) -> None:
+        """The engine's notices: a start is play history."""
+        if notice.kind is not NoticeKind.STARTED or notice.item is None:
             return
-        stream = event.context[0]["payload"].get("stream", {}) if event.context else {}
-        known = self._known.get(str(stream.get("token")))
+        known = self._known.get(str(notice.item.token))
         if known is None:
             return
         track = known[0]
         log.info(
             "now_playing",
             source=NAMESPACE,
-            token=stream.get("token"),
+            token=notice.item.token,
             title=track.title,
             artist=track.artist_text,
             album=track.album,

@@ -17,10 +17,11 @@ from clova_client.protocol.audioplayer import (
     RepeatMode,
     StreamDeliverPayload,
 )
-from clova_client.protocol.base import Event, JsonObject
+from clova_client.protocol.base import JsonObject
 
 from .backend import PlayerBackend
 from .machine import Attempt, PlayerMachine
+from .notices import Listener, NoticeBoard, NoticeKind
 from .queue import QueueEntry, Repeat
 from .serial import SerialRunner
 from .settings import PlayerSettings
@@ -33,13 +34,15 @@ class PlayerEngine:
     def __init__(
         self,
         backend: PlayerBackend,
-        emit: Callable[[Event], None],
         clock: Clock,
         settings: PlayerSettings = DEFAULT_SETTINGS,
     ) -> None:
         self._backend = backend
         self._serial = SerialRunner("player")
-        self._machine = PlayerMachine(backend, emit, clock, settings, self._serial.post)
+        self._notices = NoticeBoard()
+        self._machine = PlayerMachine(
+            backend, self._notices.publish, clock, settings, self._serial.post
+        )
         self.settings = settings
         self._closed = False
 
@@ -94,10 +97,13 @@ class PlayerEngine:
     def playback_state(self) -> PlaybackState:
         return self._machine.playback_state()
 
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """``listener(notice)`` for every notice, in order; returns the unsubscribe function."""
+        return self._notices.subscribe(listener)
+
     def report_playback_state(self, dialog_request_id: str | None = None) -> None:
-        """Emit AudioPlayer.ReportPlaybackState (the answer to ExpectReportPlaybackState,
-        echoing its dialogRequestId)."""
-        self._machine.emit("ReportPlaybackState", dialog_request_id)
+        """Issue a STATE_REQUESTED notice (the answer to ExpectReportPlaybackState)."""
+        self._machine.notify(NoticeKind.STATE_REQUESTED, dialog_request_id=dialog_request_id)
 
     def snapshot(self) -> JsonObject:
         """The current item, its offset, the upcoming Plays as received, repeat and volume."""

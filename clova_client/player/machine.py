@@ -2,8 +2,8 @@
 
 Every method here runs as one job of the engine's ``SerialRunner`` (never two at once), so a job
 may await the backend without another one seeing its state half changed. ``_transition`` is the
-one place the reported activity changes: it logs, emits the event with the PlaybackState
-context and calls ``on_change``.
+one place the reported activity changes: it logs, issues the typed notice (``notices.py``) and
+calls ``on_change``. The machine speaks no wire protocol: listeners turn notices into events.
 
 The context describes the item that plays or played last. An item being opened, or waiting for
 its StreamDeliver, has not sounded yet: until its first real TIME advance the context still
@@ -21,19 +21,19 @@ import structlog
 
 from clova_client.clock import Clock, Timer
 from clova_client.protocol.audioplayer import (
-    NAMESPACE,
     ClearBehavior,
     PlaybackState,
     PlayBehavior,
     PlayerActivity,
     StreamDeliverPayload,
 )
-from clova_client.protocol.base import Event, JsonObject, make_event
+from clova_client.protocol.base import JsonObject
 from clova_client.redact import redact_text, redact_url
 
 from .backend import BackendEvent, BackendEventType, PlayerBackend
+from .notices import ItemRef, Notice, NoticeKind
 from .prefetch import NextItem
-from .progress import PositionSample, ProgressPlanner
+from .progress import PositionSample, ProgressPlanner, ReportKind
 from .queue import PlayQueue, QueueEntry, Repeat
 from .settings import PlayerSettings
 from .snapshot import build_snapshot, parse_snapshot
@@ -64,6 +64,11 @@ TIMER_EARLY_MS = 2
 SEEK_STALE_DROPS = 3
 """After a forward seek, at most this many older TIME values (in flight) are ignored."""
 SEEK_STALE_MARGIN_MS = 500
+_PROGRESS_NOTICE = {
+    ReportKind.DELAY: NoticeKind.PROGRESS_DELAY,
+    ReportKind.INTERVAL: NoticeKind.PROGRESS_INTERVAL,
+    ReportKind.POSITION: NoticeKind.PROGRESS_POSITION,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +86,13 @@ class PlayerMachine:
     def __init__(
         self,
         backend: PlayerBackend,
-        emit: Callable[[Event], None],
+        notify: Callable[[Notice], None],
         clock: Clock,
         settings: PlayerSettings,
         post: Callable[[Job], None],
     ) -> None:
         self._backend = backend
-        self._emit_event = emit
+        self._notify = notify
         self._clock = clock
         self.settings = settings
         self._post = post
@@ -99,7 +104,7 @@ class PlayerMachine:
         self._track: Track | None = None  # the current attempt (may not have sounded yet)
         self._resumable: Track | None = None  # stopped by Stop: Resume restarts it
         self._streams = StreamRequests(
-            clock, settings.stream_deliver_timeout_s, self._send, self._on_stream_expired
+            clock, settings.stream_deliver_timeout_s, self._need_stream, self._on_stream_expired
         )
         self._next = NextItem(
             backend, self._streams, self._new_track, round(settings.stream_request_lead_s * 1000)
@@ -239,7 +244,7 @@ class PlayerMachine:
             await self.stop()
         self._queue.clear_upcoming()
         self._next.drop()
-        self.emit("PlaybackQueueCleared")
+        self.notify(NoticeKind.QUEUE_CLEARED)
 
     async def stream_deliver(self, payload: StreamDeliverPayload) -> None:
         track = self._streams.take(payload.audio_item_id)
@@ -285,7 +290,7 @@ class PlayerMachine:
         if track.opened:
             await self._backend.pause()
         if phase is Phase.PLAYING:
-            self._transition(PAUSED, "PlayPaused", track)
+            self._transition(PAUSED, NoticeKind.PAUSED, track)
         elif self._state is not PAUSED:
             self._transition(PAUSED, None, track)  # paused before it ever sounded: no event
         return True
@@ -470,15 +475,15 @@ class PlayerMachine:
             return
         await self._start(self._next.take(entry) or self._new_track(entry))
 
-    def _leave_current(self, event: str = "PlayStopped") -> None:
-        """End the current attempt; an item that sounded is closed with ``event``."""
+    def _leave_current(self, notice: NoticeKind = NoticeKind.STOPPED) -> None:
+        """End the current attempt; an item that sounded is closed with ``notice``."""
         track = self._track
         if track is None or track.phase not in _ACTIVE:
             return
         track.sample = PositionSample(self._position(track), self._clock.now())
         self._end(track)
         if track is self._shown and self._state in (PLAYING, PAUSED):
-            self._transition(STOPPED, event if track.announced else None, track)
+            self._transition(STOPPED, notice if track.announced else None, track)
 
     def _end(self, track: Track) -> None:
         self._cancel_timers()
@@ -490,7 +495,7 @@ class PlayerMachine:
         self._report_crossings(track, final_ms)
         self._end(track)
         self._failures = 0
-        self._transition(STOPPED, "PlayFinished", track)
+        self._transition(STOPPED, NoticeKind.FINISHED, track)
         await self._advance(auto=True)
 
     async def _abandon(self, track: Track, reason: str) -> None:
@@ -510,8 +515,9 @@ class PlayerMachine:
         )
         track.sample = PositionSample(position, self._clock.now())
         self._end(track)
+        self.notify(NoticeKind.FAILED, item=_ref(track), reason=redact_text(reason))
         if track is self._shown and self._state in (PLAYING, PAUSED):
-            self._transition(STOPPED, "PlayStopped" if track.announced else None, track)
+            self._transition(STOPPED, NoticeKind.STOPPED if track.announced else None, track)
         self._failures += 1
         if paused or self._failures >= max(1, self._queue.playlist_size) + 1:
             await self._stop_backend()
@@ -579,7 +585,7 @@ class PlayerMachine:
             self._cancel_timers("open")
             track.phase = Phase.PLAYING
             track.sample = PositionSample(time_ms, now, running=True)
-            event = "PlayResumed" if track.announced else "PlayStarted"
+            event = NoticeKind.RESUMED if track.announced else NoticeKind.STARTED
             track.announced = True
             self._failures = 0
             self._transition(PLAYING, event, track)
@@ -623,7 +629,7 @@ class PlayerMachine:
         if track.progress is None:
             return
         for crossing in track.progress.passed(position_ms):
-            self.emit(crossing.kind.value)
+            self.notify(_PROGRESS_NOTICE[crossing.kind])
 
     def _plan(self, track: Track) -> None:
         """Schedule the next media-time crossing at its predicted clock time (re-planned on
@@ -707,7 +713,7 @@ class PlayerMachine:
 
     # === the one place the reported state changes ========================================
 
-    def _transition(self, new: PlayerActivity, event: str | None, track: Track) -> None:
+    def _transition(self, new: PlayerActivity, notice: NoticeKind | None, track: Track) -> None:
         old = self._state
         if new not in _ALLOWED[old]:
             log.error("player.bad_transition", from_state=old.value, state=new.value)
@@ -716,39 +722,47 @@ class PlayerMachine:
             "player.state",
             from_state=old.value,
             state=new.value,
-            sends=f"{NAMESPACE}.{event}" if event else None,
+            notice=notice.value if notice else None,
             audio_item_id=track.audio_item_id,
             token=track.token,
             offset_ms=self._position(track),
         )
-        if event:
-            self.emit(event)
+        if notice:
+            self.notify(notice)
         if self.on_change is not None:
             try:
                 self.on_change()
             except Exception:
                 log.exception("player.on_change_failed")
 
-    def emit(self, name: str, dialog_request_id: str | None = None) -> None:
-        context = [self.playback_state().context()]
-        event = make_event(NAMESPACE, name, {}, context, dialog_request_id=dialog_request_id)
-        self._send(event, self._shown)
-
-    def _send(self, event: Event, track: Track | None) -> None:
-        state = event.context[0]["payload"] if event.context else {}
-        log.info(
-            "player.event",
-            name=event.full_name,
-            message_id=event.message_id,
-            audio_item_id=track.audio_item_id if track else None,
-            token=track.token if track else None,
-            state=state.get("playerActivity"),
-            offset_ms=state.get("offsetInMilliseconds"),
+    def notify(
+        self,
+        kind: NoticeKind,
+        *,
+        item: ItemRef | None = None,
+        reason: str | None = None,
+        dialog_request_id: str | None = None,
+    ) -> None:
+        """Issue a notice as of now (the item shown, unless ``item`` names another)."""
+        shown = self._shown if self._state is not IDLE else None
+        notice = Notice(
+            kind,
+            self.playback_state(),
+            item or (_ref(shown) if shown else None),
+            reason=reason,
+            dialog_request_id=dialog_request_id,
         )
-        try:
-            self._emit_event(event)
-        except Exception:
-            log.exception("player.emit_failed", name=event.full_name)
+        self._notify(notice)
+
+    def _need_stream(self, track: Track) -> None:
+        self._notify(
+            Notice(
+                NoticeKind.STREAM_NEEDED,
+                self.playback_state(),
+                _ref(track),
+                stream=track.entry.stream,
+            )
+        )
 
     # === small questions =================================================================
 
@@ -761,3 +775,7 @@ class PlayerMachine:
             and self._track is not None
             and (self._track.audio_item_id == audio_item_id)
         )
+
+
+def _ref(track: Track) -> ItemRef:
+    return ItemRef(track.audio_item_id, track.token)

@@ -44,11 +44,11 @@ class PositionSample:
 
 
 class ReportKind(StrEnum):
-    """Each kind is named after the AudioPlayer event that reports it."""
+    """The three progress reports of a stream's ``progressReport``."""
 
-    DELAY = "ProgressReportDelayPassed"
-    INTERVAL = "ProgressReportIntervalPassed"
-    POSITION = "ProgressReportPositionPassed"
+    DELAY = "delay"
+    INTERVAL = "interval"
+    POSITION = "position"
 
 
 _ORDER = {ReportKind.DELAY: 0, ReportKind.POSITION: 1, ReportKind.INTERVAL: 2}

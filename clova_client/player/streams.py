@@ -1,4 +1,4 @@
-"""StreamRequested events waiting for their StreamDeliver: one per audioItemId, each with a
+"""Stream requests waiting for their StreamDeliver: one per audioItemId, each with a
 deadline. Matching a delivery to the attempt that asked (not to the queue entry) keeps a replay,
 a repeat or a Previous from reusing an old stream."""
 
@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clova_client.clock import Clock, Timer
-from clova_client.protocol.audioplayer import NAMESPACE, StreamRequestedPayload
-from clova_client.protocol.base import Event, make_event
 
 from .track import Track
 
@@ -18,17 +16,17 @@ class StreamRequests:
         self,
         clock: Clock,
         timeout_s: float,
-        send: Callable[[Event, Track], None],
+        need: Callable[[Track], None],
         on_expired: Callable[[Track], None],
     ) -> None:
         self._clock = clock
         self._timeout_s = timeout_s
-        self._send = send
+        self._need = need
         self._on_expired = on_expired
         self._waiting: dict[str, tuple[Track, Timer]] = {}
 
     def ask(self, track: Track) -> None:
-        """Send StreamRequested for ``track`` unless it is already waiting for its stream."""
+        """Ask for ``track``'s stream unless it is already waiting for it."""
         if self.waiting(track):
             return  # asked ahead of time; its deadline still runs
         waiting = self._waiting.get(track.audio_item_id)
@@ -36,10 +34,7 @@ class StreamRequests:
             self.cancel(waiting[0])
         timer = self._clock.call_later(self._timeout_s, lambda: self._on_expired(track))
         self._waiting[track.audio_item_id] = (track, timer)
-        payload = StreamRequestedPayload(
-            audio_item_id=track.audio_item_id, audio_stream=track.entry.stream.raw
-        )
-        self._send(make_event(NAMESPACE, "StreamRequested", payload, []), track)
+        self._need(track)
 
     def waiting(self, track: Track) -> bool:
         waiting = self._waiting.get(track.audio_item_id)

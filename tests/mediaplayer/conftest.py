@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from clova_client.agents.audioplayer import AudioPlayerAgent
+from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.agents.mediaplayer import MediaPlayerAgent
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
@@ -83,7 +84,6 @@ class Speaker:
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
-        self.template.observe(event)
 
     def context(self) -> list[JsonObject]:
         return [self.audio.playback_state().context(), self.music.context().context()]
@@ -165,9 +165,11 @@ async def make_speaker(tmp_path: Path, base: dict[str, Path]) -> AsyncIterator[S
             library, output.port("MediaPlayer"), clock, SETTINGS, handover=output.wait_handovers
         )
         speaker: Speaker
-        audio = PlayerEngine(audio_port, lambda e: speaker.emit(e), clock, SETTINGS)
+        audio = PlayerEngine(audio_port, clock, SETTINGS)
         audio_port.on_preempted = audio.stop
         template = TemplateRuntimeAgent(lambda e: speaker.emit(e))
+        audio.subscribe(AudioPlayerReporter(lambda e: speaker.emit(e)).on_notice)
+        audio.subscribe(template.on_notice)
 
         async def send(event: Event) -> None:
             speaker.emit(event)

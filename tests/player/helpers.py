@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import ManualClock, Timer
 from clova_client.player.backend import MediaSource
 from clova_client.player.engine import PlayerEngine
@@ -209,8 +210,8 @@ async def make_harness(
         clock if simulate else None, dict(media or {}) if simulate else None, tick_ms
     )
     sent: list[Sent] = []
-    engine = PlayerEngine(
-        backend, lambda e: sent.append(Sent(clock.now(), e)), clock, settings or PlayerSettings()
-    )
+    engine = PlayerEngine(backend, clock, settings or PlayerSettings())
+    reporter = AudioPlayerReporter(lambda e: sent.append(Sent(clock.now(), e)))
+    engine.subscribe(reporter.on_notice)
     await engine.start()
     return Harness(clock, backend, engine, sent)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import LoopClock
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
@@ -82,7 +83,8 @@ async def make_rig(media_server: MediaServer) -> AsyncIterator[RigFactory]:  # n
             sent.append(Sent(clock.now(), event))
             changed.set()
 
-        engine = PlayerEngine(backend, emit, clock, settings or PlayerSettings())
+        engine = PlayerEngine(backend, clock, settings or PlayerSettings())
+        engine.subscribe(AudioPlayerReporter(emit).on_notice)
         await engine.start()
         rig = Rig(engine, backend, media_server, sent, changed)
         rigs.append(rig)
