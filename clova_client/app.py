@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from .agents.playback_controller import AudioSide, PlaybackControllerAgent
 from .agents.router import Router
 from .agents.template_runtime import TemplateRuntimeAgent
 from .cic import CicClient, CicSettings, ConnectionState, Outbox, TokenFileError, TokenStore
+from .cic.sender import EventSender
 from .clock import LoopClock
 from .config import Settings
 from .control import (
@@ -29,6 +29,7 @@ from .control import (
     ControlSocketError,
     StatusDocument,
 )
+from .control.status_builder import StatusBuilder
 from .daemon_state import RecentErrors, StateFile, status_line
 from .library import Library
 from .library.music import MusicApp
@@ -37,7 +38,6 @@ from .player.backend import PlayerBackend
 from .player.engine import PlayerEngine
 from .player.settings import PlayerSettings
 from .player.shared import SharedBackend
-from .protocol import Event
 from .systemd import Notifier, Watchdog
 
 log = structlog.get_logger(__name__)
@@ -49,8 +49,6 @@ SAVE_EVERY_S = 0.5
 STATUS_EVERY_S = 5.0
 HUNG_AFTER_S = 10.0
 """A player command running longer than this means libVLC hangs: stop the watchdog pings."""
-STORE_RETRY_S = 1.0
-"""How long to wait before storing an event again after the outbox refused it with an error."""
 
 
 class Daemon:
@@ -74,6 +72,7 @@ class Daemon:
         self.router = Router(describe_state=self._player_state_text)
         self.outbox = Outbox(state_dir / "outbox.db", settings.outbox.max_events)
         self.client = CicClient(self._cic_settings(), self.tokens, self.outbox, self.router)
+        self.sender = EventSender(self.client, self.outbox, self._player_fields)
         if backend is None:
             from .player.vlc import VlcBackend  # the one import of libVLC, kept lazy
 
@@ -101,23 +100,31 @@ class Daemon:
             handover=self.output.wait_handovers,
         )
         self.music.on_change = lambda: self.notifier.status(self._status_text())
-        self.template_runtime = TemplateRuntimeAgent(self._emit)
+        send = self.sender.submit
+        self.template_runtime = TemplateRuntimeAgent(send)
         self.template_runtime.register(self.router)
-        self.engine.subscribe(AudioPlayerReporter(self._emit, self.router.dialogs).on_notice)
+        self.engine.subscribe(AudioPlayerReporter(send, self.router.dialogs).on_notice)
         self.engine.subscribe(self.template_runtime.on_notice)  # after its PlayStarted
-        MediaPlayerAgent(self.music, self._emit, self._context).register(self.router)
+        MediaPlayerAgent(self.music, send, self._context).register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
         self.controller = PlaybackControllerAgent(
-            [AudioSide(self.engine), self.music], self._send_in_order, self._context, self.engine
+            [AudioSide(self.engine), self.music], self.sender.submit_now, self._context, self.engine
         )
         self.controller.register(self.router)
         self.state_file = StateFile(state_dir / "player.json")
         self._state_writer = ThreadPoolExecutor(1, thread_name_prefix="state-writer")
         self.control = ControlServer.in_dir(settings.control_dir, self)
-        self._outgoing: asyncio.Queue[Event] = asyncio.Queue()
+        self.status_builder = StatusBuilder(
+            self.engine,
+            self.client,
+            self.sender,
+            self.music,
+            self.output,
+            self.template_runtime,
+            lambda: errors.items,
+        )
         self._saving = True
         self._ready = False
-        self._connection_since = time.time()
         self._vital: list[asyncio.Task[Any]] = []
         """Tasks that run until shutdown; one that ends early makes the daemon unhealthy."""
 
@@ -143,116 +150,14 @@ class Daemon:
     def _context(self) -> list[dict[str, Any]]:
         return [self.engine.playback_state().context(), self.music.context().context()]
 
-    def _emit(self, event: Event) -> None:
-        """The agents' events, in order, to the durable outbox (one sender keeps the order)."""
-        self._outgoing.put_nowait(event)
-
-    async def _send_in_order(self, event: Event) -> None:
-        """A button's event joins the player's events in the one ordered queue to the outbox."""
-        self._outgoing.put_nowait(event)
-
-    async def _send_events(self) -> None:
-        """Store each event in the outbox; a failing store (disk full, I/O error) is logged and
-        retried, so the task never dies and no event is dropped or overtaken."""
-        while True:
-            event = await self._outgoing.get()
-            if event.header.namespace != "AudioPlayer":  # those have the engine's player.event
-                log.info(
-                    "event",
-                    event_name=event.full_name,
-                    message_id=event.message_id,
-                    token=event.payload.get("token") or self.engine.token,
-                    player=self.engine.state.value,
-                )
-            try:
-                while True:
-                    try:
-                        await self.client.send(event)
-                        break
-                    except Exception as exc:
-                        log.error(
-                            "event_store_failed",
-                            event_name=event.full_name,
-                            message_id=event.message_id,
-                            reason=repr(exc),
-                            retry_in_s=STORE_RETRY_S,
-                        )
-                        await asyncio.sleep(STORE_RETRY_S)
-            finally:
-                self._outgoing.task_done()
+    def _player_fields(self) -> dict[str, object]:
+        """The player's token and state, for the log line of each non-AudioPlayer event."""
+        return {"token": self.engine.token, "player": self.engine.state.value}
 
     # --- control socket ------------------------------------------------------------------
 
     def status(self) -> StatusDocument:
-        snap = self.engine.snapshot()
-        current = snap.get("current")
-        pstate = self.engine.playback_state()
-        doc: StatusDocument = {
-            "version": __version__,
-            "pid": os.getpid(),
-            "started_at": self.started_at,
-            "connection": {
-                "state": self.client.state.name,
-                "since": self._connection_since,
-                "retry_in_s": self.client.retry_in(),
-                "last_error": self.client.last_failure,
-                "http_version": self.client.http_version,
-            },
-            "player": {
-                "state": self.engine.state.value,
-                "current": None
-                if current is None or pstate.stream is None
-                else {
-                    "token": str(current.get("token") or ""),
-                    "title": _item_text(current.get("play"), "title"),
-                    "artist": _item_text(current.get("play"), "artist"),
-                    "position_ms": pstate.offset_ms,
-                    "duration_ms": pstate.total_ms,
-                },
-                "queue": [
-                    {
-                        "token": str(_stream_token(play) or ""),
-                        "title": _item_text(play, "title"),
-                        "artist": _item_text(play, "artist"),
-                    }
-                    for play in snap.get("queue", [])
-                ],
-                "volume": self.engine.volume,
-                "muted": self.engine.muted,
-                "repeat": (pstate.repeat_mode.value if pstate.repeat_mode else "NONE"),
-            },
-            "outbox": {"pending": self.outbox.count() + self._outgoing.qsize()},
-            "errors": list(self.errors.items),
-        }
-        self._describe_sources(doc)
-        return doc
-
-    def _describe_sources(self, doc: StatusDocument) -> None:
-        """Now-playing metadata: the music app's song when it has (or last had) the speaker,
-        else RenderPlayerInfo's for the AudioPlayer item; and the library's size."""
-        player, music = doc["player"], self.music
-        if music.active or (
-            self.output.owner is not None and self.output.owner.name == "MediaPlayer"
-        ):
-            player["state"] = music.activity
-            player["current"] = music.status_item()
-            player["queue"] = []
-            player["repeat"] = music.engine.repeat.value
-            player["shuffle"] = music.engine.shuffle
-        elif player["current"] is not None:
-            player["current"]["source"] = "AudioPlayer"
-            meta = self.template_runtime.metadata(player["current"]["token"])
-            if meta is not None:
-                for key, value in meta.fields().items():
-                    if value is not None:
-                        player["current"][key] = value  # type: ignore[literal-required]
-        library = music.library
-        doc["library"] = {
-            "paths": len(library.paths),
-            "tracks": library.tracks,
-            "playlists": library.playlist_count,
-            "scanning": library.scanning,
-        }
+        return self.status_builder.build()
 
     async def press(self, button: Button) -> dict[str, Any]:
         event = await self.controller.press(button)
@@ -283,7 +188,7 @@ class Daemon:
         )
 
     def _on_connection(self, old: ConnectionState, new: ConnectionState) -> None:
-        self._connection_since = time.time()
+        self.status_builder.connection_since = time.time()
         if new is ConnectionState.CONNECTED and not self._ready:
             self._ready = True
             self.notifier.ready(self._status_text())
@@ -341,7 +246,7 @@ class Daemon:
         await self.control.start()
         tasks = [
             asyncio.create_task(self.client.run(), name="cic"),
-            asyncio.create_task(self._send_events(), name="events"),
+            asyncio.create_task(self.sender.run(), name="events"),
             asyncio.create_task(self._keep_state(), name="state"),
             asyncio.create_task(self._ready_after_grace(), name="ready"),
         ]
@@ -382,13 +287,7 @@ class Daemon:
         self._save(durable=True)
         self._saving = False
         await asyncio.to_thread(self._state_writer.shutdown, wait=True)
-        try:
-            await asyncio.wait_for(self._outgoing.join(), FLUSH_ON_STOP_S)
-        except TimeoutError:
-            log.error("events_not_stored", pending=self._outgoing.qsize())
-        left = await self.client.flush(FLUSH_ON_STOP_S)
-        if left:
-            log.warning("events_left_for_next_start", pending=left)
+        await self.sender.drain(FLUSH_ON_STOP_S)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -399,18 +298,6 @@ class Daemon:
         await self.music.close()
         await self.control.close()
         self.outbox.close()
-
-
-def _item_text(play: Any, key: str) -> str | None:
-    item = play.get("audioItem") if isinstance(play, dict) else None
-    value = item.get(key) if isinstance(item, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def _stream_token(play: Any) -> Any:
-    item = play.get("audioItem") if isinstance(play, dict) else None
-    stream = item.get("stream") if isinstance(item, dict) else None
-    return stream.get("token") if isinstance(stream, dict) else None
 
 
 async def _main(settings: Settings, tokens: TokenStore, errors: RecentErrors) -> int:

@@ -96,7 +96,10 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
         os.chmod(self.path, 0o600)
-        log.info("cic.outbox_opened", path=str(self.path), pending=self.count())
+        self.pending = self.count()
+        """Events stored and not yet delivered, kept up to date by ``put`` / ``remove``: safe to
+        read from the event loop while the database works on another thread."""
+        log.info("cic.outbox_opened", path=str(self.path), pending=self.pending)
 
     def close(self) -> None:
         with self._lock:
@@ -128,6 +131,7 @@ class Outbox:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            self.pending = int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
         for item in evicted:
             log.warning(
                 "cic.outbox_evicted",
@@ -193,4 +197,5 @@ class Outbox:
     def remove(self, seq: int) -> None:
         """Forget an event: delivered (2xx) or rejected for good."""
         with self._lock:
-            self._db.execute("DELETE FROM events WHERE seq = ?", (seq,))
+            removed = self._db.execute("DELETE FROM events WHERE seq = ?", (seq,)).rowcount
+            self.pending = max(0, self.pending - removed)

@@ -105,6 +105,14 @@ class PlayerEngine:
         """Issue a STATE_REQUESTED notice (the answer to ExpectReportPlaybackState)."""
         self._machine.notify(NoticeKind.STATE_REQUESTED, dialog_request_id=dialog_request_id)
 
+    def current_entry(self) -> tuple[QueueEntry, str | None] | None:
+        """The queue's current item and the token its attempt plays (None: empty queue)."""
+        return self._machine.current_entry()
+
+    def upcoming(self) -> tuple[QueueEntry, ...]:
+        """The items after the current one, next first."""
+        return self._machine.upcoming()
+
     def snapshot(self) -> JsonObject:
         """The current item, its offset, the upcoming Plays as received, repeat and volume."""
         return self._machine.snapshot()

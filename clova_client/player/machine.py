@@ -158,6 +158,17 @@ class PlayerMachine:
             repeat_mode=repeat_mode,
         )
 
+    def current_entry(self) -> tuple[QueueEntry, str | None] | None:
+        """The queue's current item and the token its attempt plays (None: empty queue)."""
+        entry = self._queue.current
+        if entry is None:
+            return None
+        track = next((t for t in (self._track, self._shown) if t and t.entry is entry), None)
+        return entry, track.token if track else entry.stream.token
+
+    def upcoming(self) -> tuple[QueueEntry, ...]:
+        return self._queue.upcoming
+
     def snapshot(self) -> JsonObject:
         entry = self._queue.current
         track = next((t for t in (self._track, self._shown) if t and t.entry is entry), None)

@@ -52,6 +52,14 @@ class QueueEntry:
     def stream(self) -> AudioStreamInfo:
         return self.play.audio_item.stream
 
+    @property
+    def title(self) -> str | None:
+        return _text(self.play.audio_item.raw.get("title"))
+
+    @property
+    def artist(self) -> str | None:
+        return _text(self.play.audio_item.raw.get("artist"))
+
     def play_raw(self) -> JsonObject:
         """The Play payload as received: the audio item verbatim, custom fields included."""
         raw = self.play.to_json()
@@ -206,3 +214,7 @@ class PlayQueue:
             del self._items[:excess]
             self._index -= excess
             self._start -= excess
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -47,36 +47,6 @@ async def daemon(tmp_path: Path, runtime: Path) -> AsyncIterator[Daemon]:
         built.outbox.close()
 
 
-def _event(name: str) -> Event:
-    return make_event("AudioPlayer", name, {"token": "TR-1", "offsetInMilliseconds": 0})
-
-
-async def test_an_event_the_outbox_fails_to_store_is_retried_not_lost(
-    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(app, "STORE_RETRY_S", 0.0)
-    stored: list[str] = []
-    failures = [sqlite3.OperationalError("disk I/O error")]
-
-    async def send(event: Event, audio: bytes | None = None) -> PutResult:
-        if failures:
-            raise failures.pop()
-        stored.append(event.message_id)
-        return PutResult(len(stored), ())
-
-    monkeypatch.setattr(daemon.client, "send", send)
-    first, second = _event("PlayStarted"), _event("PlayFinished")
-    daemon._emit(first)
-    daemon._emit(second)
-    task = asyncio.create_task(daemon._send_events())
-    try:
-        await asyncio.wait_for(daemon._outgoing.join(), 5)
-        assert stored == [first.message_id, second.message_id]
-        assert not task.done()  # still there for the next event
-    finally:
-        task.cancel()
-
-
 async def test_unhealthy_once_a_long_running_task_has_died(daemon: Daemon) -> None:
     async def crash() -> None:
         raise RuntimeError("bug")

@@ -1,0 +1,110 @@
+"""EventSender: the one way out for every event the speaker sends to CIC.
+
+Agents hand events to ``submit`` (synchronous, never blocks, keeps their order). ``run`` stores
+each one durably in the outbox through the CIC client, which delivers the outbox in order over
+the downchannel's connection. A store that fails (disk full, I/O error) is logged and retried,
+so no event is dropped or overtaken while the daemon runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+import structlog
+
+from ..protocol import Event
+from .outbox import PutResult
+
+log = structlog.get_logger(__name__)
+
+STORE_RETRY_S = 1.0
+"""How long to wait before storing an event again after the outbox refused it with an error."""
+
+
+class EventStore(Protocol):
+    """What the sender needs of the CIC client."""
+
+    async def send(self, event: Event, audio: bytes | None = None) -> PutResult: ...
+
+    async def flush(self, timeout: float) -> int: ...  # noqa: ASYNC109
+
+
+SelfLogged = ("AudioPlayer",)
+"""Namespaces whose events are logged where they are made (``player.event``)."""
+
+
+class EventSender:
+    def __init__(
+        self,
+        store: EventStore,
+        outbox: OutboxCount,
+        describe: Callable[[], Mapping[str, object]] | None = None,
+    ) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._describe = describe
+        """Adds the player's token and state to each event's log line (the daemon wires it)."""
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.retry_s = STORE_RETRY_S
+
+    def submit(self, event: Event) -> None:
+        """Queue ``event`` behind every event submitted before it (one log line for it)."""
+        if event.header.namespace not in SelfLogged:
+            fields = dict(self._describe()) if self._describe is not None else {}
+            token = event.payload.get("token")
+            if token:
+                fields["token"] = token
+            log.info("event", event_name=event.full_name, message_id=event.message_id, **fields)
+        self._queue.put_nowait(event)
+
+    async def submit_now(self, event: Event) -> None:
+        """``submit`` for callers that await their sender (the buttons)."""
+        self.submit(event)
+
+    @property
+    def pending(self) -> int:
+        """Events not yet accepted by CIC: still in memory, or stored in the outbox."""
+        return self._queue.qsize() + self._outbox.pending
+
+    async def run(self) -> None:
+        """Store each event in the outbox, in order, until cancelled; never ends on an error."""
+        while True:
+            event = await self._queue.get()
+            try:
+                await self._store_until_stored(event)
+            finally:
+                self._queue.task_done()
+
+    async def drain(self, timeout_s: float) -> int:
+        """Graceful stop: store what is queued, then let CIC take what it can within
+        ``timeout_s`` each; returns the events left for the next start."""
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout_s)
+        except TimeoutError:
+            log.error("events_not_stored", pending=self._queue.qsize())
+        left = await self._store.flush(timeout_s)
+        if left:
+            log.warning("events_left_for_next_start", pending=left)
+        return left
+
+    async def _store_until_stored(self, event: Event) -> None:
+        while True:
+            try:
+                await self._store.send(event)
+                return
+            except Exception as exc:
+                log.error(
+                    "event_store_failed",
+                    event_name=event.full_name,
+                    message_id=event.message_id,
+                    reason=repr(exc),
+                    retry_in_s=self.retry_s,
+                )
+                await asyncio.sleep(self.retry_s)
+
+
+class OutboxCount(Protocol):
+    @property
+    def pending(self) -> int: ...

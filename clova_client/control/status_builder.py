@@ -1,0 +1,109 @@
+"""Builds the ``status`` document from the live parts' typed accessors (never from saved files).
+
+The music app's song is shown when it has (or last had) the speaker; otherwise the AudioPlayer
+item, with RenderPlayerInfo's metadata when TemplateRuntime has some.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from .status import CurrentItem, ErrorInfo, StatusDocument
+
+if TYPE_CHECKING:
+    from ..agents.template_runtime import TemplateRuntimeAgent
+    from ..cic.client import CicClient
+    from ..cic.sender import EventSender
+    from ..library.music import MusicApp
+    from ..player.engine import PlayerEngine
+    from ..player.shared import SharedBackend
+
+
+@dataclass
+class StatusBuilder:
+    engine: PlayerEngine
+    client: CicClient
+    sender: EventSender
+    music: MusicApp
+    output: SharedBackend
+    template_runtime: TemplateRuntimeAgent
+    errors: Callable[[], Iterable[ErrorInfo]]
+    started_at: float = field(default_factory=time.time)
+    connection_since: float = field(default_factory=time.time)
+    """When the connection entered its current state (the daemon updates it)."""
+
+    def build(self) -> StatusDocument:
+        client = self.client
+        doc: StatusDocument = {
+            "version": __version__,
+            "pid": os.getpid(),
+            "started_at": self.started_at,
+            "connection": {
+                "state": client.state.name,
+                "since": self.connection_since,
+                "retry_in_s": client.retry_in(),
+                "last_error": client.last_failure,
+                "http_version": client.http_version,
+            },
+            "player": {
+                "state": self.engine.state.value,
+                "current": self._audio_item(),
+                "queue": [
+                    {"token": e.stream.token or "", "title": e.title, "artist": e.artist}
+                    for e in self.engine.upcoming()
+                ],
+                "volume": self.engine.volume,
+                "muted": self.engine.muted,
+                "repeat": self.engine.repeat.mode.value,
+            },
+            "outbox": {"pending": self.sender.pending},
+            "errors": list(self.errors()),
+        }
+        if self._music_has_the_speaker():
+            self._show_music(doc)
+        library = self.music.library
+        doc["library"] = {
+            "paths": len(library.paths),
+            "tracks": library.tracks,
+            "playlists": library.playlist_count,
+            "scanning": library.scanning,
+        }
+        return doc
+
+    def _audio_item(self) -> CurrentItem | None:
+        state = self.engine.playback_state()
+        current = self.engine.current_entry()
+        if current is None or state.stream is None:
+            return None
+        entry, token = current
+        item: CurrentItem = {
+            "token": token or "",
+            "title": entry.title,
+            "artist": entry.artist,
+            "position_ms": state.offset_ms,
+            "duration_ms": state.total_ms,
+            "source": "AudioPlayer",
+        }
+        meta = self.template_runtime.metadata(item["token"])
+        if meta is not None:
+            for key, value in meta.fields().items():
+                if value is not None:
+                    item[key] = value  # type: ignore[literal-required]
+        return item
+
+    def _music_has_the_speaker(self) -> bool:
+        owner = self.output.owner
+        return self.music.active or (owner is not None and owner.name == "MediaPlayer")
+
+    def _show_music(self, doc: StatusDocument) -> None:
+        player, music = doc["player"], self.music
+        player["state"] = music.activity
+        player["current"] = music.status_item()
+        player["queue"] = []
+        player["repeat"] = music.engine.repeat.value
+        player["shuffle"] = music.engine.shuffle

@@ -1,0 +1,67 @@
+"""EventSender: the one way out for events, ordered and never losing one to a store error."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import MutableMapping
+from typing import Any
+
+from clova_client.cic.outbox import PutResult
+from clova_client.cic.sender import EventSender
+from clova_client.protocol import Event
+from clova_client.protocol.base import make_event
+
+
+def _event(name: str, namespace: str = "AudioPlayer") -> Event:
+    return make_event(namespace, name, {"token": "TR-1", "offsetInMilliseconds": 0})
+
+
+class FakeStore:
+    """The CIC client's store side: fails as told, records what it stored."""
+
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.stored: list[str] = []
+        self.pending = 0
+
+    async def send(self, event: Event, audio: bytes | None = None) -> PutResult:
+        if self.failures:
+            raise self.failures.pop()
+        self.stored.append(event.message_id)
+        self.pending += 1
+        return PutResult(len(self.stored), ())
+
+    async def flush(self, timeout: float) -> int:  # noqa: ASYNC109
+        return self.pending
+
+
+async def test_an_event_the_outbox_fails_to_store_is_retried_not_lost() -> None:
+    store = FakeStore([sqlite3.OperationalError("disk I/O error")])
+    sender = EventSender(store, store)
+    sender.retry_s = 0.0
+    first, second = _event("PlayStarted"), _event("PlayFinished")
+    sender.submit(first)
+    sender.submit(second)
+    assert sender.pending == 2
+    task = asyncio.create_task(sender.run())
+    try:
+        assert await sender.drain(5) == 2  # both stored, none delivered by the fake
+        assert store.stored == [first.message_id, second.message_id]
+        assert not task.done()  # still there for the next event
+    finally:
+        task.cancel()
+
+
+async def test_non_audioplayer_events_get_one_log_line_with_the_player(
+    log_events: list[MutableMapping[str, Any]],
+) -> None:
+    store = FakeStore([])
+    sender = EventSender(store, store, lambda: {"token": "tok-now", "player": "PLAYING"})
+    button = make_event("PlaybackController", "PauseCommandIssued", {})
+    sender.submit(button)
+    sender.submit(_event("PlayStarted"))  # logged by the reporter, not here
+    (line,) = [e for e in log_events if e["event"] == "event"]
+    assert line["event_name"] == "PlaybackController.PauseCommandIssued"
+    assert line["message_id"] == button.message_id
+    assert (line["token"], line["player"]) == ("tok-now", "PLAYING")
