@@ -71,6 +71,14 @@ class Router:
                 errors=[str(e) for e in exc.errors],
             )
             return Outcome.INVALID
+        except (ValueError, RecursionError) as exc:  # a parser gap must not end the dispatcher
+            log.warning(
+                "directive_invalid",
+                message_id=None,
+                directive=None,
+                errors=[f"unreadable: {type(exc).__name__}: {str(exc)[:200]}"],
+            )
+            return Outcome.INVALID
         header = directive.header
         with structlog.contextvars.bound_contextvars(
             message_id=header.message_id, namespace=header.namespace, name=header.name

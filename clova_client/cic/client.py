@@ -144,7 +144,13 @@ class CicClient:
         dispatcher = asyncio.create_task(self._dispatch_loop(), name="cic-dispatch")
         self._wakeup.set()
         try:
-            await self._connect_loop()
+            connection = asyncio.create_task(self._connect_loop(), name="cic-connection")
+            await asyncio.wait({dispatcher, connection}, return_when=asyncio.FIRST_COMPLETED)
+            if not connection.done():  # the dispatcher died: so does run(), and the watchdog
+                connection.cancel()
+                await asyncio.gather(connection, return_exceptions=True)
+                raise RuntimeError(f"the directive dispatcher ended: {dispatcher!r}")
+            connection.result()
         finally:
             dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -391,9 +397,13 @@ class CicClient:
         return f"{text} ({redact_text(detail, (self._store.access_token,))})" if detail else text
 
     async def _dispatch_loop(self) -> None:
+        """Hand each directive to the router, in order; nothing a directive holds ends it."""
         while True:
             raw, attachments = await self._inbox.get()
-            await self._router.dispatch(raw, attachments)
+            try:
+                await self._router.dispatch(raw, attachments)
+            except Exception:
+                log.exception("cic.dispatch_failed", size=len(raw))
 
     # --- keep-alive ---------------------------------------------------------------------
 
@@ -431,8 +441,13 @@ class CicClient:
     async def _deliver(self, transport: Transport, stored: StoredEvent) -> None:
         """Send the oldest event until it is accepted, rejected for good, or the link fails."""
         await self._tokens.refresh_if_expiring()
-        body, content_type = encode_event(stored.body, stored.audio)
         fields = event_fields(stored)
+        try:
+            body, content_type = encode_event(stored.body, stored.audio)
+        except (ValueError, TypeError) as exc:  # UnicodeEncodeError is a ValueError
+            await self._in_db(self._outbox.remove, stored.seq)
+            log.error("event_dropped", reason=f"cannot be encoded: {describe(exc)}", **fields)
+            return
         refreshed = False
         while True:
             token, request = transport.event(body, content_type)

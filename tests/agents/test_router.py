@@ -127,3 +127,23 @@ async def test_play_token_is_logged(router: Any, logs: list[dict[str, Any]]) -> 
     play = {"audioItem": {"audioItemId": "i1", "stream": stream}, "playBehavior": "ENQUEUE"}
     await r.dispatch(raw("AudioPlayer", "Play", play))
     assert next(e for e in logs if e["event"] == "directive_received")["token"] == "tk-1"
+
+
+async def test_a_parser_gap_never_ends_the_dispatcher(
+    router: Any, logs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (issue 12): a plain ValueError out of the parser escaped ``dispatch``."""
+    from clova_client.agents import router as router_module
+
+    def explode(raw: object) -> None:
+        raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
+
+    r, _ = router
+    monkeypatch.setattr(router_module, "parse_directive", explode)
+    assert await r.dispatch(raw("PlaybackController", "Pause", {})) is Outcome.INVALID
+    (line,) = [e for e in logs if e["event"] == "directive_invalid"]
+    assert "4300 digits" in line["errors"][0]
+    monkeypatch.undo()
+    assert await r.dispatch(raw("PlaybackController", "Pause", {}, mid="m-next")) is (
+        Outcome.HANDLED
+    )
