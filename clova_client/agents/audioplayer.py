@@ -12,7 +12,7 @@ from ..protocol.audioplayer import (
     PlayPayload,
     StreamDeliverPayload,
 )
-from .router import Attachments, Router
+from .router import Attachments, Router, expect_payload
 
 
 class AudioPlayerAgent:
@@ -28,20 +28,17 @@ class AudioPlayerAgent:
         router.register(NAMESPACE, "ExpectReportPlaybackState", self.report_state)
 
     async def play(self, directive: Directive[Any], attachments: Attachments) -> None:
-        assert isinstance(directive.payload, PlayPayload)
         await self._engine.play(
-            directive.payload,
+            expect_payload(directive, PlayPayload),
             dialog_request_id=directive.header.dialog_request_id,
             attachments=attachments,
         )
 
     async def clear_queue(self, directive: Directive[Any], attachments: Attachments) -> None:
-        assert isinstance(directive.payload, ClearQueuePayload)
-        await self._engine.clear_queue(directive.payload)
+        await self._engine.clear_queue(expect_payload(directive, ClearQueuePayload))
 
     async def stream_deliver(self, directive: Directive[Any], attachments: Attachments) -> None:
-        assert isinstance(directive.payload, StreamDeliverPayload)
-        await self._engine.stream_deliver(directive.payload)
+        await self._engine.stream_deliver(expect_payload(directive, StreamDeliverPayload))
 
     async def report_state(self, directive: Directive[Any], attachments: Attachments) -> None:
         self._engine.report_playback_state(directive.header.dialog_request_id)

@@ -33,6 +33,7 @@ from ..protocol.mediaplayer import (
     Shuffle,
     StepPayload,
     TogglePayload,
+    TokenPayload,
 )
 from .router import Attachments, Router
 
@@ -191,23 +192,23 @@ class MediaPlayerAgent:
 
     # --- controls -------------------------------------------------------------------------
 
-    async def stop(self, p: Any) -> Result:
+    async def stop(self, p: TokenPayload) -> Result:
         await self.app.stop()
         return ok()
 
-    async def pause(self, p: Any) -> Result:
+    async def pause(self, p: TokenPayload) -> Result:
         if self.app.activity == "PAUSED":
             return ok()
         if self.app.activity != "PLAYING" or not await self.app.pause():
             return failed(NO_TARGET)
         return ok()
 
-    async def resume(self, p: Any) -> Result:
+    async def resume(self, p: TokenPayload) -> Result:
         if self.app.activity == "PLAYING":
             return ok()
         return ok() if await self.app.resume() else failed(NO_TARGET)
 
-    async def rewind(self, p: Any) -> Result:
+    async def rewind(self, p: TokenPayload) -> Result:
         if self.app.current() is None:
             return failed(NO_TARGET)
         return ok() if await self.app.replay() else failed(NO_TARGET)
@@ -235,7 +236,7 @@ class MediaPlayerAgent:
             messages.append("shuffleOn" if p.shuffle is Shuffle.ON else "shuffleOff")
         return ok(message=",".join(messages))
 
-    async def get_info(self, p: Any) -> Result:
+    async def get_info(self, p: TokenPayload) -> Result:
         track, song = self.app.current(), self.app.song()
         if track is None or song is None:
             return failed(NO_TARGET)

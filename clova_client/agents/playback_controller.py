@@ -7,20 +7,22 @@ press echoes back as ``source`` in its *CommandIssued event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import structlog
 
 from ..control import Button
+from ..player.engine import PlayerEngine
 from ..protocol import Directive, Event, make_event
+from ..protocol.audioplayer import PlayerActivity
 from ..protocol.playback_controller import (
     EXPECT_DIRECTIVES,
     NAMESPACE,
     SetRepeatModePayload,
     TargetedPayload,
 )
-from .router import Attachments, Router
+from .router import Attachments, Router, expect_payload
 
 log = structlog.get_logger(__name__)
 
@@ -51,39 +53,50 @@ class AudioSide:
 
     namespace = "AudioPlayer"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: PlayerEngine) -> None:
         self.engine = engine
 
     @property
     def active(self) -> bool:
-        return self.engine.state.value in ("PLAYING", "PAUSED")
+        return self.engine.state in (PlayerActivity.PLAYING, PlayerActivity.PAUSED)
 
     async def pause(self) -> bool:
-        return bool(await self.engine.pause())
+        return await self.engine.pause()
 
     async def resume(self) -> bool:
-        return bool(await self.engine.resume())
+        return await self.engine.resume()
 
     async def stop(self) -> bool:
-        return bool(await self.engine.stop())
+        return await self.engine.stop()
 
     async def next(self) -> bool:
-        return bool(await self.engine.next())
+        return await self.engine.next()
 
     async def previous(self) -> bool:
-        return bool(await self.engine.previous())
+        return await self.engine.previous()
 
     async def replay(self) -> bool:
-        return bool(await self.engine.replay())
+        return await self.engine.replay()
+
+
+COMMANDS: dict[str, Callable[[Side], Awaitable[bool]]] = {
+    "Pause": lambda side: side.pause(),
+    "Resume": lambda side: side.resume(),
+    "Stop": lambda side: side.stop(),
+    "Next": lambda side: side.next(),
+    "Previous": lambda side: side.previous(),
+    "Replay": lambda side: side.replay(),
+}
+"""The remote-control directives and what each asks of the side it goes to."""
 
 
 class PlaybackControllerAgent:
     def __init__(
         self,
         sides: list[Side],
-        send: Callable[[Event], Any],
+        send: Callable[[Event], Awaitable[None]],
         context: Callable[[], list[dict[str, Any]]],
-        engine: Any,
+        engine: PlayerEngine,
     ) -> None:
         self._sides = {side.namespace: side for side in sides}
         self._default = sides[0]
@@ -94,7 +107,7 @@ class PlaybackControllerAgent:
         """Expect*Command name -> target namespace, consumed by the next matching press."""
 
     def register(self, router: Router) -> None:
-        for name in ("Pause", "Resume", "Stop", "Next", "Previous", "Replay"):
+        for name in COMMANDS:
             router.register(NAMESPACE, name, self._command)
         router.register(NAMESPACE, "Mute", self._mute)
         router.register(NAMESPACE, "Unmute", self._mute)
@@ -117,19 +130,18 @@ class PlaybackControllerAgent:
         if side is None:
             log.warning("command_ignored", reason=f"no {target} on this speaker")
             return
-        done = await getattr(side, directive.header.name.lower())()
+        done = await COMMANDS[directive.header.name](side)
         log.info("command_done", side=side.namespace, acted=done)
 
     async def _mute(self, directive: Directive[Any], attachments: Attachments) -> None:
         await self._engine.set_mute(directive.header.name == "Mute")
 
     async def _repeat(self, directive: Directive[Any], attachments: Attachments) -> None:
-        assert isinstance(directive.payload, SetRepeatModePayload)
-        self._engine.set_repeat_mode(directive.payload.repeat_mode)
+        payload = expect_payload(directive, SetRepeatModePayload)
+        self._engine.set_repeat_mode(payload.repeat_mode)
 
     async def _expect(self, directive: Directive[Any], attachments: Attachments) -> None:
-        payload = directive.payload
-        assert isinstance(payload, TargetedPayload)
+        payload = expect_payload(directive, TargetedPayload)
         button = directive.header.name.removeprefix("Expect").removesuffix("Command")
         if payload.target is None:
             self.expected.pop(button, None)

@@ -10,7 +10,7 @@ import enum
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -130,6 +130,20 @@ class Router:
             return self._describe_state()
         except Exception as exc:
             return f"unknown ({exc!r})"
+
+
+P = TypeVar("P")
+
+
+def expect_payload(directive: Directive[Any], model: type[P]) -> P:
+    """The directive's payload as ``model``; TypeError (a handler failure, logged by the
+    router) when the registry parsed it as something else. Unlike ``assert``, kept under -O."""
+    payload = directive.payload
+    if not isinstance(payload, model):
+        raise TypeError(
+            f"{directive.full_name}: payload is {type(payload).__name__}, not {model.__name__}"
+        )
+    return payload
 
 
 def _token_of(payload: Mapping[str, Any]) -> str | None:

@@ -27,7 +27,7 @@ from ..protocol.template_runtime import (
     RequestPlayerInfoPayload,
 )
 from ..redact import redact_url
-from .router import Attachments, Router
+from .router import Attachments, Router, expect_payload
 
 log = structlog.get_logger(__name__)
 
@@ -100,8 +100,7 @@ class TemplateRuntimeAgent:
         self._log(token)
 
     async def render(self, directive: Directive[Any], attachments: Attachments) -> None:
-        payload = directive.payload
-        assert isinstance(payload, RenderPlayerInfoPayload)
+        payload = expect_payload(directive, RenderPlayerInfoPayload)
         provider = payload.provider.name if payload.provider else None
         for item in payload.playable_items:
             if item.token:
