@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from .protocol import audioplayer, mediaplayer
 from .protocol.base import Directive
+from .protocol.errors import never_raises_other
 from .protocol.registry import (
     CONTEXTS,
     EVENTS,
@@ -106,8 +107,10 @@ def _by_header(data: dict[str, Any]) -> Message:
     return _directive(parse_directive(data))
 
 
+@never_raises_other
 def parse_message(raw: bytes | str | dict[str, Any]) -> Message:
-    """Any message shape the spec shows -> Message; ProtocolError when it is not valid."""
+    """Any message shape the spec shows -> Message; ProtocolError (never anything else) when
+    it is not valid."""
     data = load_json(raw)
     if "directive" in data:
         return _directive(parse_directive(data))

@@ -31,6 +31,7 @@ __all__ = [
     "encode_directive_part",
     "encode_event",
     "encode_multipart",
+    "json_bytes",
 ]
 
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -263,18 +264,31 @@ def encode_multipart(
     return body, _content_type(subtype, boundary)
 
 
+def json_bytes(obj: Any) -> bytes:
+    """Compact UTF-8 JSON. A string UTF-8 cannot carry (a lone surrogate, e.g. from a file name
+    read with ``surrogateescape``) makes it fall back to ``\\uXXXX`` escapes for every
+    non-ASCII character: still valid JSON with the same strings, so it always encodes."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def _json_part(name: str, obj: dict[str, Any]) -> Part:
     return Part(
         {
             "content-disposition": f'form-data; name="{name}"',
             "content-type": "application/json; charset=UTF-8",
         },
-        json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(),
+        json_bytes(obj),
     )
 
 
 def encode_event(event: dict[str, Any], audio: bytes | None = None) -> tuple[bytes, str]:
-    """A ``POST /v1/events`` body: part ``metadata`` (JSON) and, if given, part ``audio``."""
+    """A ``POST /v1/events`` body: part ``metadata`` (JSON) and, if given, part ``audio``.
+
+    Any JSON-serialisable event encodes, whatever its strings hold (see ``json_bytes``)."""
     parts = [_json_part("metadata", event)]
     if audio is not None:
         audio_headers = {

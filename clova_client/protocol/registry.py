@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,13 +9,13 @@ from pydantic import AliasChoices, BaseModel, Field, ValidationError
 
 from . import audioplayer, mediaplayer, playback_controller, system, template_runtime
 from .base import Directive, GenericPayload, Header, InModel, JsonObject, LooseHeader
-
-MAX_MESSAGE_BYTES = 2 * 1024 * 1024
-"""Largest JSON message accepted; a directive's JSON is a few KiB, audio travels as a part."""
-
-MAX_DEPTH = 100
-"""Deepest nesting of objects and lists accepted; real messages stay below 10."""
-TOO_DEEP = f"nested too deeply (limit {MAX_DEPTH} levels)"
+from .errors import FieldError as FieldError
+from .errors import ProtocolError as ProtocolError
+from .errors import never_raises_other
+from .jsontext import MAX_DEPTH as MAX_DEPTH
+from .jsontext import MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
+from .jsontext import TOO_DEEP as TOO_DEEP
+from .jsontext import load_json as load_json
 
 
 def _table(
@@ -56,27 +55,6 @@ CONTEXTS: dict[tuple[str, str], type[InModel]] = {
     (audioplayer.NAMESPACE, "PlaybackState"): audioplayer.PlaybackStatePayload,
     (mediaplayer.NAMESPACE, "PlaybackState"): mediaplayer.MediaPlayerContextIn,
 }
-
-
-@dataclass(frozen=True)
-class FieldError:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-@dataclass
-class ProtocolError(Exception):
-    """A message that cannot be used, with every reason and the field path it concerns."""
-
-    errors: list[FieldError]
-    message_id: str | None = None
-    full_name: str | None = None
-
-    def __str__(self) -> str:
-        return "; ".join(str(e) for e in self.errors)
 
 
 @dataclass
@@ -151,43 +129,6 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     return [FieldError(_path(prefix, _loc(e)), _message(e)) for e in exc.errors()]
 
 
-def _depth(data: Any) -> int:
-    """Nesting depth of decoded JSON, without recursion."""
-    deepest, stack = 0, [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if depth <= MAX_DEPTH:
-                values = node.values() if isinstance(node, dict) else node
-                stack.extend((v, depth + 1) for v in values)
-    return deepest
-
-
-def load_json(raw: bytes | str | JsonObject) -> JsonObject:
-    """Decode one JSON object, with a clear ProtocolError for anything else."""
-    if isinstance(raw, dict):
-        data: Any = raw
-    elif isinstance(raw, bytes | str):
-        if len(raw) > MAX_MESSAGE_BYTES:
-            raise ProtocolError(
-                [FieldError("", f"message too large: {len(raw)} bytes (limit {MAX_MESSAGE_BYTES})")]
-            )
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ProtocolError([FieldError("", f"malformed JSON: {exc}")]) from None
-        except RecursionError:
-            raise ProtocolError([FieldError("", TOO_DEEP)]) from None
-    else:
-        raise ProtocolError([FieldError("", f"expected JSON text, got {type(raw).__name__}")])
-    if not isinstance(data, dict):
-        raise ProtocolError([FieldError("", f"expected a JSON object, got {type(data).__name__}")])
-    if _depth(data) > MAX_DEPTH:
-        raise ProtocolError([FieldError("", TOO_DEEP)])
-    return data
-
-
 def _message_parts(data: JsonObject, wrapper: str) -> tuple[str, Any, Any]:
     """Find header and payload, wrapped in ``wrapper`` or bare (2017 System.Exception)."""
     if wrapper in data:
@@ -254,6 +195,7 @@ def _directive(raw_header: Any, raw_payload: Any, prefix: str, *, loose: bool) -
     return Directive[Any](header=header, payload=payload, known=known, erratum=erratum)
 
 
+@never_raises_other
 def parse_directive(raw: bytes | str | JsonObject, *, loose: bool = False) -> Directive[Any]:
     """Raw JSON -> typed Directive for known (namespace, name), generic Directive otherwise.
 
@@ -266,6 +208,7 @@ def parse_directive(raw: bytes | str | JsonObject, *, loose: bool = False) -> Di
     return _directive(raw_header, raw_payload, prefix, loose=loose)
 
 
+@never_raises_other
 def parse_context(item: Any, where: str = "") -> ParsedContext:
     """One context object -> typed payload for known (namespace, name), generic otherwise."""
     if not isinstance(item, dict):
@@ -293,6 +236,7 @@ def _event(
     return ParsedEvent(header=header, payload=payload, known=known, erratum=erratum)
 
 
+@never_raises_other
 def parse_event(raw: bytes | str | JsonObject) -> ParsedEvent:
     """Raw event JSON (as the mock server receives it) -> header, typed payload, context.
 
@@ -321,6 +265,7 @@ def _object(data: JsonObject, key: str, where: str) -> JsonObject:
     return value
 
 
+@never_raises_other
 def parse_extension_response(raw: bytes | str | JsonObject) -> ExtensionResponse:
     """A CEK extension response -> its directives (CEK headers carry no messageId)."""
     data = load_json(raw)
@@ -344,6 +289,7 @@ def parse_extension_response(raw: bytes | str | JsonObject) -> ExtensionResponse
     return ExtensionResponse(directives, data)
 
 
+@never_raises_other
 def parse_event_request(raw: bytes | str | JsonObject) -> EventRequest:
     """A CEK ``EventRequest``: ``request.event`` {namespace, name, payload}, context by name."""
     data = load_json(raw)
