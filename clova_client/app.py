@@ -7,6 +7,7 @@ import contextlib
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -21,7 +22,7 @@ from .agents.template_runtime import TemplateRuntimeAgent
 from .cic import CicClient, CicSettings, ConnectionState, Outbox, TokenFileError, TokenStore
 from .cic.sender import EventSender
 from .clock import LoopClock
-from .config import Settings
+from .config import ConfigError, Settings, load_settings
 from .control import (
     Button,
     CommandRefused,
@@ -33,7 +34,7 @@ from .control.status_builder import StatusBuilder
 from .daemon_state import RecentErrors, StateFile, status_line
 from .library import Library
 from .library.music import MusicApp
-from .logging import LogFormat, configure_logging
+from .logging import LogFormat, configure_logging, set_level
 from .player.backend import PlayerBackend
 from .player.engine import PlayerEngine
 from .player.settings import PlayerSettings
@@ -180,6 +181,8 @@ class Daemon:
         return self.engine.state.value
 
     def _status_text(self) -> str:
+        if self.client.state is ConnectionState.WAITING_FOR_TOKEN:
+            return f"waiting for the token file {self.tokens.path} (clova-client token set)"
         return status_line(
             self.engine.state.value,
             self.engine.token,
@@ -189,7 +192,10 @@ class Daemon:
 
     def _on_connection(self, old: ConnectionState, new: ConnectionState) -> None:
         self.status_builder.connection_since = time.time()
-        if new is ConnectionState.CONNECTED and not self._ready:
+        if new is ConnectionState.WAITING_FOR_TOKEN and not self._ready:
+            self._ready = True  # first boot is a normal state: up, waiting for the technician
+            self.notifier.ready(self._status_text())
+        elif new is ConnectionState.CONNECTED and not self._ready:
             self._ready = True
             self.notifier.ready(self._status_text())
         else:
@@ -300,11 +306,26 @@ class Daemon:
         self.outbox.close()
 
 
-async def _main(settings: Settings, tokens: TokenStore, errors: RecentErrors) -> int:
+def reload_log_level(config_file: Path | None) -> None:
+    """SIGHUP (``systemctl reload``): read the config again and apply its log level; a config
+    that no longer loads is logged and the running level kept."""
+    try:
+        level = load_settings(config_file).log.level
+    except ConfigError as exc:
+        log.error("reload_failed", reason=str(exc), kept="the running settings")
+        return
+    set_level(level)
+    log.info("log_level_set", level=level, config=str(config_file) if config_file else None)
+
+
+async def _main(
+    settings: Settings, tokens: TokenStore, errors: RecentErrors, config_file: Path | None
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload_log_level, config_file)
     try:
         daemon = Daemon(settings, tokens, errors)
         return await daemon.run(stop)
@@ -313,15 +334,18 @@ async def _main(settings: Settings, tokens: TokenStore, errors: RecentErrors) ->
         return 1
 
 
-def run(settings: Settings, log_format: LogFormat | None = None) -> int:
-    """``clova-client run``: the daemon, until SIGTERM or SIGINT; the process exit code."""
+def run(
+    settings: Settings, log_format: LogFormat | None = None, config_file: Path | None = None
+) -> int:
+    """``clova-client run``: the daemon, until SIGTERM or SIGINT; the process exit code.
+    SIGHUP re-reads ``config_file``'s log level."""
     errors = RecentErrors()
     store: list[TokenStore] = []
     seen: set[str] = set()
 
     def secrets() -> tuple[str, ...]:
         """Every token value this process has held: a refresh must not un-redact the old ones."""
-        if store:
+        if store and store[0].present:
             tokens = store[0].tokens
             seen.update(t for t in (tokens.access_token, tokens.refresh_token) if t)
         return tuple(seen)
@@ -334,8 +358,8 @@ def run(settings: Settings, log_format: LogFormat | None = None) -> int:
     )
     log.info("starting", version=__version__, state_dir=str(settings.state_dir))
     try:
-        store.append(TokenStore(settings.auth.access_token_file))
+        store.append(TokenStore(settings.auth.access_token_file, missing_ok=True))
     except TokenFileError as exc:
         log.error("cannot_start", reason=str(exc))
         return 2
-    return asyncio.run(_main(settings, store[0], errors))
+    return asyncio.run(_main(settings, store[0], errors, config_file))

@@ -20,6 +20,7 @@ from .logging import LogFormat
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from .cic.auth import TokenStore
     from .config import Settings
 
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -85,10 +86,19 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except Failure as exc:  # logged, so it carries its priority in every format (<3>)
+        import structlog
+
+        from .logging import configure_logging
+
+        configure_logging(args.log_format or "auto", "info")
+        structlog.get_logger("clova_client.cli").error("cannot_start", reason=str(exc))
+        return exc.status
     from .app import run  # the daemon's imports (libVLC, HTTP/2) only for this command
 
-    return run(settings, args.log_format or settings.log.format)
+    return run(settings, args.log_format or settings.log.format, config_path(args.config))
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -96,11 +106,49 @@ def _check_config(args: argparse.Namespace) -> int:
 
     path = config_path(args.config)
     settings = _settings(args)
+    _token_store(settings)  # the same one-line errors as 'run': missing, mode, format
     print(f"config ok: {path if path is not None else 'built-in defaults (no config file)'}")
     print(f"  state_dir: {settings.state_dir}")
     print(f"  cic.base_url: {settings.cic.base_url}")
     print(f"  player.audio_output: {settings.player.audio_output}")
     print(f"  control socket: {socket_path(settings.control_dir)}")
+    print(f"  token file: {settings.auth.access_token_file}")
+    return 0
+
+
+def _token_store(settings: Settings) -> TokenStore:
+    from .cic.auth import TokenFileError, TokenStore
+
+    try:
+        return TokenStore(settings.auth.access_token_file)
+    except TokenFileError as exc:
+        raise Failure(f"{exc} (clova-client token set writes one)", EXIT_CONFIG) from None
+
+
+def _token_set(args: argparse.Namespace) -> int:
+    from .cic.auth import TokenFileError
+    from .provision import MAX_INPUT_BYTES, tokens_from_input, write_tokens
+
+    path = _settings(args).auth.access_token_file
+    text = sys.stdin.read(MAX_INPUT_BYTES + 1)
+    if len(text) > MAX_INPUT_BYTES:
+        raise Failure(f"token input larger than {MAX_INPUT_BYTES} bytes", EXIT_CONFIG)
+    try:
+        tokens = tokens_from_input(text)
+        lines = write_tokens(path, tokens)
+    except TokenFileError as exc:
+        raise Failure(str(exc), EXIT_CONFIG) from None
+    except OSError as exc:
+        raise Failure(f"cannot write {path}: {exc.strerror or exc}") from None
+    print("\n".join(lines))
+    return 0
+
+
+def _token_show(args: argparse.Namespace) -> int:
+    from .provision import describe
+
+    store = _token_store(_settings(args))
+    print("\n".join([f"token file {store.path}: ok", *describe(store)]))
     return 0
 
 
@@ -243,13 +291,42 @@ def _add_dialog(commands: Commands) -> None:
     p.set_defaults(func=_dialog)
 
 
+def _add_token(commands: Commands) -> None:
+    p = commands.add_parser(
+        "token",
+        help="write or show the token file (never prints a token)",
+        description="'token set' reads the tokens on standard input: the token file's JSON "
+        '({"access_token", "refresh_token", "expires_at"} or an OAuth response with '
+        "expires_in), or the access token on line 1 and the refresh token on line 2; it writes "
+        "the configured token file atomically, mode 0600, owned by the service user. A daemon "
+        "waiting for its first token connects within a second. 'token show' prints the file's "
+        "mode, whether a refresh token is there and when the access token expires.",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, func, text in (
+        ("set", _token_set, "write the token file from standard input"),
+        ("show", _token_show, "describe the token file (no secrets)"),
+    ):
+        sub = actions.add_parser(name, help=text, description=text)
+        _config_option(sub)
+        sub.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clova-client", description="Headless audio client for a Clova (CIC) speaker."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_check_config, _add_status, _add_press, _add_dialog, _add_validate):
+    for add in (
+        _add_run,
+        _add_check_config,
+        _add_status,
+        _add_press,
+        _add_dialog,
+        _add_token,
+        _add_validate,
+    ):
         add(commands)
     return parser
 

@@ -1,17 +1,25 @@
 """One structlog configuration for the daemon and for stdlib loggers (aiohttp, httpx, asyncio).
 
-Formats: ``journal`` (logfmt with a ``<N>`` syslog priority prefix, no timestamp: journald adds
-one), ``console`` (readable, coloured on a TTY), ``json``. ``auto`` picks journal under journald,
-else console. A redaction processor runs last before rendering, so no format shows a secret.
+Formats: ``journal``, ``console`` (readable, coloured on a TTY), ``json``. ``auto`` picks
+journal under journald, else console. A redaction processor runs last before rendering, so no
+format shows a secret.
+
+``journal`` sends each line over journald's native protocol (cysystemd) with structured fields
+(``PRIORITY``, ``EVENT``, ``TOKEN``, ``MESSAGE_ID``, ``CIC_STATE``, ``CODE_FILE``...), so a
+technician can filter on them (``journalctl -u clova-client EVENT=item_abandoned``); the MESSAGE
+is the same logfmt line. Without a journal socket (or without cysystemd) it falls back to logfmt
+on stderr with a ``<N>`` priority prefix, which journald's stream reader also understands.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Literal, TextIO
+from typing import Literal, TextIO, cast
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -29,6 +37,10 @@ OUR_LOGGERS = "clova_client"
 _FORMATTER_META = frozenset({"_record", "_from_structlog"})
 
 _handler: logging.Handler | None = None
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
+SYSLOG_IDENTIFIER = "clova-client"
+_FIELD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_RENAMED_FIELDS = {"event": "EVENT", "level": "LEVEL", "state": "CIC_STATE"}
 
 
 class Redactor:
@@ -54,14 +66,97 @@ class Redactor:
 
 
 class JournalRenderer:
-    """``<6>event="..." key=value ...``: logfmt that journald files under the right priority."""
+    """``<6>event="..." key=value ...``: logfmt that journald files under the right priority
+    (without the prefix when the priority travels as a native field)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, prefix: bool = True) -> None:
         self._logfmt = structlog.processors.LogfmtRenderer(key_order=["event"], bool_as_flag=False)
+        self._prefix = prefix
 
     def __call__(self, logger: WrappedLogger, name: str, event_dict: EventDict) -> str:
+        line = self._logfmt(logger, name, event_dict)
+        if not self._prefix:
+            return line
         priority = PRIORITIES.get(str(event_dict.get("level", name)), 6)
-        return f"<{priority}>{self._logfmt(logger, name, event_dict)}"
+        return f"<{priority}>{line}"
+
+
+def journal_fields(event_dict: EventDict) -> dict[str, str]:
+    """journald fields of one event: ``PRIORITY`` and each key in upper case (``EVENT``,
+    ``TOKEN``, ``MESSAGE_ID``...); a key journald cannot hold is left to the MESSAGE text."""
+    level = str(event_dict.get("level", "info"))
+    fields = {"PRIORITY": str(PRIORITIES.get(level, 6))}
+    for key, value in event_dict.items():
+        if key in _FORMATTER_META or key == "timestamp" or value is None:
+            continue
+        name = _RENAMED_FIELDS.get(key, key.upper())
+        if name.startswith("_") or len(name) > 64 or not set(name) <= _FIELD_CHARS:
+            continue
+        fields.setdefault(name, value if isinstance(value, str) else json.dumps(value, default=str))
+    if event_dict.get("logger") == "clova_client.cic.state" and "new" in event_dict:
+        fields["CIC_STATE"] = str(event_dict["new"])
+    return fields
+
+
+class _StashJournalFields:
+    """ProcessorFormatter step: keeps the event's journald fields for the handler that is
+    formatting it (ProcessorFormatter works on a copy of the record: a thread-local it is)."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def __call__(self, logger: WrappedLogger, name: str, event_dict: EventDict) -> EventDict:
+        fields = journal_fields(event_dict)
+        record = event_dict.get("_record")
+        if isinstance(record, logging.LogRecord):
+            fields["CODE_FILE"] = record.pathname
+            fields["CODE_LINE"] = str(record.lineno)
+            fields["CODE_FUNC"] = record.funcName
+        self.local.fields = fields
+        return event_dict
+
+    def take(self) -> dict[str, str]:
+        fields: dict[str, str] = getattr(self.local, "fields", {})
+        self.local.fields = {}
+        return fields
+
+
+class JournaldHandler(logging.Handler):
+    """Sends each record to journald natively; the stream handler is its fallback (no socket,
+    or journald refusing the datagram), so no line is ever lost."""
+
+    def __init__(
+        self, send: Callable[..., None], fallback: logging.Handler, chain: list[Processor]
+    ) -> None:
+        super().__init__()
+        self._send = send
+        self._fallback = fallback
+        self._stash = _StashJournalFields()
+        self.setFormatter(_formatter(chain, JournalRenderer(prefix=False), stash=self._stash))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            fields = self._stash.take()
+            fields.setdefault("PRIORITY", str(PRIORITIES.get(record.levelname.lower(), 6)))
+            self._send(
+                message=message,
+                syslog_identifier=SYSLOG_IDENTIFIER,
+                **{k.lower(): v for k, v in fields.items()},
+            )
+        except Exception:
+            self._fallback.handle(record)
+
+
+def _native_journal() -> Callable[..., None] | None:
+    """cysystemd's ``send`` when journald's socket is there, else None."""
+    if not os.path.exists(JOURNAL_SOCKET):
+        return None
+    try:
+        from cysystemd import journal
+    except ImportError:
+        return None
+    return cast(Callable[..., None], journal.send)
 
 
 class _ThirdPartyFilter(logging.Filter):
@@ -116,12 +211,14 @@ def configure_logging(
     stream: TextIO | None = None,
     secrets_provider: SecretsProvider | None = None,
     observers: Sequence[Processor] = (),
+    native_journal: bool = True,
 ) -> LogFormat:
     """Configure structlog and stdlib logging; returns the format chosen. Safe to call again.
 
     ``stream`` defaults to ``sys.stderr`` at call time. ``secrets_provider`` returns the current
     auth token values (the daemon wires it to its token store); they never reach the output.
     ``observers`` see every event after redaction (e.g. the daemon's recent-errors list).
+    ``native_journal``: in journal format, send structured fields when journald is there.
     """
     global _handler
     out = stream if stream is not None else sys.stderr
@@ -151,15 +248,12 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=chain,  # other libraries' records
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            _renderer(chosen, out),
-        ],
-    )
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(formatter)
+    stream_handler = logging.StreamHandler(out)
+    stream_handler.setFormatter(_formatter(chain, _renderer(chosen, out)))
+    handler: logging.Handler = stream_handler
+    send = _native_journal() if chosen == "journal" and native_journal else None
+    if send is not None:
+        handler = JournaldHandler(send, stream_handler, chain)
     handler.addFilter(_ThirdPartyFilter())
 
     root = logging.getLogger()
@@ -170,3 +264,22 @@ def configure_logging(
     _handler = handler
     logging.captureWarnings(True)
     return chosen
+
+
+def set_level(level: str) -> None:
+    """Change the level at run time (SIGHUP re-reads it from the config)."""
+    logging.getLogger().setLevel(logging.getLevelNamesMapping()[level.upper()])
+
+
+def _formatter(
+    chain: list[Processor], renderer: Processor, stash: Processor | None = None
+) -> logging.Formatter:
+    steps: list[Processor] = [stash] if stash is not None else []
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=chain,  # other libraries' records
+        processors=[
+            *steps,
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            renderer,
+        ],
+    )

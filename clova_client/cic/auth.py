@@ -93,12 +93,37 @@ def _expires_at(value: object, path: Path) -> float | None:
 
 
 class TokenStore:
-    """Owns the token file. Construction reads and checks it, so a bad file stops start-up."""
+    """Owns the token file. Construction reads and checks it, so a bad file stops start-up;
+    with ``missing_ok`` a file that does not exist yet is a normal state (first boot): the
+    store is empty until ``reload`` finds one."""
 
-    def __init__(self, path: str | os.PathLike[str], *, wall: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        wall: Callable[[], float] = time.time,
+        missing_ok: bool = False,
+    ):
         self.path = Path(path)
         self._wall = wall
-        self.tokens = self.load()
+        self._tokens: Tokens | None = None
+        if not (missing_ok and not self.path.exists()):
+            self._tokens = self.load()
+
+    @property
+    def present(self) -> bool:
+        """True once the store holds tokens."""
+        return self._tokens is not None
+
+    @property
+    def tokens(self) -> Tokens:
+        if self._tokens is None:
+            raise TokenFileError(f"token file {self.path} does not exist")
+        return self._tokens
+
+    @tokens.setter
+    def tokens(self, value: Tokens) -> None:
+        self._tokens = value
 
     @property
     def access_token(self) -> str:
@@ -136,16 +161,19 @@ class TokenStore:
     def reload(self) -> bool:
         """Re-read the file (someone may have provisioned new tokens); True if they changed."""
         fresh = self.load()
-        changed = fresh != self.tokens
-        self.tokens = fresh
+        changed = fresh != self._tokens
+        self._tokens = fresh
         return changed
 
-    def save(self, tokens: Tokens) -> None:
-        """Replace the file atomically: temp file in the same dir, fsync, 0600, rename."""
+    def save(self, tokens: Tokens, owner: tuple[int, int] | None = None) -> None:
+        """Replace the file atomically: temp file in the same dir, fsync, 0600 (and ``owner``
+        uid/gid, if given), rename."""
         directory = self.path.parent
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             os.fchmod(fd, 0o600)
+            if owner is not None:
+                os.fchown(fd, *owner)
             with os.fdopen(fd, "wb") as f:
                 f.write(json.dumps(tokens.to_json()).encode())
                 f.flush()
@@ -160,7 +188,7 @@ class TokenStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-        self.tokens = tokens
+        self._tokens = tokens
 
 
 @dataclass(frozen=True)

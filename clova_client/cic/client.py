@@ -199,8 +199,36 @@ class CicClient:
 
     # --- connection generations -----------------------------------------------------------
 
+    async def _wait_for_token_file(self) -> None:
+        """First boot: no token file yet. Watch for it; a bad one is logged once and waited
+        out too (a technician is at work), until a valid file appears."""
+        path = self._store.path
+        self._sm.transition(_S.WAITING_FOR_TOKEN, f"no token file {path}")
+        log.warning(
+            "cic.waiting_for_token",
+            file=str(path),
+            action="connects as soon as a valid token file appears (clova-client token set)",
+        )
+        last_problem: str | None = None
+        while True:
+            await self._clock.sleep(self.settings.token_poll_s)
+            if not path.exists():
+                continue
+            try:
+                self._store.reload()
+            except TokenFileError as exc:
+                if str(exc) != last_problem:
+                    last_problem = str(exc)
+                    log.error("cic.token_file_unusable", reason=last_problem)
+                continue
+            log.info("cic.token_file_found", file=str(path))
+            return
+
     async def _connect_loop(self) -> None:
         reason = "start"
+        if not self._store.present:
+            await self._wait_for_token_file()
+            reason = "token file found"
         while True:
             self._sm.transition(_S.CONNECTING, reason)
             try:

@@ -35,6 +35,8 @@ class CicSettings:
     connect_timeout_s: float = 10.0
     event_timeout_s: float = 30.0
     refresh_margin_s: float = 60.0
+    token_poll_s: float = 1.0
+    """How often a missing token file is looked for (first boot)."""
     event_drain_s: float = 2.0
     """When the connection ends, an event whose POST is under way gets this long to be answered
     (so an event CIC accepted is never sent again)."""

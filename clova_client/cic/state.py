@@ -22,11 +22,15 @@ class ConnectionState(enum.Enum):
     """Waiting out a jittered delay after a failure."""
     AUTH_FAILED = "auth_failed"
     """The token was refused and could not be refreshed; retried slowly (file re-read)."""
+    WAITING_FOR_TOKEN = "waiting_for_token"
+    """No token file yet (first boot): it is watched, and the connection opens once it holds
+    a valid token."""
 
 
 _S = ConnectionState
 ALLOWED: dict[ConnectionState, frozenset[ConnectionState]] = {
-    _S.DISCONNECTED: frozenset({_S.CONNECTING}),
+    _S.DISCONNECTED: frozenset({_S.CONNECTING, _S.WAITING_FOR_TOKEN}),
+    _S.WAITING_FOR_TOKEN: frozenset({_S.CONNECTING, _S.DISCONNECTED}),
     _S.CONNECTING: frozenset({_S.CONNECTED, _S.BACKING_OFF, _S.AUTH_FAILED, _S.DISCONNECTED}),
     _S.CONNECTED: frozenset({_S.BACKING_OFF, _S.CONNECTING, _S.AUTH_FAILED, _S.DISCONNECTED}),
     _S.BACKING_OFF: frozenset({_S.CONNECTING, _S.DISCONNECTED}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -135,7 +136,17 @@ def test_not_running_stale_socket(sock_path: Path, clean_env: dict[str, str]) ->
     )
 
 
+def _token_file(config: Path, body: str = '{"access_token": "a1", "refresh_token": "r1"}',
+                mode: int = 0o600) -> Path:  # fmt: skip
+    path = config.parent / "state" / "access_token"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(body)
+    path.chmod(mode)
+    return path
+
+
 def test_check_config_ok(config: Path, control_dir: Path, clean_env: dict[str, str]) -> None:
+    token = _token_file(config)
     done = cli(clean_env, "check-config", "--config", str(config))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
@@ -144,10 +155,78 @@ def test_check_config_ok(config: Path, control_dir: Path, clean_env: dict[str, s
         "  cic.base_url: http://127.0.0.1:8080",
         "  player.audio_output: null",
         f"  control socket: {control_dir / 'control.sock'}",
+        f"  token file: {token}",
     ]
 
 
-@pytest.mark.parametrize("command", ["check-config", "run", "status"])
+@pytest.mark.parametrize(
+    ("body", "mode", "problem"),
+    [
+        (None, 0o600, "does not exist"),
+        ('{"access_token": "a1"}', 0o644, "has mode 0644: it must not be readable or writable"),
+        ('{"access_token": ', 0o600, "malformed JSON at line 1"),
+    ],
+)
+def test_check_config_checks_the_token_file(
+    config: Path, clean_env: dict[str, str], body: str | None, mode: int, problem: str
+) -> None:
+    path = config.parent / "state" / "access_token"
+    if body is not None:
+        _token_file(config, body, mode)
+    done = cli(clean_env, "check-config", "--config", str(config))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"token file {path}")
+    assert problem in done.stderr and done.stderr.count("\n") == 1
+    assert "a1" not in done.stderr
+
+
+def test_token_set_then_show(config: Path, clean_env: dict[str, str]) -> None:
+    secret = '{"access_token": "acc-s3cret", "refresh_token": "ref-s3cret", "expires_in": 3600}'
+    done = subprocess.run(
+        [str(CLI), "token", "set", "--config", str(config)],
+        input=secret, capture_output=True, text=True, timeout=30, env=clean_env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    path = config.parent / "state" / "access_token"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = json.loads(path.read_text())
+    assert (saved["access_token"], saved["refresh_token"]) == ("acc-s3cret", "ref-s3cret")
+    assert saved["expires_at"] > time.time() + 3500
+    shown = cli(clean_env, "token", "show", "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    assert "refresh token: present" in shown.stdout and "(in 0 h 59 min)" not in shown.stdout
+    assert "in 59 min" in shown.stdout or "in 1 h 0 min" in shown.stdout
+    assert "s3cret" not in done.stdout + shown.stdout + done.stderr + shown.stderr
+
+
+def test_token_set_two_lines_and_refuses_garbage(config: Path, clean_env: dict[str, str]) -> None:
+    run = [str(CLI), "token", "set", "--config", str(config)]
+    done = subprocess.run(run, input="acc-1\nref-1\n", capture_output=True, text=True,
+                          timeout=30, env=clean_env, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    path = config.parent / "state" / "access_token"
+    assert json.loads(path.read_text())["refresh_token"] == "ref-1"
+    bad = subprocess.run(run, input="two words\n", capture_output=True, text=True,
+                         timeout=30, env=clean_env, check=False)  # fmt: skip
+    assert bad.returncode == 2
+    assert "expected JSON, or the access token on line 1" in bad.stderr
+    assert json.loads(path.read_text())["access_token"] == "acc-1"  # untouched
+
+
+def test_bad_config_under_run_is_logged_with_its_priority(
+    config: Path, clean_env: dict[str, str]
+) -> None:
+    env = clean_env | {"CLOVA_PLAYER__AUDIO_OUTPUT": "hdmi"}
+    done = cli(env, "run", "--config", str(config), "--log-format", "journal")
+    assert done.returncode == 2
+    assert done.stderr.startswith("<3>event=cannot_start reason=\"config: player.audio_output")
+    as_json = cli(env, "run", "--config", str(config), "--log-format", "json")
+    line = json.loads(as_json.stderr)
+    assert (line["level"], line["event"]) == ("error", "cannot_start")
+
+
+@pytest.mark.parametrize("command", ["check-config", "status"])
 def test_bad_config_is_one_line_exit_2(
     config: Path, clean_env: dict[str, str], command: str
 ) -> None:
