@@ -387,23 +387,60 @@ class CicClient:
     # --- reading directives ---------------------------------------------------------------
 
     async def _read_body(self, response: httpx.Response, source: str) -> None:
-        """Parse a multipart body as it arrives; queue each directive once complete."""
+        """Parse a multipart body as it arrives; queue each directive once complete.
+
+        A directive waiting for its ``cid:`` attachment is let go after ``ATTACHMENT_WAIT_S``
+        even when no byte arrives (a timer on the injected clock); a close delimiter
+        (``--boundary--``) ends the body, so a downchannel that sends one is reopened.
+        """
         downchannel = source == "downchannel"
+
+        def missing(raw: bytes, content_ids: list[str]) -> None:
+            log.warning("cic.attachment_missing", source=source, content_ids=content_ids)
+
+        assembler = DirectiveAssembler(missing)
+        in_order = asyncio.Lock()  # what one call releases is queued before the next call's
+        held = asyncio.Event()
+
+        async def queue(ready: list[Ready]) -> None:
+            for item in ready:
+                await self._queue_directive(item, downchannel)
+
+        async def let_go() -> None:
+            """Release held directives whose wait ran out, with no byte arriving."""
+            while True:
+                deadline = assembler.deadline
+                if deadline is None:
+                    await held.wait()
+                    held.clear()
+                    continue
+                if deadline > self._clock.now():
+                    await self._clock.sleep(deadline - self._clock.now())
+                async with in_order:
+                    await queue(assembler.expire(self._clock.now()))
+
+        waiter = asyncio.create_task(let_go(), name=f"{source} attachment wait")
         try:
             parser = MultipartParser.from_content_type(response.headers.get("content-type", ""))
-            assembler = DirectiveAssembler()
             async for chunk in response.aiter_bytes():
-                for part in parser.feed(chunk):
-                    for ready in assembler.add(part):
-                        await self._queue_directive(ready, downchannel)
-            for ready in assembler.finish():
-                await self._queue_directive(ready, downchannel)
+                parts = parser.feed(chunk)
+                async with in_order:
+                    for part in parts:
+                        await queue(assembler.add(part, self._clock.now()))
+                if assembler.deadline is not None:
+                    held.set()
+                if parser.closed:
+                    break
+            async with in_order:
+                await queue(assembler.finish())
         except MultipartError as exc:
             if downchannel:
                 raise SessionEnded(f"downchannel: malformed multipart: {exc}") from None
             log.warning("cic.bad_response_body", source=source, reason=str(exc))
         except httpx.HTTPError as exc:
             raise _ended(source, exc) from None
+        finally:
+            waiter.cancel()
 
     async def _queue_directive(self, ready: Ready, downchannel: bool) -> None:
         if downchannel and not self._hello.is_set() and is_hello(ready[0]):

@@ -1,0 +1,169 @@
+"""A hostile CIC peer in process: hypercorn serving a tiny ASGI app over h2c on 127.0.0.1.
+
+Each downchannel streams whatever bytes the caller pushes (no framing of its own besides the
+first ``--boundary`` and Clova.Hello), so a test or the fuzzing bench can send broken framing;
+events are parsed and recorded; pings answer 204. Not the project's mock CIC on purpose: this
+peer is the simplest thing that speaks HTTP/2 and lets every byte through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from clova_client.protocol.multipart import MultipartParser, encode_directive_part
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+BOUNDARY = "b0und"
+CONTENT_TYPE = f"multipart/related; boundary={BOUNDARY}".encode()
+END = b""
+"""Pushed to a channel: the server ends that response (a clean end of stream)."""
+
+
+def hello(message_id: str = "hello") -> dict[str, Any]:
+    header = {"namespace": "Clova", "name": "Hello", "messageId": message_id}
+    return {"directive": {"header": header, "payload": {}}}
+
+
+@dataclass
+class Channel:
+    """One downchannel response: what is pushed goes out as it is."""
+
+    number: int
+    outgoing: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    closed: bool = False
+
+    def push(self, data: bytes) -> None:
+        if not self.closed:
+            self.outgoing.put_nowait(data)
+
+
+@dataclass
+class Event:
+    name: str
+    body: dict[str, Any]
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        payload = self.body.get("event", {}).get("payload", {})
+        return payload if isinstance(payload, dict) else {}
+
+
+class HostilePeer:
+    """The ASGI app. ``channel`` is the newest downchannel; ``events`` every event received."""
+
+    def __init__(self) -> None:
+        self.channels: list[Channel] = []
+        self.events: list[Event] = []
+        self.bad_events = 0
+        self.changed = asyncio.Condition()
+
+    @property
+    def channel(self) -> Channel:
+        return self.channels[-1]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
+        """True once ``predicate()`` holds (checked at every channel or event), False at timeout."""
+        try:
+            async with asyncio.timeout(timeout_s), self.changed:
+                await self.changed.wait_for(predicate)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["path"] == "/v1/directives":
+            await self._downchannel(receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if scope["path"] == "/v1/events":
+            self._record(dict(scope["headers"]).get(b"content-type", b"").decode(), body)
+            await self._notify()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def _record(self, content_type: str, body: bytes) -> None:
+        try:
+            parts = MultipartParser.from_content_type(content_type).feed(body)
+            metadata = json.loads(next(p for p in parts if p.name == "metadata").body)
+            self.events.append(Event(str(metadata["event"]["header"]["name"]), metadata))
+        except Exception:  # the peer records what it cannot read, it never fails
+            self.bad_events += 1
+
+    async def _downchannel(self, receive: Receive, send: Send) -> None:
+        channel = Channel(len(self.channels) + 1)
+        self.channels.append(channel)
+        start = {"type": "http.response.start", "status": 200}
+        await send({**start, "headers": [(b"content-type", CONTENT_TYPE)]})
+        first = encode_directive_part(hello(f"hello-{channel.number}"), BOUNDARY, first=True)
+        await send({"type": "http.response.body", "body": first, "more_body": True})
+        await self._notify()
+        gone = asyncio.create_task(_disconnected(receive))
+        try:
+            while True:
+                data = asyncio.create_task(channel.outgoing.get())
+                await asyncio.wait({data, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if not data.done():
+                    data.cancel()
+                    return
+                chunk = data.result()
+                await send({"type": "http.response.body", "body": chunk, "more_body": bool(chunk)})
+                if not chunk:
+                    return
+        finally:
+            channel.closed = True
+            gone.cancel()
+            await self._notify()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+@contextlib.asynccontextmanager
+async def serving(app: HostilePeer) -> AsyncIterator[str]:
+    """Serve ``app`` over h2c (prior knowledge) on 127.0.0.1; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) the socket
+    config.graceful_timeout = 1
+    config.loglevel = "WARNING"
+    config.accesslog = None
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for channel in app.channels:
+            channel.push(END)
+        stop.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(task, 10)
