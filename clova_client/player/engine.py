@@ -20,7 +20,7 @@ from clova_client.protocol.audioplayer import (
 from clova_client.protocol.base import JsonObject
 
 from .backend import PlayerBackend
-from .machine import Attempt, PlayerMachine
+from .machine import AttemptStatus, PlayerMachine
 from .notices import Listener, NoticeBoard, NoticeKind
 from .queue import QueueEntry, Repeat
 from .serial import SerialRunner
@@ -63,7 +63,7 @@ class PlayerEngine:
         shown = self._machine.shown
         return shown.audio_item_id if shown else None
 
-    def attempt(self) -> Attempt | None:
+    def attempt(self) -> AttemptStatus | None:
         """The queue's current item as the engine deals with it now: being started, playing,
         paused or stopped (None when the queue is empty). Unlike ``token`` / the context, it
         already names an item that has not sounded yet."""

@@ -30,6 +30,7 @@ from clova_client.protocol.audioplayer import (
 from clova_client.protocol.base import JsonObject
 from clova_client.redact import redact_text, redact_url
 
+from .attempt import Attempt, Phase, StreamError
 from .backend import BackendEvent, BackendEventType, PlayerBackend
 from .notices import ItemRef, Notice, NoticeKind
 from .prefetch import NextItem
@@ -38,7 +39,6 @@ from .queue import PlayQueue, QueueEntry, Repeat
 from .settings import PlayerSettings
 from .snapshot import build_snapshot, parse_snapshot
 from .streams import StreamRequests
-from .track import Phase, StreamError, Track
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +72,7 @@ _PROGRESS_NOTICE = {
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
+class AttemptStatus:
     """The queue's current item and the engine's attempt to play it."""
 
     audio_item_id: str
@@ -100,16 +100,16 @@ class PlayerMachine:
         self._queue = PlayQueue(settings.history_size)
         self._source_ids = itertools.count(1)
         self._state = IDLE
-        self._shown: Track | None = None  # what the context describes
-        self._track: Track | None = None  # the current attempt (may not have sounded yet)
-        self._resumable: Track | None = None  # stopped by Stop: Resume restarts it
+        self._shown: Attempt | None = None  # what the context describes
+        self._current: Attempt | None = None  # the current attempt (may not have sounded yet)
+        self._resumable: Attempt | None = None  # stopped by Stop: Resume restarts it
         self._streams = StreamRequests(
             clock, settings.stream_deliver_timeout_s, self._need_stream, self._on_stream_expired
         )
         self._next = NextItem(
-            backend, self._streams, self._new_track, round(settings.stream_request_lead_s * 1000)
+            backend, self._streams, self._new_attempt, round(settings.stream_request_lead_s * 1000)
         )
-        self._timers: dict[str, Timer] = {}  # open / stall / progress, for self._track
+        self._timers: dict[str, Timer] = {}  # open / stall / progress, for self._current
         self._backend_active = False
         self._failures = 0
         self.volume = 100
@@ -122,7 +122,7 @@ class PlayerMachine:
         return self._state
 
     @property
-    def shown(self) -> Track | None:
+    def shown(self) -> Attempt | None:
         """The attempt the context describes (None when IDLE)."""
         return self._shown if self._state is not IDLE else None
 
@@ -134,27 +134,29 @@ class PlayerMachine:
     def shuffle(self) -> bool:
         return self._queue.shuffle
 
-    def attempt(self) -> Attempt | None:
+    def attempt(self) -> AttemptStatus | None:
         entry = self._queue.current
         if entry is None:
             return None
-        track = self._track if self._track is not None and self._track.entry is entry else None
-        if track is None:
-            return Attempt(entry.audio_item_id, 0, False)
-        starting = track.phase in (Phase.AWAITING_STREAM, Phase.OPENING)
-        return Attempt(entry.audio_item_id, self._position(track), starting)
+        attempt = (
+            self._current if self._current is not None and self._current.entry is entry else None
+        )
+        if attempt is None:
+            return AttemptStatus(entry.audio_item_id, 0, False)
+        starting = attempt.phase in (Phase.AWAITING_STREAM, Phase.OPENING)
+        return AttemptStatus(entry.audio_item_id, self._position(attempt), starting)
 
     def playback_state(self) -> PlaybackState:
         """The AudioPlayer.PlaybackState context as of now (the position interpolated)."""
-        track = self._shown
+        attempt = self._shown
         repeat_mode = self._queue.repeat.mode
-        if self._state is IDLE or track is None:
+        if self._state is IDLE or attempt is None:
             return PlaybackState(player_activity=self._state, repeat_mode=repeat_mode)
         return PlaybackState(
             player_activity=self._state,
-            offset_ms=self._position(track),
-            total_ms=track.total_ms,
-            stream=track.stream,
+            offset_ms=self._position(attempt),
+            total_ms=attempt.total_ms,
+            stream=attempt.stream,
             repeat_mode=repeat_mode,
         )
 
@@ -163,21 +165,21 @@ class PlayerMachine:
         entry = self._queue.current
         if entry is None:
             return None
-        track = next((t for t in (self._track, self._shown) if t and t.entry is entry), None)
-        return entry, track.token if track else entry.stream.token
+        attempt = next((t for t in (self._current, self._shown) if t and t.entry is entry), None)
+        return entry, attempt.token if attempt else entry.stream.token
 
     def upcoming(self) -> tuple[QueueEntry, ...]:
         return self._queue.upcoming
 
     def snapshot(self) -> JsonObject:
         entry = self._queue.current
-        track = next((t for t in (self._track, self._shown) if t and t.entry is entry), None)
+        attempt = next((t for t in (self._current, self._shown) if t and t.entry is entry), None)
         return build_snapshot(
             self._state,
             self._queue,
-            track,
-            self._position(track) if track else None,
-            resumable=track is not None and track is self._resumable,
+            attempt,
+            self._position(attempt) if attempt else None,
+            resumable=attempt is not None and attempt is self._resumable,
             volume=self.volume,
             muted=self.muted,
         )
@@ -227,7 +229,7 @@ class PlayerMachine:
             self._leave_current()
             self._next.drop()
             self._queue.replace_all(entry)
-            await self._start(self._new_track(entry))
+            await self._start(self._new_attempt(entry))
             return
         if behavior is PlayBehavior.REPLACE_ENQUEUED:
             self._queue.replace_enqueued(entry)
@@ -247,7 +249,7 @@ class PlayerMachine:
         self._queue.replace_all(entries[0])
         for entry in entries[1:]:
             self._queue.enqueue(entry)
-        await self._start(self._new_track(entries[0]))
+        await self._start(self._new_attempt(entries[0]))
 
     async def clear_queue(self, behavior: ClearBehavior) -> None:
         log.info("player.clear_queue", clear_behavior=behavior.value, state=self._state.value)
@@ -258,8 +260,8 @@ class PlayerMachine:
         self.notify(NoticeKind.QUEUE_CLEARED)
 
     async def stream_deliver(self, payload: StreamDeliverPayload) -> None:
-        track = self._streams.take(payload.audio_item_id)
-        if track is None:
+        attempt = self._streams.take(payload.audio_item_id)
+        if attempt is None:
             log.warning(
                 "player.stream_deliver_ignored",
                 audio_item_id=payload.audio_item_id,
@@ -267,71 +269,71 @@ class PlayerMachine:
             )
             return
         try:
-            track.deliver(payload.stream.raw)
+            attempt.deliver(payload.stream.raw)
         except StreamError as exc:
-            if track is self._track:
-                await self._abandon(track, str(exc))
+            if attempt is self._current:
+                await self._abandon(attempt, str(exc))
             else:
                 log.warning(
                     "player.stream_deliver_rejected",
-                    audio_item_id=track.audio_item_id,
+                    audio_item_id=attempt.audio_item_id,
                     reason=str(exc),
                 )
                 self._next.drop()
             return
         log.info(
             "player.stream_delivered",
-            audio_item_id=track.audio_item_id,
-            token=track.token,
-            url=redact_url(track.url),
+            audio_item_id=attempt.audio_item_id,
+            token=attempt.token,
+            url=redact_url(attempt.url),
         )
-        if track is self._track and track.phase is Phase.AWAITING_STREAM:
-            await self._open(track)
-        elif track is self._next.track:
-            await self._next.prepare(track)
+        if attempt is self._current and attempt.phase is Phase.AWAITING_STREAM:
+            await self._open(attempt)
+        elif attempt is self._next.attempt:
+            await self._next.prepare(attempt)
 
     async def pause(self) -> bool:
-        track = self._track
-        if track is None or track.phase not in _ACTIVE or track.phase is Phase.PAUSED:
+        attempt = self._current
+        if attempt is None or attempt.phase not in _ACTIVE or attempt.phase is Phase.PAUSED:
             return False
-        phase = track.phase
-        track.sample = PositionSample(self._position(track), self._clock.now())
-        track.phase = Phase.PAUSED
+        phase = attempt.phase
+        attempt.sample = PositionSample(self._position(attempt), self._clock.now())
+        attempt.phase = Phase.PAUSED
         self._cancel_timers()
-        if track.opened:
+        if attempt.opened:
             await self._backend.pause()
         if phase is Phase.PLAYING:
-            self._transition(PAUSED, NoticeKind.PAUSED, track)
+            self._transition(PAUSED, NoticeKind.PAUSED, attempt)
         elif self._state is not PAUSED:
-            self._transition(PAUSED, None, track)  # paused before it ever sounded: no event
+            self._transition(PAUSED, None, attempt)  # paused before it ever sounded: no event
         return True
 
     async def resume(self) -> bool:
-        track = self._track
-        if track is not None and track.phase is Phase.PAUSED:
-            if track.opened:
-                self._await_sound(track, track.sample.position_ms)
+        attempt = self._current
+        if attempt is not None and attempt.phase is Phase.PAUSED:
+            if attempt.opened:
+                self._await_sound(attempt, attempt.sample.position_ms)
                 await self._backend.resume()
-            elif track.delivered:
-                await self._open(track, track.sample.position_ms)
+            elif attempt.delivered:
+                await self._open(attempt, attempt.sample.position_ms)
             else:
-                track.phase = Phase.AWAITING_STREAM
-                self._streams.ask(track)
+                attempt.phase = Phase.AWAITING_STREAM
+                self._streams.ask(attempt)
             return True
         stopped = self._resumable
         if self._state is STOPPED and stopped is not None and stopped is self._shown:
-            await self._start(self._new_track(stopped.entry, self._position(stopped)))
+            await self._start(self._new_attempt(stopped.entry, self._position(stopped)))
             return True
         return False
 
     async def stop(self) -> bool:
-        track = self._track
-        if track is None or track.phase not in _ACTIVE:
+        attempt = self._current
+        if attempt is None or attempt.phase not in _ACTIVE:
             return False
         self._leave_current()
         await self._stop_backend()
         self._next.drop()
-        self._resumable = track
+        self._resumable = attempt
         return True
 
     async def next(self) -> bool:
@@ -340,7 +342,7 @@ class PlayerMachine:
             return False
         self._leave_current()
         self._queue.advance(auto=False)
-        await self._start(self._next.take(entry) or self._new_track(entry))
+        await self._start(self._next.take(entry) or self._new_attempt(entry))
         return True
 
     async def previous(self) -> bool:
@@ -349,7 +351,7 @@ class PlayerMachine:
             return False
         self._leave_current()
         self._next.drop()
-        await self._start(self._new_track(entry))
+        await self._start(self._new_attempt(entry))
         return True
 
     async def replay(self) -> bool:
@@ -357,29 +359,33 @@ class PlayerMachine:
         if entry is None:
             return False
         self._leave_current()
-        await self._start(self._new_track(entry))
+        await self._start(self._new_attempt(entry))
         return True
 
     async def seek(self, offset_ms: int) -> bool:
-        track = self._track
-        if track is None or track.phase not in (Phase.PLAYING, Phase.PAUSED) or not track.opened:
+        attempt = self._current
+        if (
+            attempt is None
+            or attempt.phase not in (Phase.PLAYING, Phase.PAUSED)
+            or not attempt.opened
+        ):
             return False
-        end = track.end_ms
+        end = attempt.end_ms
         target = max(0, offset_ms if end is None else min(offset_ms, end))
-        old = self._position(track)
+        old = self._position(attempt)
         await self._backend.seek(target)
-        running = track.phase is Phase.PLAYING
-        track.sample = PositionSample(target, self._clock.now(), running)
-        track.last_time_ms = None
-        track.sound_baseline_ms = target
-        track.seek_floor_ms = target - SEEK_STALE_MARGIN_MS if target > old else None
-        track.seek_drops = 0
-        if track.progress:
-            track.progress.jump(target)
-        log.info("player.seek", token=track.token, from_ms=old, to_ms=target)
+        running = attempt.phase is Phase.PLAYING
+        attempt.sample = PositionSample(target, self._clock.now(), running)
+        attempt.last_time_ms = None
+        attempt.sound_baseline_ms = target
+        attempt.seek_floor_ms = target - SEEK_STALE_MARGIN_MS if target > old else None
+        attempt.seek_drops = 0
+        if attempt.progress:
+            attempt.progress.jump(target)
+        log.info("player.seek", token=attempt.token, from_ms=old, to_ms=target)
         if running:
-            self._arm_stall(track)
-            await self._reach(track, target)
+            self._arm_stall(attempt)
+            await self._reach(attempt, target)
         return True
 
     async def restore(self, snapshot: Mapping[str, Any], paused: bool) -> None:
@@ -398,28 +404,28 @@ class PlayerMachine:
             await self._backend.set_mute(saved.muted)
         if saved.current is None:
             return
-        track = self._new_track(saved.current, saved.offset_ms)
+        attempt = self._new_attempt(saved.current, saved.offset_ms)
         if saved.stream is not None:
-            track.stream = saved.stream  # what the server last saw, for the context
-        track.sample = PositionSample(saved.offset_ms, self._clock.now())
+            attempt.stream = saved.stream  # what the server last saw, for the context
+        attempt.sample = PositionSample(saved.offset_ms, self._clock.now())
         log.info(
             "player.restore",
-            audio_item_id=track.audio_item_id,
-            token=track.token,
+            audio_item_id=attempt.audio_item_id,
+            token=attempt.token,
             offset_ms=saved.offset_ms,
             state=saved.state.value,
         )
-        self._track = track
+        self._current = attempt
         if saved.state in (PLAYING, PAUSED):
-            track.announced = saved.announced
-            track.phase = Phase.PAUSED
-            self._transition(PAUSED, None, track)
+            attempt.announced = saved.announced
+            attempt.phase = Phase.PAUSED
+            self._transition(PAUSED, None, attempt)
             if not paused:
                 await self.resume()
         elif saved.state is STOPPED:
-            track.phase = Phase.DONE
-            self._resumable = track if saved.resumable else None
-            self._transition(STOPPED, None, track)
+            attempt.phase = Phase.DONE
+            self._resumable = attempt if saved.resumable else None
+            self._transition(STOPPED, None, attempt)
 
     async def shutdown(self) -> None:
         self._cancel_timers()
@@ -429,37 +435,39 @@ class PlayerMachine:
 
     # === moving between items ============================================================
 
-    def _new_track(self, entry: QueueEntry, resume_at_ms: int | None = None) -> Track:
-        return Track.for_entry(entry, next(self._source_ids), resume_at_ms)
+    def _new_attempt(self, entry: QueueEntry, resume_at_ms: int | None = None) -> Attempt:
+        return Attempt.for_entry(entry, next(self._source_ids), resume_at_ms)
 
-    async def _start(self, track: Track) -> None:
-        """Make ``track`` current and get it going (ask for its stream first if needed)."""
-        self._track, self._resumable = track, None
-        if track.delivered:
-            await self._open(track)
+    async def _start(self, attempt: Attempt) -> None:
+        """Make ``attempt`` current and get it going (ask for its stream first if needed)."""
+        self._current, self._resumable = attempt, None
+        if attempt.delivered:
+            await self._open(attempt)
             return
         await self._stop_backend()  # silence while the stream is fetched
-        track.phase = Phase.AWAITING_STREAM
-        self._streams.ask(track)
+        attempt.phase = Phase.AWAITING_STREAM
+        self._streams.ask(attempt)
 
-    async def _open(self, track: Track, start_ms: int | None = None) -> None:
-        start = track.start_ms if start_ms is None else start_ms
+    async def _open(self, attempt: Attempt, start_ms: int | None = None) -> None:
+        start = attempt.start_ms if start_ms is None else start_ms
         try:
-            source = track.source(start)
+            source = attempt.source(start)
         except StreamError as exc:
-            await self._abandon(track, str(exc))
+            await self._abandon(attempt, str(exc))
             return
-        track.opened = True
-        track.start_ms = start
-        track.last_time_ms = None
-        track.sample = PositionSample(start, self._clock.now())
-        track.progress = ProgressPlanner(track.info.progress_report if track.info else None, start)
-        self._await_sound(track, start)
+        attempt.opened = True
+        attempt.start_ms = start
+        attempt.last_time_ms = None
+        attempt.sample = PositionSample(start, self._clock.now())
+        attempt.progress = ProgressPlanner(
+            attempt.info.progress_report if attempt.info else None, start
+        )
+        self._await_sound(attempt, start)
         self._backend_active = True
         log.info(
             "player.open",
-            audio_item_id=track.audio_item_id,
-            token=track.token,
+            audio_item_id=attempt.audio_item_id,
+            token=attempt.token,
             url=redact_url(source.url),
             source_id=source.source_id,
             start_ms=start,
@@ -467,14 +475,14 @@ class PlayerMachine:
         try:
             await self._backend.play(source)
         except Exception as exc:  # a backend that cannot even start is one more failure
-            await self._abandon(track, f"backend play failed: {exc!r}")
+            await self._abandon(attempt, f"backend play failed: {exc!r}")
 
-    def _await_sound(self, track: Track, baseline_ms: int) -> None:
-        track.phase = Phase.OPENING
-        track.sound_baseline_ms = baseline_ms
-        track.playing_seen = False
+    def _await_sound(self, attempt: Attempt, baseline_ms: int) -> None:
+        attempt.phase = Phase.OPENING
+        attempt.sound_baseline_ms = baseline_ms
+        attempt.playing_seen = False
         seconds = self.settings.open_timeout_s
-        self._arm("open", seconds, lambda: self._on_open_timeout(track))
+        self._arm("open", seconds, lambda: self._on_open_timeout(attempt))
 
     async def _advance(self, *, auto: bool) -> None:
         """Play what the queue says comes next, or rest when nothing does."""
@@ -484,51 +492,51 @@ class PlayerMachine:
             self._next.drop()
             log.info("player.queue_ended", state=self._state.value)
             return
-        await self._start(self._next.take(entry) or self._new_track(entry))
+        await self._start(self._next.take(entry) or self._new_attempt(entry))
 
     def _leave_current(self, notice: NoticeKind = NoticeKind.STOPPED) -> None:
         """End the current attempt; an item that sounded is closed with ``notice``."""
-        track = self._track
-        if track is None or track.phase not in _ACTIVE:
+        attempt = self._current
+        if attempt is None or attempt.phase not in _ACTIVE:
             return
-        track.sample = PositionSample(self._position(track), self._clock.now())
-        self._end(track)
-        if track is self._shown and self._state in (PLAYING, PAUSED):
-            self._transition(STOPPED, notice if track.announced else None, track)
+        attempt.sample = PositionSample(self._position(attempt), self._clock.now())
+        self._end(attempt)
+        if attempt is self._shown and self._state in (PLAYING, PAUSED):
+            self._transition(STOPPED, notice if attempt.announced else None, attempt)
 
-    def _end(self, track: Track) -> None:
+    def _end(self, attempt: Attempt) -> None:
         self._cancel_timers()
-        self._streams.cancel(track)
-        track.phase = Phase.DONE
+        self._streams.cancel(attempt)
+        attempt.phase = Phase.DONE
 
-    async def _finish(self, track: Track, final_ms: int) -> None:
-        track.sample = PositionSample(final_ms, self._clock.now())
-        self._report_crossings(track, final_ms)
-        self._end(track)
+    async def _finish(self, attempt: Attempt, final_ms: int) -> None:
+        attempt.sample = PositionSample(final_ms, self._clock.now())
+        self._report_crossings(attempt, final_ms)
+        self._end(attempt)
         self._failures = 0
-        self._transition(STOPPED, NoticeKind.FINISHED, track)
+        self._transition(STOPPED, NoticeKind.FINISHED, attempt)
         await self._advance(auto=True)
 
-    async def _abandon(self, track: Track, reason: str) -> None:
-        """Give up on ``track`` (log why), claim nothing that did not happen, move on."""
-        paused = track.phase is Phase.PAUSED
-        position = self._position(track)
-        if track.phase is Phase.PLAYING and track.last_time_ms is not None:
-            position = track.last_time_ms  # where it froze, not where it would be by now
+    async def _abandon(self, attempt: Attempt, reason: str) -> None:
+        """Give up on ``attempt`` (log why), claim nothing that did not happen, move on."""
+        paused = attempt.phase is Phase.PAUSED
+        position = self._position(attempt)
+        if attempt.phase is Phase.PLAYING and attempt.last_time_ms is not None:
+            position = attempt.last_time_ms  # where it froze, not where it would be by now
         log.warning(
             "player.item_abandoned",
             reason=redact_text(reason),
-            url=redact_url(track.url) if track.url else None,
-            audio_item_id=track.audio_item_id,
-            token=track.token,
+            url=redact_url(attempt.url) if attempt.url else None,
+            audio_item_id=attempt.audio_item_id,
+            token=attempt.token,
             offset_ms=position,
-            phase=track.phase.name,
+            phase=attempt.phase.name,
         )
-        track.sample = PositionSample(position, self._clock.now())
-        self._end(track)
-        self.notify(NoticeKind.FAILED, item=_ref(track), reason=redact_text(reason))
-        if track is self._shown and self._state in (PLAYING, PAUSED):
-            self._transition(STOPPED, NoticeKind.STOPPED if track.announced else None, track)
+        attempt.sample = PositionSample(position, self._clock.now())
+        self._end(attempt)
+        self.notify(NoticeKind.FAILED, item=_ref(attempt), reason=redact_text(reason))
+        if attempt is self._shown and self._state in (PLAYING, PAUSED):
+            self._transition(STOPPED, NoticeKind.STOPPED if attempt.announced else None, attempt)
         self._failures += 1
         if paused or self._failures >= max(1, self._queue.playlist_size) + 1:
             await self._stop_backend()
@@ -545,12 +553,12 @@ class PlayerMachine:
 
     async def refresh_next(self) -> None:
         """Get the item after the current one ready (after any queue or repeat change)."""
-        track = self._track
-        if track is None or track.phase not in (Phase.PLAYING, Phase.PAUSED):
+        attempt = self._current
+        if attempt is None or attempt.phase not in (Phase.PLAYING, Phase.PAUSED):
             return
         entry = self._queue.peek_next(auto=True) if self.settings.prefetch else None
-        await self._next.refresh(entry, track, self._position(track))
-        self._plan(track)
+        await self._next.refresh(entry, attempt, self._position(attempt))
+        self._plan(attempt)
 
     # === backend events ==================================================================
 
@@ -558,126 +566,130 @@ class PlayerMachine:
         self._post(lambda: self._handle(event))
 
     async def _handle(self, event: BackendEvent) -> None:
-        track = self._track
+        attempt = self._current
         live = (Phase.OPENING, Phase.PLAYING, Phase.PAUSED)
-        if track is None or event.source_id != track.source_id or track.phase not in live:
+        if attempt is None or event.source_id != attempt.source_id or attempt.phase not in live:
             log.debug("player.stale_event", type=event.type.value, source_id=event.source_id)
             return
         match event.type:
             case BackendEventType.TIME if event.time_ms is not None:
-                await self._on_time(track, event.time_ms)
+                await self._on_time(attempt, event.time_ms)
             case BackendEventType.LENGTH if event.length_ms:
-                track.length_ms = event.length_ms
-                self._plan(track)
+                attempt.length_ms = event.length_ms
+                self._plan(attempt)
             case BackendEventType.ENDED:
                 self._backend_active = False
-                await self._on_ended(track)
+                await self._on_ended(attempt)
             case BackendEventType.ERROR:
                 self._backend_active = False
-                await self._abandon(track, f"backend error: {event.reason or 'unknown'}")
-            case BackendEventType.PLAYING if track.phase is Phase.OPENING:
-                track.playing_seen = True
+                await self._abandon(attempt, f"backend error: {event.reason or 'unknown'}")
+            case BackendEventType.PLAYING if attempt.phase is Phase.OPENING:
+                attempt.playing_seen = True
             case _:
-                log.debug("player.backend_event", type=event.type.value, source_id=track.source_id)
+                log.debug(
+                    "player.backend_event", type=event.type.value, source_id=attempt.source_id
+                )
 
-    async def _on_time(self, track: Track, time_ms: int) -> None:
-        if track.seek_floor_ms is not None:
-            if time_ms < track.seek_floor_ms and track.seek_drops < SEEK_STALE_DROPS:
-                track.seek_drops += 1
+    async def _on_time(self, attempt: Attempt, time_ms: int) -> None:
+        if attempt.seek_floor_ms is not None:
+            if time_ms < attempt.seek_floor_ms and attempt.seek_drops < SEEK_STALE_DROPS:
+                attempt.seek_drops += 1
                 return  # a tick from before the seek, still in flight
-            track.seek_floor_ms = None
+            attempt.seek_floor_ms = None
         now = self._clock.now()
-        sound = track.is_sound(time_ms)
-        moved = time_ms != track.last_time_ms
-        track.last_time_ms = time_ms
-        if track.phase is Phase.OPENING:
+        sound = attempt.is_sound(time_ms)
+        moved = time_ms != attempt.last_time_ms
+        attempt.last_time_ms = time_ms
+        if attempt.phase is Phase.OPENING:
             if not sound:
                 return
             self._cancel_timers("open")
-            track.phase = Phase.PLAYING
-            track.sample = PositionSample(time_ms, now, running=True)
-            event = NoticeKind.RESUMED if track.announced else NoticeKind.STARTED
-            track.announced = True
+            attempt.phase = Phase.PLAYING
+            attempt.sample = PositionSample(time_ms, now, running=True)
+            event = NoticeKind.RESUMED if attempt.announced else NoticeKind.STARTED
+            attempt.announced = True
             self._failures = 0
-            self._transition(PLAYING, event, track)
-            self._arm_stall(track)
-            await self._reach(track, time_ms)
-            if self._track is track and track.phase is Phase.PLAYING:
+            self._transition(PLAYING, event, attempt)
+            self._arm_stall(attempt)
+            await self._reach(attempt, time_ms)
+            if self._current is attempt and attempt.phase is Phase.PLAYING:
                 await self.refresh_next()
-        elif track.phase is Phase.PLAYING:
-            track.sample = PositionSample(time_ms, now, running=True)
+        elif attempt.phase is Phase.PLAYING:
+            attempt.sample = PositionSample(time_ms, now, running=True)
             if moved:
-                self._arm_stall(track)
-            await self._reach(track, time_ms)
+                self._arm_stall(attempt)
+            await self._reach(attempt, time_ms)
 
-    async def _on_ended(self, track: Track) -> None:
-        if not track.announced:
-            await self._abandon(track, "ended without sound (garbage or unsupported media)")
+    async def _on_ended(self, attempt: Attempt) -> None:
+        if not attempt.announced:
+            await self._abandon(attempt, "ended without sound (garbage or unsupported media)")
             return
-        position, length = self._position(track), track.length_ms
+        position, length = self._position(attempt), attempt.length_ms
         if length is not None and position < length - self.settings.end_of_media_guard_ms:
-            await self._abandon(track, f"ended early at {position} of {length} ms")
+            await self._abandon(attempt, f"ended early at {position} of {length} ms")
             return
         final = length if length is not None else position
-        cut = track.cut_ms
-        await self._finish(track, final if cut is None else min(final, cut))
+        cut = attempt.cut_ms
+        await self._finish(attempt, final if cut is None else min(final, cut))
 
     # === media time: progress reports, the duration cut, the next stream request =========
 
-    async def _reach(self, track: Track, position_ms: int) -> None:
+    async def _reach(self, attempt: Attempt, position_ms: int) -> None:
         """The media has played up to ``position_ms``: report, cut, ask ahead; plan the next."""
-        cut = track.cut_ms
+        cut = attempt.cut_ms
         if cut is not None:
             position_ms = min(position_ms, cut)
-        self._report_crossings(track, position_ms)
+        self._report_crossings(attempt, position_ms)
         if cut is not None and position_ms >= cut:
-            await self._finish(track, cut)
+            await self._finish(attempt, cut)
             return
-        self._next.ask_if_due(track, position_ms)
-        self._plan(track)
+        self._next.ask_if_due(attempt, position_ms)
+        self._plan(attempt)
 
-    def _report_crossings(self, track: Track, position_ms: int) -> None:
-        if track.progress is None:
+    def _report_crossings(self, attempt: Attempt, position_ms: int) -> None:
+        if attempt.progress is None:
             return
-        for crossing in track.progress.passed(position_ms):
+        for crossing in attempt.progress.passed(position_ms):
             self.notify(_PROGRESS_NOTICE[crossing.kind])
 
-    def _plan(self, track: Track) -> None:
+    def _plan(self, attempt: Attempt) -> None:
         """Schedule the next media-time crossing at its predicted clock time (re-planned on
         every tick, so the prediction never runs far from a real position)."""
         self._cancel_timers("progress")
-        if track.phase is not Phase.PLAYING or track is not self._track:
+        if attempt.phase is not Phase.PLAYING or attempt is not self._current:
             return
-        checked = track.progress.checked_ms if track.progress else track.sample.position_ms
+        checked = attempt.progress.checked_ms if attempt.progress else attempt.sample.position_ms
         targets = [
-            track.progress.next_target() if track.progress else None,
-            track.cut_ms,
-            self._next.ask_at_ms(track),
+            attempt.progress.next_target() if attempt.progress else None,
+            attempt.cut_ms,
+            self._next.ask_at_ms(attempt),
         ]
         ahead = [t for t in targets if t is not None and t > checked]
         if not ahead:
             return
         target = min(ahead)
-        when = track.sample.crossing_time(target, self.settings.max_extrapolation_ms)
+        when = attempt.sample.crossing_time(target, self.settings.max_extrapolation_ms)
         if when is None:
             return
         delay = when - self._clock.now()
-        self._arm("progress", delay, lambda: self._on_progress_due(track, target))
+        self._arm("progress", delay, lambda: self._on_progress_due(attempt, target))
 
-    async def _on_progress_due(self, track: Track, target: int) -> None:
-        if track is not self._track or track.phase is not Phase.PLAYING:
+    async def _on_progress_due(self, attempt: Attempt, target: int) -> None:
+        if attempt is not self._current or attempt.phase is not Phase.PLAYING:
             return
-        position = self._position(track)
+        position = self._position(attempt)
         if target - TIMER_EARLY_MS <= position < target:
             position = target
         if position < target:
             return  # extrapolation ran out (the media froze): the next tick plans again
-        await self._reach(track, position)
+        await self._reach(attempt, position)
 
-    def _position(self, track: Track) -> int:
-        position = track.sample.at_time(self._clock.now(), self.settings.max_extrapolation_ms)
-        end = track.end_ms
-        return min(position, end) if end is not None and track.phase is Phase.PLAYING else position
+    def _position(self, attempt: Attempt) -> int:
+        position = attempt.sample.at_time(self._clock.now(), self.settings.max_extrapolation_ms)
+        end = attempt.end_ms
+        return (
+            min(position, end) if end is not None and attempt.phase is Phase.PLAYING else position
+        )
 
     # === timers ==========================================================================
 
@@ -691,52 +703,52 @@ class PlayerMachine:
             if timer is not None:
                 timer.cancel()
 
-    def _arm_stall(self, track: Track) -> None:
-        self._arm("stall", self.settings.stall_timeout_s, lambda: self._on_stall(track))
+    def _arm_stall(self, attempt: Attempt) -> None:
+        self._arm("stall", self.settings.stall_timeout_s, lambda: self._on_stall(attempt))
 
-    async def _on_open_timeout(self, track: Track) -> None:
-        if track is self._track and track.phase is Phase.OPENING:
-            await self._abandon(track, f"no sound within {self.settings.open_timeout_s:g} s")
+    async def _on_open_timeout(self, attempt: Attempt) -> None:
+        if attempt is self._current and attempt.phase is Phase.OPENING:
+            await self._abandon(attempt, f"no sound within {self.settings.open_timeout_s:g} s")
 
-    async def _on_stall(self, track: Track) -> None:
-        if track is self._track and track.phase is Phase.PLAYING:
+    async def _on_stall(self, attempt: Attempt) -> None:
+        if attempt is self._current and attempt.phase is Phase.PLAYING:
             seconds = self.settings.stall_timeout_s
             await self._abandon(
-                track, f"stalled: position frozen at {track.last_time_ms} ms for {seconds:g} s"
+                attempt, f"stalled: position frozen at {attempt.last_time_ms} ms for {seconds:g} s"
             )
 
-    def _on_stream_expired(self, track: Track) -> None:
-        self._post(lambda: self._on_deliver_timeout(track))
+    def _on_stream_expired(self, attempt: Attempt) -> None:
+        self._post(lambda: self._on_deliver_timeout(attempt))
 
-    async def _on_deliver_timeout(self, track: Track) -> None:
-        if not self._streams.waiting(track):
+    async def _on_deliver_timeout(self, attempt: Attempt) -> None:
+        if not self._streams.waiting(attempt):
             return
-        self._streams.cancel(track)
+        self._streams.cancel(attempt)
         seconds = self.settings.stream_deliver_timeout_s
-        if track is self._track and not track.delivered and track.phase in _ACTIVE:
-            await self._abandon(track, f"no StreamDeliver within {seconds:g} s")
+        if attempt is self._current and not attempt.delivered and attempt.phase in _ACTIVE:
+            await self._abandon(attempt, f"no StreamDeliver within {seconds:g} s")
         else:
             log.warning(
                 "player.stream_request_expired",
-                audio_item_id=track.audio_item_id,
+                audio_item_id=attempt.audio_item_id,
                 reason=f"no StreamDeliver within {seconds:g} s; asked again when it is due",
             )
 
     # === the one place the reported state changes ========================================
 
-    def _transition(self, new: PlayerActivity, notice: NoticeKind | None, track: Track) -> None:
+    def _transition(self, new: PlayerActivity, notice: NoticeKind | None, attempt: Attempt) -> None:
         old = self._state
         if new not in _ALLOWED[old]:
             log.error("player.bad_transition", from_state=old.value, state=new.value)
-        self._state, self._shown = new, track
+        self._state, self._shown = new, attempt
         log.info(
             "player.state",
             from_state=old.value,
             state=new.value,
             notice=notice.value if notice else None,
-            audio_item_id=track.audio_item_id,
-            token=track.token,
-            offset_ms=self._position(track),
+            audio_item_id=attempt.audio_item_id,
+            token=attempt.token,
+            offset_ms=self._position(attempt),
         )
         if notice:
             self.notify(notice)
@@ -765,28 +777,28 @@ class PlayerMachine:
         )
         self._notify(notice)
 
-    def _need_stream(self, track: Track) -> None:
+    def _need_stream(self, attempt: Attempt) -> None:
         self._notify(
             Notice(
                 NoticeKind.STREAM_NEEDED,
                 self.playback_state(),
-                _ref(track),
-                stream=track.entry.stream,
+                _ref(attempt),
+                stream=attempt.entry.stream,
             )
         )
 
     # === small questions =================================================================
 
     def _is_busy(self) -> bool:
-        return self._track is not None and self._track.phase in _ACTIVE
+        return self._current is not None and self._current.phase in _ACTIVE
 
     def _is_current_item(self, audio_item_id: str) -> bool:
         return (
             self._is_busy()
-            and self._track is not None
-            and (self._track.audio_item_id == audio_item_id)
+            and self._current is not None
+            and (self._current.audio_item_id == audio_item_id)
         )
 
 
-def _ref(track: Track) -> ItemRef:
-    return ItemRef(track.audio_item_id, track.token)
+def _ref(attempt: Attempt) -> ItemRef:
+    return ItemRef(attempt.audio_item_id, attempt.token)

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import structlog
 
+from .attempt import Attempt, StreamError
 from .backend import PlayerBackend
 from .queue import QueueEntry
 from .streams import StreamRequests
-from .track import StreamError, Track
 
 log = structlog.get_logger(__name__)
 
@@ -21,62 +21,64 @@ class NextItem:
         self,
         backend: PlayerBackend,
         streams: StreamRequests,
-        new_track: Callable[[QueueEntry], Track],
+        new_attempt: Callable[[QueueEntry], Attempt],
         lead_ms: int,
     ) -> None:
         self._backend = backend
         self._streams = streams
-        self._new_track = new_track
+        self._new_attempt = new_attempt
         self._lead_ms = lead_ms
-        self.track: Track | None = None
+        self.attempt: Attempt | None = None
 
-    async def refresh(self, entry: QueueEntry | None, current: Track, position_ms: int) -> None:
+    async def refresh(self, entry: QueueEntry | None, current: Attempt, position_ms: int) -> None:
         """``entry`` comes after ``current`` (at ``position_ms``): get it ready."""
-        if self.track is None or self.track.entry is not entry:
+        if self.attempt is None or self.attempt.entry is not entry:
             self.drop()
-            self.track = self._new_track(entry) if entry else None
-        if self.track is None:
+            self.attempt = self._new_attempt(entry) if entry else None
+        if self.attempt is None:
             return
-        if self.track.delivered:
-            await self.prepare(self.track)
+        if self.attempt.delivered:
+            await self.prepare(self.attempt)
         else:
             self.ask_if_due(current, position_ms)
 
-    async def prepare(self, track: Track) -> None:
-        if track.prepared:
+    async def prepare(self, attempt: Attempt) -> None:
+        if attempt.prepared:
             return
         try:
-            source = track.source()
+            source = attempt.source()
         except StreamError:
             return  # it fails, with its reason, when its turn comes
-        track.prepared = True
-        log.debug("player.prepare", audio_item_id=track.audio_item_id, source_id=track.source_id)
+        attempt.prepared = True
+        log.debug(
+            "player.prepare", audio_item_id=attempt.audio_item_id, source_id=attempt.source_id
+        )
         await self._backend.prepare(source)
 
-    def take(self, entry: QueueEntry) -> Track | None:
+    def take(self, entry: QueueEntry) -> Attempt | None:
         """The prepared attempt if it is for ``entry``; forgotten either way."""
-        track, self.track = self.track, None
-        if track is not None and track.entry is entry:
-            return track
-        if track is not None:
-            self._streams.cancel(track)
+        attempt, self.attempt = self.attempt, None
+        if attempt is not None and attempt.entry is entry:
+            return attempt
+        if attempt is not None:
+            self._streams.cancel(attempt)
         return None
 
     def drop(self) -> None:
-        if self.track is not None:
-            self._streams.cancel(self.track)
-            self.track = None
+        if self.attempt is not None:
+            self._streams.cancel(self.attempt)
+            self.attempt = None
 
-    def ask_if_due(self, current: Track, position_ms: int) -> None:
+    def ask_if_due(self, current: Attempt, position_ms: int) -> None:
         """Send StreamRequested once ``current`` is within the lead of its end."""
         due = self.ask_at_ms(current)
-        if self.track is not None and due is not None and position_ms >= due:
-            self._streams.ask(self.track)
+        if self.attempt is not None and due is not None and position_ms >= due:
+            self._streams.ask(self.attempt)
 
-    def ask_at_ms(self, current: Track) -> int | None:
+    def ask_at_ms(self, current: Attempt) -> int | None:
         """Where in ``current`` the next item's StreamRequested is due (None: not needed yet,
         already asked, or the end of ``current`` is unknown)."""
-        track, end = self.track, current.end_ms
-        if track is None or track.delivered or end is None or self._streams.waiting(track):
+        attempt, end = self.attempt, current.end_ms
+        if attempt is None or attempt.delivered or end is None or self._streams.waiting(attempt):
             return None
         return end - self._lead_ms

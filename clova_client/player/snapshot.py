@@ -11,30 +11,30 @@ from pydantic import ValidationError
 from clova_client.protocol.audioplayer import PlayerActivity, PlayPayload
 from clova_client.protocol.base import JsonObject
 
+from .attempt import Attempt
 from .queue import PlayQueue, QueueEntry, Repeat
-from .track import Track
 
 
 def build_snapshot(
     state: PlayerActivity,
     queue: PlayQueue,
-    track: Track | None,
+    attempt: Attempt | None,
     offset_ms: int | None,
     *,
     resumable: bool,
     volume: int,
     muted: bool,
 ) -> JsonObject:
-    """``track`` is the attempt of ``queue.current`` (if any), ``offset_ms`` its position."""
+    """``attempt`` is ``queue.current``'s attempt (if any), ``offset_ms`` its position."""
     entry = queue.current
     current: JsonObject | None = None
     if entry is not None:
         current = {
             "audioItemId": entry.audio_item_id,
-            "token": track.token if track else entry.stream.token,
-            "stream": track.stream if track else entry.stream.raw,
+            "token": attempt.token if attempt else entry.stream.token,
+            "stream": attempt.stream if attempt else entry.stream.raw,
             "offsetInMilliseconds": offset_ms if offset_ms is not None else 0,
-            "announced": bool(track and track.announced),
+            "announced": bool(attempt and attempt.announced),
             "resumable": resumable,
             "play": entry.play_raw(),
         }

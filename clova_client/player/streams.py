@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from clova_client.clock import Clock, Timer
 
-from .track import Track
+from .attempt import Attempt
 
 
 class StreamRequests:
@@ -16,31 +16,31 @@ class StreamRequests:
         self,
         clock: Clock,
         timeout_s: float,
-        need: Callable[[Track], None],
-        on_expired: Callable[[Track], None],
+        need: Callable[[Attempt], None],
+        on_expired: Callable[[Attempt], None],
     ) -> None:
         self._clock = clock
         self._timeout_s = timeout_s
         self._need = need
         self._on_expired = on_expired
-        self._waiting: dict[str, tuple[Track, Timer]] = {}
+        self._waiting: dict[str, tuple[Attempt, Timer]] = {}
 
-    def ask(self, track: Track) -> None:
-        """Ask for ``track``'s stream unless it is already waiting for it."""
-        if self.waiting(track):
+    def ask(self, attempt: Attempt) -> None:
+        """Ask for ``attempt``'s stream unless it is already waiting for it."""
+        if self.waiting(attempt):
             return  # asked ahead of time; its deadline still runs
-        waiting = self._waiting.get(track.audio_item_id)
+        waiting = self._waiting.get(attempt.audio_item_id)
         if waiting is not None:
             self.cancel(waiting[0])
-        timer = self._clock.call_later(self._timeout_s, lambda: self._on_expired(track))
-        self._waiting[track.audio_item_id] = (track, timer)
-        self._need(track)
+        timer = self._clock.call_later(self._timeout_s, lambda: self._on_expired(attempt))
+        self._waiting[attempt.audio_item_id] = (attempt, timer)
+        self._need(attempt)
 
-    def waiting(self, track: Track) -> bool:
-        waiting = self._waiting.get(track.audio_item_id)
-        return waiting is not None and waiting[0] is track
+    def waiting(self, attempt: Attempt) -> bool:
+        waiting = self._waiting.get(attempt.audio_item_id)
+        return waiting is not None and waiting[0] is attempt
 
-    def take(self, audio_item_id: str) -> Track | None:
+    def take(self, audio_item_id: str) -> Attempt | None:
         """The attempt a StreamDeliver for ``audio_item_id`` answers (no longer waiting)."""
         waiting = self._waiting.get(audio_item_id)
         if waiting is None:
@@ -48,11 +48,11 @@ class StreamRequests:
         self.cancel(waiting[0])
         return waiting[0]
 
-    def cancel(self, track: Track) -> None:
-        if self.waiting(track):
-            _, timer = self._waiting.pop(track.audio_item_id)
+    def cancel(self, attempt: Attempt) -> None:
+        if self.waiting(attempt):
+            _, timer = self._waiting.pop(attempt.audio_item_id)
             timer.cancel()
 
     def cancel_all(self) -> None:
-        for track, _ in list(self._waiting.values()):
-            self.cancel(track)
+        for attempt, _ in list(self._waiting.values()):
+            self.cancel(attempt)

@@ -1,6 +1,6 @@
 """One attempt to play one queue entry: its source id, effective stream, phase and position.
 
-A replay, a repeat or a Previous makes a new Track from the same entry, so a ``urlPlayable:
+A replay, a repeat or a Previous makes a new Attempt from the same entry, so a ``urlPlayable:
 false`` item asks for its stream again and old backend events (other source id) are dropped.
 """
 
@@ -26,7 +26,7 @@ class Phase(Enum):
     OPENING = auto()  # the backend was told to play (or resume); no sound yet
     PLAYING = auto()  # sound flows: the position advances
     PAUSED = auto()
-    DONE = auto()  # finished, stopped or abandoned: nothing more happens to this track
+    DONE = auto()  # finished, stopped or abandoned: nothing more happens to this attempt
 
 
 class StreamError(Exception):
@@ -43,7 +43,9 @@ def _attachment(attachments: Mapping[str, bytes], url: str) -> bytes | None:
 
 
 @dataclass(eq=False)
-class Track:
+class Attempt:
+    """One attempt to play ``entry``; a new one for every (re)start of the item."""
+
     entry: QueueEntry
     source_id: int
     stream: JsonObject = field(default_factory=dict)
@@ -70,14 +72,16 @@ class Track:
     """Start here instead of ``beginAtInMilliseconds`` (resume after Stop, restore)."""
 
     @classmethod
-    def for_entry(cls, entry: QueueEntry, source_id: int, resume_at_ms: int | None = None) -> Track:
+    def for_entry(
+        cls, entry: QueueEntry, source_id: int, resume_at_ms: int | None = None
+    ) -> Attempt:
         stream = entry.stream
-        track = cls(entry=entry, source_id=source_id, stream=stream.raw, info=stream)
-        track.delivered = not stream.needs_stream_request
-        track.resume_at_ms = resume_at_ms
-        track.start_ms = stream.begin_at_ms if resume_at_ms is None else resume_at_ms
-        track.sample = PositionSample(track.start_ms, 0.0)
-        return track
+        attempt = cls(entry=entry, source_id=source_id, stream=stream.raw, info=stream)
+        attempt.delivered = not stream.needs_stream_request
+        attempt.resume_at_ms = resume_at_ms
+        attempt.start_ms = stream.begin_at_ms if resume_at_ms is None else resume_at_ms
+        attempt.sample = PositionSample(attempt.start_ms, 0.0)
+        return attempt
 
     # --- identity ------------------------------------------------------------------------
 
