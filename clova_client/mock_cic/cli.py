@@ -16,11 +16,13 @@ import yaml
 from clova_client.logging import configure_logging
 
 from .control_client import ControlApiError, ControlClient
+from .rules import DEFAULT_CONFLICT_WINDOW, Rules
 from .scenario import ScenarioError, ScenarioRunner, StepFailed, load_scenario
 from .server import SUBTYPES, MockCicServer
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 DEFAULT_PORT = 8765
+DEFAULT_CONTROL_PORT = 8766
 
 
 def load_tokens(path: Path) -> tuple[dict[str, str], dict[str, str] | None]:
@@ -39,13 +41,18 @@ def load_tokens(path: Path) -> tuple[dict[str, str], dict[str, str] | None]:
 
 def make_server(args: argparse.Namespace) -> MockCicServer:
     tokens, refresh = load_tokens(args.tokens_file) if args.tokens_file else (None, None)
+    rules = Rules(downchannel_conflict_window=args.conflict_window)
     return MockCicServer(
         tokens=tokens,
         refresh_tokens=refresh,
         host=args.host,
         port=args.port,
+        control_port=args.control_port,
         media_dir=args.media_dir,
         subtype=args.subtype,
+        tls=not args.h2c,
+        ca_file=args.ca_file,
+        rules=rules,
     )
 
 
@@ -53,11 +60,11 @@ def _print(text: str) -> None:
     print(text, flush=True)
 
 
-async def run_scenario(path: Path, base_url: str) -> int:
-    """Run a scenario file against the mock at ``base_url``; the exit code."""
+async def run_scenario(path: Path, control_url: str) -> int:
+    """Run a scenario file against the mock whose control API is at ``control_url``."""
     try:
         scenario = load_scenario(path)
-        async with ControlClient(base_url) as client:
+        async with ControlClient(control_url) as client:
             await ScenarioRunner(scenario, client, out=_print).run()
     except StepFailed:
         return EXIT_FAILED
@@ -71,9 +78,12 @@ async def serve(args: argparse.Namespace, scenario: Path | None) -> int:
     server = make_server(args)
     await server.start()
     _print(f"mock CIC listening on {server.base_url}")
+    _print(f"mock control API, media and /token on {server.control_url}")
+    if server.ca_file is not None:
+        _print(f"mock CA certificate: {server.ca_file}")
     try:
         if scenario is not None:
-            return await run_scenario(scenario, server.base_url)
+            return await run_scenario(scenario, server.control_url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -84,12 +94,30 @@ async def serve(args: argparse.Namespace, scenario: Path | None) -> int:
         await server.stop()
 
 
-def _serve_options(parser: argparse.ArgumentParser, *, port: int) -> None:
+def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=port, help="0 picks a free port")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="the HTTP/2 CIC port (0: a free one)"
+    )
+    parser.add_argument(
+        "--control-port",
+        type=int,
+        default=DEFAULT_CONTROL_PORT,
+        help="plain HTTP: /_mock/, /media/, /token (0: a free one)",
+    )
+    parser.add_argument(
+        "--h2c", action="store_true", help="cleartext HTTP/2 (prior knowledge) instead of TLS"
+    )
+    parser.add_argument("--ca-file", type=Path, help="write the CA certificate (PEM) here")
     parser.add_argument("--tokens-file", type=Path, help="YAML/JSON {access token: device id}")
     parser.add_argument("--media-dir", type=Path, help="files served at /media/")
     parser.add_argument("--subtype", choices=SUBTYPES, default="related")
+    parser.add_argument(
+        "--conflict-window",
+        type=float,
+        default=DEFAULT_CONFLICT_WINDOW,
+        help="seconds in which a second downchannel gets 429 (0: never)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,15 +125,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     sub = parser.add_subparsers(dest="command", required=True)
     serve_cmd = sub.add_parser("serve", help="run the mock CIC server")
-    _serve_options(serve_cmd, port=DEFAULT_PORT)
+    _serve_options(serve_cmd)
     serve_cmd.add_argument(
         "--scenario", type=Path, help="run this scenario once a client connects, then exit 0/1"
     )
     run_cmd = sub.add_parser("run-scenario", help="drive a mock with a scenario file")
     run_cmd.add_argument("file", type=Path)
-    run_cmd.add_argument("--base-url", default=f"http://127.0.0.1:{DEFAULT_PORT}")
+    run_cmd.add_argument(
+        "--control-url",
+        "--base-url",
+        dest="control_url",
+        default=f"http://127.0.0.1:{DEFAULT_CONTROL_PORT}",
+        help="the mock's control API (plain HTTP)",
+    )
     run_cmd.add_argument("--serve", action="store_true", help="start a mock in this process")
-    _serve_options(run_cmd, port=DEFAULT_PORT)
+    _serve_options(run_cmd)
     return parser
 
 
@@ -117,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(serve(args, args.scenario))
         if args.serve:
             return asyncio.run(serve(args, args.file))
-        return asyncio.run(run_scenario(args.file, args.base_url))
+        return asyncio.run(run_scenario(args.file, args.control_url))
     except (ScenarioError, OSError) as exc:
         _print(f"ERROR {exc}")
         return EXIT_ERROR

@@ -1,39 +1,28 @@
-"""The control API under /_mock/: what QA and the scenario runner use to drive the mock."""
+"""The control API under /_mock/ (aiohttp, plain HTTP/1.1): what QA and scenarios drive."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from aiohttp import web
 
+from .fault_table import FaultError, inject
 from .records import WaitTimeout
+from .state import MockState
 
-if TYPE_CHECKING:
-    from .server import MockCicServer
-
-FAULT_TYPES = (
-    "drop_downchannel",
-    "refuse_connections",
-    "fail_next",
-    "stall_next_event",
-    "ignore_pings",
-    "expire_token",
-    "clear",
-)
+ServerInfo = Callable[[], dict[str, Any]]
 
 
 class ControlError(Exception):
     """A control request the mock cannot act on (answered 400 with the message)."""
 
 
-def _float(value: Any, name: str, default: float | None = None) -> float:
+def _float(value: Any, name: str, default: float) -> float:
     if value is None:
-        if default is None:
-            raise ControlError(f"{name} is required")
         return default
     try:
         number = float(value)
@@ -44,8 +33,8 @@ def _float(value: Any, name: str, default: float | None = None) -> float:
     return number
 
 
-def _int(value: Any, name: str, default: int | None = None) -> int:
-    return int(_float(value, name, None if default is None else float(default)))
+def _int(value: Any, name: str, default: int) -> int:
+    return int(_float(value, name, float(default)))
 
 
 def decode_attachments(raw: Any) -> dict[str, bytes] | None:
@@ -70,8 +59,9 @@ def directives_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 class ControlRoutes:
-    def __init__(self, server: MockCicServer) -> None:
-        self.server = server
+    def __init__(self, state: MockState, server_info: ServerInfo) -> None:
+        self.state = state
+        self.server_info = server_info
 
     def register(self, router: web.UrlDispatcher) -> None:
         router.add_get("/_mock/devices", self.devices)
@@ -85,8 +75,6 @@ class ControlRoutes:
         router.add_get("/_mock/responders", self.get_responders)
         router.add_post("/_mock/responders", self.set_responders)
 
-    # helpers ---------------------------------------------------------------------------------
-
     async def _body(self, request: web.Request) -> dict[str, Any]:
         try:
             body = await request.json()
@@ -97,49 +85,50 @@ class ControlRoutes:
         return body
 
     def _device(self, value: Any) -> str:
-        if value:
-            return str(value)
-        devices = sorted(set(self.server.auth.initial_devices()))
-        if len(devices) == 1:
-            return devices[0]
-        raise ControlError(f"device is required (known devices: {', '.join(devices)})")
+        try:
+            return self.state.device_or_default(value)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
 
     @staticmethod
     def _ok(**data: Any) -> web.Response:
         return web.json_response({"ok": True, **data})
 
-    # handlers --------------------------------------------------------------------------------
-
     async def devices(self, request: web.Request) -> web.StreamResponse:
-        for name in self.server.auth.initial_devices():
-            self.server.devices.get(name)
-        devices = {name: r.to_json() for name, r in self.server.devices.all().items()}
-        known = sorted(devices)
-        faults = self.server.faults.to_json()
-        return web.json_response({"devices": devices, "known_devices": known, "faults": faults})
+        state = self.state
+        for name in state.auth.initial_devices():
+            state.devices.get(name)
+        devices = {name: r.to_json() for name, r in state.devices.all().items()}
+        return web.json_response(
+            {
+                "devices": devices,
+                "known_devices": sorted(devices),
+                "faults": state.faults.to_json(),
+                "rules": state.rules.to_json(),
+                "connections": [c.to_json() for c in state.connections.all()],
+                "server": self.server_info(),
+            }
+        )
 
     async def push(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         device = self._device(body.get("device"))
-        directives = directives_of(body)
-        delivered = self.server.deliver(
-            device, directives, decode_attachments(body.get("attachments"))
-        )
+        attachments = decode_attachments(body.get("attachments"))
+        delivered = self.state.deliver(device, directives_of(body), attachments)
         return self._ok(device=device, delivered=delivered, queued=not delivered)
 
     async def reply(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         device = self._device(body.get("device"))
         attachments = decode_attachments(body.get("attachments"))
-        self.server.reply_next(
-            device, *directives_of(body), on=body.get("on"), attachments=attachments
+        self.state.reply_next(
+            device, directives_of(body), on=body.get("on"), attachments=attachments
         )
         return self._ok(device=device)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
-        query = request.query
-        device = self._device(query.get("device"))
-        events = self.server.events(device, query.get("name") or None)
+        device = self._device(request.query.get("device"))
+        events = self.state.devices.get(device).named(request.query.get("name") or None)
         return web.json_response({"device": device, "events": [e.to_json() for e in events]})
 
     async def wait_event(self, request: web.Request) -> web.StreamResponse:
@@ -151,7 +140,7 @@ class ControlRoutes:
         timeout = _float(query.get("timeout"), "timeout", 10.0)
         index = _int(query.get("index"), "index", 0)
         try:
-            event = await self.server.wait_event(device, name, timeout=timeout, index=index)
+            event = await self.state.devices.wait_event(device, name, within=timeout, index=index)
         except WaitTimeout as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=408)
         return web.json_response({"ok": True, "event": event.to_json()})
@@ -162,61 +151,36 @@ class ControlRoutes:
         count = _int(query.get("opened_count"), "opened_count", 1)
         timeout = _float(query.get("timeout"), "timeout", 10.0)
         try:
-            await self.server.wait_downchannel(device, opened_count=count, timeout=timeout)
+            await self.state.devices.wait_downchannel(device, opened_count=count, within=timeout)
         except WaitTimeout as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=408)
-        return self._ok(device=self.server.device(device).to_json())
+        return self._ok(device=self.state.devices.get(device).to_json())
 
     async def reset(self, request: web.Request) -> web.StreamResponse:
-        self.server.reset()
+        self.state.reset()
         return self._ok()
 
     async def get_responders(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.server.responders.to_json())
+        return web.json_response(self.state.responders.to_json())
 
     async def set_responders(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         try:
-            self.server.responders.update(body)
+            self.state.responders.update(body)
         except (ValueError, TypeError) as exc:
             raise ControlError(str(exc)) from None
-        return web.json_response(self.server.responders.to_json())
+        return web.json_response(self.state.responders.to_json())
 
     async def fault(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
-        kind = body.get("type")
-        server = self.server
-        if kind == "refuse_connections":
-            seconds = _float(body.get("seconds"), "seconds")
-            # Answer first: the refusal cuts every connection, this one included.
-            response = self._ok(type=kind)
-            await response.prepare(request)
-            await response.write_eof()
-            server.refuse_connections(seconds)
-            return response
-        if kind == "drop_downchannel":
-            device = self._device(body.get("device"))
-            dropped = server.drop_downchannel(device, abort=bool(body.get("abort", False)))
-            return self._ok(type=kind, dropped=dropped)
-        if kind == "fail_next":
-            retry_after = body.get("retry_after")
-            server.fail_next(
-                _int(body.get("n", body.get("count")), "n"),
-                _int(body.get("status"), "status"),
-                path_prefix=body.get("path_prefix"),
-                retry_after=None if retry_after is None else _float(retry_after, "retry_after"),
-            )
-        elif kind == "stall_next_event":
-            server.stall_next_event(_float(body.get("seconds"), "seconds"))
-        elif kind == "ignore_pings":
-            server.ignore_pings(bool(body.get("on", True)))
-        elif kind == "expire_token":
-            server.expire_token(self._device(body.get("device")))
-        elif kind == "clear":
-            server.faults.clear()
-        else:
-            raise ControlError(f"unknown fault type {kind!r}; one of {', '.join(FAULT_TYPES)}")
-        return self._ok(type=kind)
+        kind = body.pop("type", None)
+        if not isinstance(kind, str):
+            raise ControlError("give the fault's 'type'")
+        try:
+            result = inject(self.state, kind, body)
+        except FaultError as exc:
+            raise ControlError(str(exc)) from None
+        return self._ok(type=kind, **result)
 
 
 @web.middleware

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Mapping
+from enum import Enum
 
 from clova_client.protocol.multipart import attachment_part, encode_directive_part
 
+from .connections import Connection
 from .messages import JsonObject, hello
 
 CLOSE = b"--\r\n"
@@ -39,19 +41,36 @@ def encode_response(
     return body, f"multipart/{subtype}; boundary={boundary}"
 
 
+class Ending(Enum):
+    """How a downchannel ends."""
+
+    CLEAN = "clean"
+    """The closing delimiter, then END_STREAM."""
+    ABORT = "abort"
+    """The TCP connection is cut mid-body."""
+    GOAWAY = "goaway"
+    """Clean, and the connection stops taking streams: GOAWAY, then close."""
+
+
 class Downchannel:
     """Bytes waiting to be written to one downchannel response; ``None`` ends it."""
 
-    def __init__(self, device: str, subtype: str) -> None:
+    def __init__(self, device: str, subtype: str, connection: Connection) -> None:
         self.device = device
+        self.connection = connection
         self.boundary = secrets.token_hex(16)
         self.content_type = f"multipart/{subtype}; boundary={self.boundary}"
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._started = False
         self.up = False
-        """True once the first piece (Clova.Hello) was written."""
+        """True once the first piece (Clova.Hello) was handed to the HTTP/2 layer."""
         self.closed = False
-        self.abort = False
+        self.ending = Ending.CLEAN
+        self.goaway_grace = 5.0
+
+    @property
+    def abort(self) -> bool:
+        return self.ending is Ending.ABORT
 
     def send_hello(self) -> None:
         self.send([hello()])
@@ -67,11 +86,17 @@ class Downchannel:
             encode_directives(directives, attachments, self.boundary, first=first)
         )
 
-    def close(self, *, abort: bool = False) -> None:
+    def send_raw(self, piece: bytes) -> None:
+        """Write bytes exactly as given (tests: a malformed part); they follow a delimiter."""
+        if not self.closed:
+            self._started = True
+            self._queue.put_nowait(piece)
+
+    def close(self, *, abort: bool = False, ending: Ending | None = None) -> None:
         """End the stream: cleanly (closing delimiter) or, with ``abort``, by cutting TCP."""
         if not self.closed:
             self.closed = True
-            self.abort = abort
+            self.ending = ending or (Ending.ABORT if abort else Ending.CLEAN)
             self._queue.put_nowait(None)
 
     async def next_piece(self) -> bytes | None:

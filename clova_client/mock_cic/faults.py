@@ -1,4 +1,7 @@
-"""Fault injection state: failing answers, stalled events, ignored pings."""
+"""Fault injection state: failing answers, stalled events, ignored pings, ended downchannels.
+
+The table of fault types (what the Python API, the control API and scenarios can inject) is in
+``fault_table``; this module only holds what the request handlers consult."""
 
 from __future__ import annotations
 
@@ -41,6 +44,8 @@ class Faults:
     stalls: list[float] = field(default_factory=list)
     pings_ignored: bool = False
     refusing_until: float | None = None
+    end_after_answer: set[str] = field(default_factory=set)
+    """Devices whose downchannel ends right after the answer to their next event."""
     _pings_answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -59,6 +64,12 @@ class Faults:
     def take_stall(self) -> float | None:
         return self.stalls.pop(0) if self.stalls else None
 
+    def take_end_after_answer(self, device: str) -> bool:
+        if device in self.end_after_answer:
+            self.end_after_answer.discard(device)
+            return True
+        return False
+
     def ignore_pings(self, on: bool) -> None:
         self.pings_ignored = on
         if on:
@@ -72,6 +83,7 @@ class Faults:
     def clear(self) -> None:
         self.fail_rules.clear()
         self.stalls.clear()
+        self.end_after_answer.clear()
         self.ignore_pings(False)
 
     def to_json(self) -> dict[str, Any]:
@@ -80,4 +92,5 @@ class Faults:
             "stalled_events": list(self.stalls),
             "pings_ignored": self.pings_ignored,
             "refusing_until": self.refusing_until,
+            "answer_then_end_downchannel": sorted(self.end_after_answer),
         }

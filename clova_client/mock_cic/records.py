@@ -26,6 +26,8 @@ class RecordedEvent:
     message: JsonObject
     device: str
     audio: bytes | None = None
+    connection: int | None = None
+    """Id of the HTTP/2 connection it came on (see ``MockCicServer.connections``)."""
 
     def to_json(self) -> JsonObject:
         return {
@@ -33,6 +35,7 @@ class RecordedEvent:
             "message_id": self.message_id,
             "received_at": self.received_at,
             "device": self.device,
+            "connection": self.connection,
             "message": self.message,
             "audio": base64.b64encode(self.audio).decode() if self.audio is not None else None,
         }
@@ -46,11 +49,18 @@ class DeviceRecord:
     events: list[RecordedEvent] = field(default_factory=list)
     downchannel_open: bool = False
     downchannel_opens: int = 0
-    connections: int = 0
+    downchannel_connection: int | None = None
+    """Id of the connection carrying the open downchannel."""
+    connection_ids: set[int] = field(default_factory=set)
     requests: dict[str, int] = field(default_factory=dict)
     user_agent: str | None = None
     token_refreshes: int = 0
     rejected_events: list[JsonObject] = field(default_factory=list)
+
+    @property
+    def connections(self) -> int:
+        """How many distinct connections the device has used."""
+        return len(self.connection_ids)
 
     def count(self, kind: str) -> None:
         self.requests[kind] = self.requests.get(kind, 0) + 1
@@ -63,7 +73,9 @@ class DeviceRecord:
         self.events.clear()
         self.rejected_events.clear()
         self.requests.clear()
-        self.connections = 0
+        self.connection_ids.clear()
+        if self.downchannel_connection is not None:
+            self.connection_ids.add(self.downchannel_connection)
         self.token_refreshes = 0
         self.downchannel_opens = 1 if self.downchannel_open else 0
 
@@ -72,6 +84,7 @@ class DeviceRecord:
             "device": self.device,
             "downchannel_open": self.downchannel_open,
             "downchannel_opens": self.downchannel_opens,
+            "downchannel_connection": self.downchannel_connection,
             "connections": self.connections,
             "requests": dict(self.requests),
             "user_agent": self.user_agent,

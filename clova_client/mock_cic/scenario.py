@@ -16,6 +16,7 @@ import yaml
 
 from .control_client import ControlClient, WaitFailed
 from .expect import check, format_mismatches, is_subsequence, show
+from .fault_table import FaultError, check_names
 from .responders import Responders
 
 ACTIONS = (
@@ -100,6 +101,16 @@ def _responders(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+def _fault(value: dict[str, Any], where: str) -> dict[str, Any]:
+    """Check a fault step against the fault table, so a typo fails before anything runs."""
+    params = {k: v for k, v in value.items() if k != "type"}
+    try:
+        check_names(str(value.get("type")), params)
+    except FaultError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    return value
+
+
 def _directives(value: Any, where: str) -> list[dict[str, Any]]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(d, dict) for d in items):
@@ -132,6 +143,8 @@ def _step(number: int, raw: Any) -> Step:
         raise ScenarioError(f"{where}: {action} takes a mapping")
     elif action == "responders":
         arg = _responders(arg, f"{where} responders")
+    elif action == "fault":
+        arg = _fault(arg, f"{where} fault")
     elif action == "sleep":
         arg = _number(arg, f"{where} sleep")
     elif action == "wait_downchannel":
@@ -200,6 +213,20 @@ def substitute(value: Any, variables: dict[str, str]) -> Any:
     return value
 
 
+def variables(server: Any, control_url: str) -> dict[str, str]:
+    """``${NAME}`` values from the ``server`` part of ``GET /_mock/devices``."""
+    info = server if isinstance(server, dict) else {}
+    control = str(info.get("control_url") or control_url)
+    return {
+        "CONTROL_URL": control,
+        "BASE_URL": control,
+        "MEDIA_URL": str(info.get("media_url") or control + "/media"),
+        "AUTH_URL": str(info.get("auth_url") or control + "/token"),
+        "CIC_URL": str(info.get("cic_url") or ""),
+        "CA_FILE": str(info.get("ca_file") or ""),
+    }
+
+
 def with_message_id(directive: dict[str, Any]) -> dict[str, Any]:
     """Fill a missing ``directive.header.messageId`` (scenario convenience)."""
     header = directive.get("directive", {}).get("header")
@@ -220,10 +247,13 @@ class ScenarioRunner:
     _opens_at_start: int = 0
     _start: dict[str, int] = field(default_factory=dict)
     _cursor: dict[str, int] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
 
     async def run(self) -> None:
         scenario = self.scenario
-        self.device = scenario.device or await self._only_device()
+        document = await self.client.devices()
+        self.variables = variables(document.get("server"), self.client.base_url)
+        self.device = scenario.device or self._only_device(document)
         self.out(f"scenario {scenario.name!r} on device {self.device!r} at {self.client.base_url}")
         if scenario.responders:
             await self.client.responders(self._vars(scenario.responders))
@@ -251,15 +281,14 @@ class ScenarioRunner:
             self.out(f"ok   {step.title()} ({time.monotonic() - started:.2f} s)")
         self.out(f"PASS scenario {scenario.name!r}: {len(scenario.steps)} steps")
 
-    async def _only_device(self) -> str:
-        devices = [str(d) for d in (await self.client.devices())["known_devices"]]
+    def _only_device(self, document: dict[str, Any]) -> str:
+        devices = [str(d) for d in document.get("known_devices", [])]
         if len(devices) == 1:
             return devices[0]
         raise ScenarioError("the scenario needs 'device' (the mock knows several or none yet)")
 
     def _vars(self, value: Any) -> Any:
-        base = self.client.base_url
-        return substitute(value, {"BASE_URL": base, "MEDIA_URL": base + "/media"})
+        return substitute(value, self.variables)
 
     async def _guard(self, waiting: Any) -> Any:
         try:

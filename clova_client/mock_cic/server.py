@@ -1,41 +1,46 @@
-"""MockCicServer: lifecycle and the Python API tests drive (push, wait, faults, responders)."""
+"""MockCicServer: the two ports' lifecycle and the Python API tests drive.
+
+The CIC port speaks HTTP/2 only (TLS with ALPN h2 and a throw-away CA, or h2c with prior
+knowledge); the control API, media files and ``/token`` are on a second, plain HTTP/1.1 port.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import time
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, cast
 
 import structlog
 from aiohttp import web
+from hypercorn.typing import ASGIFramework
+from hypercorn.utils import wrap_app
 
-from .auth import DEFAULT_TOKENS, TokenStore
+from .auth import TokenStore
+from .cic_app import CicApp
+from .connections import Connection
 from .downchannel import Downchannel
-from .faults import FailRule, Faults
-from .messages import JsonObject, log_directive
+from .fault_table import DEFAULT_GOAWAY_GRACE, inject
+from .faults import Faults
+from .listener import CicListener
+from .messages import JsonObject
 from .records import DeviceBook, DeviceRecord, RecordedEvent
 from .responders import Responders
+from .rules import Rules
+from .state import SUBTYPES, MockState
+from .tls import ServerTls
+from .web_app import build_web_app
 
 log = structlog.get_logger(__name__)
 
-SUBTYPES = ("related", "form-data")
-
-
-@dataclass
-class QueuedReply:
-    """Directives for the 200 answer to the next event of a device (of one name, if given)."""
-
-    directives: list[JsonObject]
-    attachments: Mapping[str, bytes] | None = None
-    on: str | None = None
+__all__ = ["SUBTYPES", "MockCicServer"]
 
 
 class MockCicServer:
-    """A CIC look-alike over HTTP/1.1 on loopback, with a control API and fault injection."""
+    """A CIC look-alike on loopback: HTTP/2 CIC port, plain control/media/token port, faults."""
 
     def __init__(
         self,
@@ -43,37 +48,67 @@ class MockCicServer:
         tokens: Mapping[str, str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        control_port: int = 0,
         media_dir: Path | None = None,
         subtype: str = "related",
         refresh_tokens: Mapping[str, str] | None = None,
-        downchannel_conflict_window: float = 0.0,
+        tls: bool = True,
+        ca_file: Path | None = None,
+        rules: Rules | None = None,
+        downchannel_conflict_window: float | None = None,
     ) -> None:
-        if subtype not in SUBTYPES:
-            raise ValueError(f"subtype must be one of {', '.join(SUBTYPES)}")
+        self.state = MockState(tokens, refresh_tokens, subtype=subtype, rules=rules)
+        if downchannel_conflict_window is not None:
+            self.state.rules.downchannel_conflict_window = downchannel_conflict_window
         self.host = host
         self.port = port
+        self.control_port = control_port
         self.media_dir = media_dir
-        self.subtype = subtype
-        self.downchannel_conflict_window = downchannel_conflict_window
-        """Seconds within which a second downchannel of a device gets 429 (0: never)."""
-        self.auth = TokenStore(tokens if tokens is not None else DEFAULT_TOKENS, refresh_tokens)
-        self.devices = DeviceBook()
-        self.faults = Faults()
-        self.responders = Responders()
-        self.downchannels: dict[str, Downchannel] = {}
-        self._downchannel_opened_at: dict[str, float] = {}
-        self._pending: dict[str, list[tuple[list[JsonObject], Mapping[str, bytes] | None]]] = {}
-        self._replies: dict[str, list[QueuedReply]] = {}
+        self.tls = tls
+        self._ca_path = ca_file
+        self._tls: ServerTls | None = None
+        self._listener: CicListener | None = None
         self._runner: web.AppRunner | None = None
-        self._listener: asyncio.Server | None = None
-        self._relisten: asyncio.TimerHandle | None = None
-        self._relisten_task: asyncio.Task[None] | None = None
 
-    # lifecycle -------------------------------------------------------------------------------
+    # addresses -------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The CIC URL: ``https://`` (TLS, ALPN h2) or ``http://`` (h2c, prior knowledge)."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def control_url(self) -> str:
+        """Plain HTTP/1.1: ``/_mock/`` (control API), ``/media/`` and ``/token``."""
+        return f"http://{self.host}:{self.control_port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.control_url}/token"
+
+    def media_url(self, name: str = "") -> str:
+        """URL of a file under ``media_dir`` (``""``: the media base URL, no trailing slash)."""
+        base = f"{self.control_url}/media"
+        return f"{base}/{name.lstrip('/')}" if name else base
+
+    @property
+    def ca_file(self) -> Path | None:
+        """PEM of the CA that signed the CIC port's certificate (None with ``tls=False``)."""
+        return self._tls.ca_file if self._tls is not None else None
+
+    def server_info(self) -> dict[str, Any]:
+        """What ``GET /_mock/devices`` shows under ``server`` (scenarios read it)."""
+        ca_file = self.ca_file
+        return {
+            "cic_url": self.base_url,
+            "control_url": self.control_url,
+            "media_url": self.media_url(),
+            "auth_url": self.auth_url,
+            "tls": self.tls,
+            "ca_file": str(ca_file) if ca_file is not None else None,
+        }
+
+    # lifecycle -------------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
@@ -82,32 +117,64 @@ class MockCicServer:
     async def start(self) -> None:
         if self._runner is not None:
             raise RuntimeError("mock CIC already running")
-        from .routes import build_app
-
+        if self.tls and self._tls is None:
+            self._tls = ServerTls(self.host, self._ca_path or self._temporary_ca_path())
         runner = web.AppRunner(
-            build_app(self), access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+            build_web_app(self.state, self.media_dir, self.server_info),
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=1.0,
         )
         await runner.setup()
+        site = web.TCPSite(runner, self.host, self.control_port, reuse_address=True)
+        await site.start()
+        self.control_port = runner.addresses[0][1]
         self._runner = runner
-        await self._listen()
-        log.info("mock_cic.started", url=self.base_url, subtype=self.subtype)
+        await self._start_cic()
+        self.state.refuse = self._refuse
+        log.info("mock_cic.started", url=self.base_url, control_url=self.control_url)
+
+    def _temporary_ca_path(self) -> Path:
+        directory = Path(tempfile.mkdtemp(prefix="mock-cic-"))
+        weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
+        return directory / "ca.pem"
+
+    async def _start_cic(self) -> None:
+        app = wrap_app(cast(ASGIFramework, CicApp(self.state)), 0, "asgi")
+        context = self._tls.server_context() if self._tls is not None else None
+        self._listener = CicListener(app, self.state, self.host, self.port, context)
+        await self._listener.start()
+        self.port = self._listener.port
 
     async def stop(self) -> None:
+        """Stop both ports, cutting every connection."""
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        self._cancel_relisten()
-        self._close_listener()
-        for channel in list(self.downchannels.values()):
-            channel.close(abort=True)  # like a server going away: streams are cut, not ended
-        self.faults.ignore_pings(False)
+        await self._stop_cic()
+        self.state.refuse = None
         await runner.cleanup()
         log.info("mock_cic.stopped", url=self.base_url)
 
+    async def _stop_cic(self) -> None:
+        self.state.faults.ignore_pings(False)
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+        for channel in list(self.state.downchannels.values()):
+            channel.close(abort=True)
+
     async def restart(self) -> None:
-        """Stop and start again on the same port (what a client sees when CIC restarts)."""
-        await self.stop()
-        await self.start()
+        """Restart the CIC port on the same port (what a client sees when CIC restarts).
+
+        Every CIC connection is cut; the control/media/token port stays up. Records, issued
+        tokens and queued pushes survive.
+        """
+        if self._runner is None:
+            raise RuntimeError("mock CIC not running")
+        await self._stop_cic()
+        await self._start_cic()
+        log.info("mock_cic.restarted", url=self.base_url)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -121,35 +188,44 @@ class MockCicServer:
     ) -> None:
         await self.stop()
 
-    async def _listen(self) -> None:
-        assert self._runner is not None and self._runner.server is not None
-        loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(
-            self._runner.server, self.host, self.port, reuse_address=True
-        )
-        self.port = self._listener.sockets[0].getsockname()[1]
+    # state, as attributes --------------------------------------------------------------------
 
-    def _close_listener(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+    @property
+    def auth(self) -> TokenStore:
+        return self.state.auth
 
-    def _cancel_relisten(self) -> None:
-        if self._relisten is not None:
-            self._relisten.cancel()
-            self._relisten = None
-        if self._relisten_task is not None:
-            self._relisten_task.cancel()
-            self._relisten_task = None
-        self.faults.refusing_until = None
+    @property
+    def devices(self) -> DeviceBook:
+        return self.state.devices
 
-    # directives ------------------------------------------------------------------------------
+    @property
+    def faults(self) -> Faults:
+        return self.state.faults
+
+    @property
+    def responders(self) -> Responders:
+        return self.state.responders
+
+    @property
+    def rules(self) -> Rules:
+        return self.state.rules
+
+    @property
+    def downchannels(self) -> dict[str, Downchannel]:
+        return self.state.downchannels
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every CIC connection since the start (or the last reset), oldest first."""
+        return self.state.connections.all()
+
+    # directives and events -------------------------------------------------------------------
 
     async def push(
         self, device: str, *directives: JsonObject, attachments: Mapping[str, bytes] | None = None
     ) -> None:
         """Send directives on the device's downchannel (queued until one opens if none is)."""
-        self.deliver(device, list(directives), attachments)
+        self.state.deliver(device, list(directives), attachments)
 
     def deliver(
         self,
@@ -158,16 +234,7 @@ class MockCicServer:
         attachments: Mapping[str, bytes] | None = None,
     ) -> bool:
         """Sync push; False when no downchannel is open and the directives wait for one."""
-        channel = self.downchannels.get(device)
-        if channel is None or channel.closed:
-            self._pending.setdefault(device, []).append((directives, attachments))
-            for item in directives:
-                log_directive(device, item, via="queued until a downchannel opens")
-            return False
-        for item in directives:
-            log_directive(device, item, via="downchannel")
-        channel.send(directives, attachments)
-        return True
+        return self.state.deliver(device, directives, attachments)
 
     def reply_next(
         self,
@@ -177,58 +244,13 @@ class MockCicServer:
         attachments: Mapping[str, bytes] | None = None,
     ) -> None:
         """Answer the device's next event (named ``on``, if given) with these directives."""
-        reply = QueuedReply(list(directives), attachments, on)
-        self._replies.setdefault(device, []).append(reply)
-
-    def take_reply(self, device: str, name: str) -> QueuedReply | None:
-        queue = self._replies.get(device, [])
-        for reply in queue:
-            if reply.on is None or reply.on == name:
-                queue.remove(reply)
-                return reply
-        return None
-
-    def open_downchannel(self, device: str) -> Downchannel | None:
-        """Register a new downchannel (Hello and queued pushes first); None means answer 429."""
-        old = self.downchannels.get(device)
-        now = time.monotonic()
-        if old is not None and not old.closed:
-            opened = self._downchannel_opened_at.get(device, 0.0)
-            if now - opened < self.downchannel_conflict_window:
-                return None
-            log.info("mock_cic.downchannel_released", device=device, reason="second downchannel")
-            old.close()
-        channel = Downchannel(device, self.subtype)
-        channel.send_hello()
-        for items, attachments in self._pending.pop(device, []):
-            channel.send(items, attachments)
-        self.downchannels[device] = channel
-        self._downchannel_opened_at[device] = now
-        return channel
-
-    def downchannel_up(self, channel: Downchannel) -> None:
-        if self.downchannels.get(channel.device) is channel:
-            record = self.devices.get(channel.device)
-            record.downchannel_open = True
-            record.downchannel_opens += 1
-            self.devices.notify()
-            log.info("mock_cic.downchannel_open", device=channel.device)
-
-    def downchannel_down(self, channel: Downchannel) -> None:
-        channel.closed = True
-        if self.downchannels.get(channel.device) is channel:
-            del self.downchannels[channel.device]
-            self.devices.get(channel.device).downchannel_open = False
-            self.devices.notify()
-            log.info("mock_cic.downchannel_closed", device=channel.device)
-
-    # events ----------------------------------------------------------------------------------
+        self.state.reply_next(device, list(directives), on=on, attachments=attachments)
 
     def events(self, device: str, name: str | None = None) -> list[RecordedEvent]:
-        return list(self.devices.get(device).named(name))
+        return list(self.state.devices.get(device).named(name))
 
     def device(self, device: str) -> DeviceRecord:
-        return self.devices.get(device)
+        return self.state.devices.get(device)
 
     async def wait_event(
         self,
@@ -238,8 +260,8 @@ class MockCicServer:
         timeout: float = 10,  # noqa: ASYNC109 - the documented test API
         index: int = 0,
     ) -> RecordedEvent:
-        """The ``index``-th event called ``name`` (waits for it); TimeoutError after ``timeout``."""
-        return await self.devices.wait_event(device, name, within=timeout, index=index)
+        """The ``index``-th event called ``name`` (waits for it); WaitTimeout after ``timeout``."""
+        return await self.state.devices.wait_event(device, name, within=timeout, index=index)
 
     async def wait_downchannel(
         self,
@@ -249,51 +271,45 @@ class MockCicServer:
         timeout: float = 10,  # noqa: ASYNC109 - the documented test API
     ) -> None:
         """Wait until the downchannel is open and has been opened ``opened_count`` times."""
-        await self.devices.wait_downchannel(device, opened_count=opened_count, within=timeout)
+        await self.state.devices.wait_downchannel(device, opened_count=opened_count, within=timeout)
 
     def refresh_token_for(self, device: str) -> str | None:
-        return self.auth.refresh_token_for(device)
+        return self.state.auth.refresh_token_for(device)
 
-    # faults ----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget events, counters, faults, responders and queued replies/pushes."""
+        self.state.reset()
+
+    # faults (every one goes through fault_table.FAULTS) ---------------------------------------
+
+    def fault(self, name: str, **params: Any) -> dict[str, Any]:
+        """Inject the fault ``name`` of the table; returns what it did."""
+        return inject(self.state, name, params)
+
+    def _refuse(self, seconds: float) -> None:
+        if self._listener is not None:
+            self._listener.refuse(seconds)
+
+    def refuse_connections(self, seconds: float) -> None:
+        """Stop listening on the CIC port and cut its connections; listen again after a while.
+
+        The control/media/token port stays up.
+        """
+        if self._runner is None:
+            raise RuntimeError("mock CIC not running")
+        self.fault("refuse_connections", seconds=seconds)
 
     def drop_downchannel(self, device: str, *, abort: bool = False) -> bool:
         """End the device's downchannel (``abort``: cut the TCP connection mid-stream)."""
-        channel = self.downchannels.get(device)
-        log.info("mock_cic.fault", fault="drop_downchannel", device=device, abort=abort)
-        if channel is None:
-            return False
-        channel.close(abort=abort)
-        return True
+        return bool(self.fault("drop_downchannel", device=device, abort=abort)["dropped"])
 
-    def refuse_connections(self, seconds: float) -> None:
-        """Stop listening and cut every connection; listen again on the same port later."""
-        if self._runner is None:
-            raise RuntimeError("mock CIC not running")
-        log.info("mock_cic.fault", fault="refuse_connections", seconds=seconds)
-        self._cancel_relisten()
-        self._close_listener()
-        for channel in list(self.downchannels.values()):
-            channel.close(abort=True)
-        assert self._runner.server is not None
-        for connection in self._runner.server.connections:
-            connection.force_close()
-        loop = asyncio.get_running_loop()
-        self.faults.refusing_until = time.time() + seconds
-        self._relisten = loop.call_later(seconds, self._start_relisten)
+    def goaway(self, device: str, *, grace: float = DEFAULT_GOAWAY_GRACE) -> bool:
+        """End the downchannel cleanly, then GOAWAY and close its connection (docs/MOCK_CIC)."""
+        return bool(self.fault("goaway", device=device, grace=grace)["sent"])
 
-    def _start_relisten(self) -> None:
-        self._relisten = None
-        self._relisten_task = asyncio.get_running_loop().create_task(self._relisten_now())
-
-    async def _relisten_now(self) -> None:
-        try:
-            await self._listen()
-            log.info("mock_cic.listening_again", url=self.base_url)
-        except OSError as exc:
-            log.error("mock_cic.relisten_failed", error=str(exc))
-        finally:
-            self.faults.refusing_until = None
-            self._relisten_task = None
+    def answer_then_end_downchannel(self, device: str) -> None:
+        """Answer the device's next event normally, then end its downchannel cleanly."""
+        self.fault("answer_then_end_downchannel", device=device)
 
     def fail_next(
         self,
@@ -303,36 +319,19 @@ class MockCicServer:
         path_prefix: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        """Answer the next ``n`` protocol requests (under ``path_prefix``) with ``status``."""
-        log.info("mock_cic.fault", fault="fail_next", n=n, status=status, path_prefix=path_prefix)
-        self.faults.fail_rules.append(FailRule(status, n, path_prefix, retry_after))
+        """Answer the next ``n`` requests (under ``path_prefix``) with ``status``."""
+        self.fault(
+            "fail_next", n=n, status=status, path_prefix=path_prefix, retry_after=retry_after
+        )
 
     def stall_next_event(self, seconds: float) -> None:
         """Hold the answer to the next event; it is recorded only if the client still waits."""
-        log.info("mock_cic.fault", fault="stall_next_event", seconds=seconds)
-        self.faults.stalls.append(seconds)
+        self.fault("stall_next_event", seconds=seconds)
 
     def ignore_pings(self, on: bool = True) -> None:
         """While on, ``GET /ping`` never answers (until turned off or the client gives up)."""
-        log.info("mock_cic.fault", fault="ignore_pings", on=on)
-        self.faults.ignore_pings(on)
+        self.fault("ignore_pings", on=on)
 
     def expire_token(self, device: str) -> None:
         """Every current access token of ``device`` answers 401 from now on."""
-        revoked = self.auth.expire(device)
-        log.info("mock_cic.fault", fault="expire_token", device=device, revoked=revoked)
-
-    # reset -----------------------------------------------------------------------------------
-
-    def reset(self) -> None:
-        """Forget events, counters, faults, responders and queued replies/pushes.
-
-        Open connections stay open and tokens issued so far stay valid.
-        """
-        self.devices.clear()
-        self.faults.clear()
-        self.responders.clear()
-        self._pending.clear()
-        self._replies.clear()
-        self.auth.reset()
-        log.info("mock_cic.reset")
+        self.fault("expire_token", device=device)

@@ -5,6 +5,7 @@ import base64
 from typing import Any
 
 import aiohttp
+import httpx
 
 from clova_client.mock_cic import MockCicServer
 
@@ -19,28 +20,28 @@ async def call(
 
 
 async def test_push_through_the_control_api(
-    server: MockCicServer, session: aiohttp.ClientSession
+    server: MockCicServer, session: aiohttp.ClientSession, online: DownchannelReader
 ) -> None:
-    reader = DownchannelReader(session, server.base_url, "token-a")
-    await reader.open()
-    await reader.next_part()
+    reader = online
     body = {
         "device": "dev-a",
         "directives": [play("c-1", "http://x/1.mp3")],
         "attachments": {"cid-1": base64.b64encode(b"bin").decode()},
     }
-    status, answer = await call(session, "POST", f"{server.base_url}/_mock/push", json=body)
+    status, answer = await call(session, "POST", f"{server.control_url}/_mock/push", json=body)
     assert (status, answer["delivered"]) == (200, True)
     attachment, directive = await reader.next_part(), await reader.next_part()
     assert attachment is not None and attachment.body == b"bin"
     assert directive is not None and name_of(directive) == "AudioPlayer.Play"
-    reader.close()
 
 
 async def test_events_list_filter_and_wait(
-    server: MockCicServer, session: aiohttp.ClientSession
+    server: MockCicServer,
+    session: aiohttp.ClientSession,
+    cic: httpx.AsyncClient,
+    online: DownchannelReader,
 ) -> None:
-    url = server.base_url
+    url = server.control_url
     waiting = asyncio.create_task(
         call(
             session,
@@ -49,11 +50,12 @@ async def test_events_list_filter_and_wait(
             params={"device": "dev-a", "name": "A.Two", "timeout": "5"},
         )
     )
-    await post_event(session, url, "token-a", event("A", "One", message_id="1"))
-    await post_event(session, url, "token-a", event("A", "Two", message_id="2"), audio=b"au")
+    await post_event(cic, "token-a", event("A", "One", message_id="1"))
+    await post_event(cic, "token-a", event("A", "Two", message_id="2"), audio=b"au")
     status, body = await waiting
     assert status == 200
     assert body["event"]["message_id"] == "2"
+    assert body["event"]["connection"] == server.connections[0].id
     assert base64.b64decode(body["event"]["audio"]) == b"au"
     status, body = await call(
         session, "GET", f"{url}/_mock/events", params={"device": "dev-a", "name": "A.One"}
@@ -71,66 +73,95 @@ async def test_events_list_filter_and_wait(
 
 
 async def test_faults_and_devices_through_the_control_api(
-    server: MockCicServer, session: aiohttp.ClientSession
+    server: MockCicServer, session: aiohttp.ClientSession, cic: httpx.AsyncClient
 ) -> None:
-    url = server.base_url
-    async with session.get(f"{url}/ping", headers=auth("token-b")) as response:
-        assert response.status == 204
+    url = server.control_url
+    assert (await cic.get("/ping", headers=auth("token-b"))).status_code == 204
     fault = {"type": "fail_next", "n": 1, "status": 500, "path_prefix": "/ping"}
     assert (await call(session, "POST", f"{url}/_mock/faults", json=fault))[0] == 200
-    async with session.get(f"{url}/ping", headers=auth("token-b")) as response:
-        assert response.status == 500
+    assert (await cic.get("/ping", headers=auth("token-b"))).status_code == 500
     status, body = await call(session, "POST", f"{url}/_mock/faults", json={"type": "bogus"})
     assert status == 400 and "unknown fault type" in body["error"]
+    typo = {"type": "drop_downchannel", "device": "dev-a", "abrot": True}
+    status, body = await call(session, "POST", f"{url}/_mock/faults", json=typo)
+    assert status == 400 and "unknown parameter(s) ['abrot']" in body["error"]
     expire = {"type": "expire_token", "device": "dev-b"}
-    await call(session, "POST", f"{url}/_mock/faults", json=expire)
-    async with session.get(f"{url}/ping", headers=auth("token-b")) as response:
-        assert response.status == 401
+    status, body = await call(session, "POST", f"{url}/_mock/faults", json=expire)
+    assert body == {"ok": True, "type": "expire_token", "revoked": 1}
+    assert (await cic.get("/ping", headers=auth("token-b"))).status_code == 401
     status, body = await call(session, "GET", f"{url}/_mock/devices")
     assert body["known_devices"] == ["dev-a", "dev-b"]
     assert body["devices"]["dev-b"]["requests"] == {"ping": 1}  # failed/refused: not counted
     assert body["devices"]["dev-b"]["connections"] == 1
+    assert [c["id"] for c in body["connections"]] == [server.connections[0].id]
+    assert body["rules"]["same_connection"] is True
+    assert body["server"] == {
+        "cic_url": server.base_url,
+        "control_url": url,
+        "media_url": f"{url}/media",
+        "auth_url": f"{url}/token",
+        "tls": True,
+        "ca_file": str(server.ca_file),
+    }
+
+
+async def test_goaway_and_answer_then_end_through_the_control_api(
+    server: MockCicServer,
+    session: aiohttp.ClientSession,
+    cic: httpx.AsyncClient,
+    online: DownchannelReader,
+) -> None:
+    url = f"{server.control_url}/_mock/faults"
+    fault = {"type": "answer_then_end_downchannel", "device": "dev-a"}
+    assert (await call(session, "POST", url, json=fault))[0] == 200
+    assert (await post_event(cic, "token-a", event("A", "B")))[0] == 204
+    assert await online.next_part() is None
+    again = DownchannelReader(cic, "token-a")
+    await again.open()
+    await server.wait_downchannel("dev-a", opened_count=2)
+    status, body = await call(session, "POST", url, json={"type": "goaway", "device": "dev-a"})
+    assert (status, body) == (200, {"ok": True, "type": "goaway", "sent": True})
+    assert await again.next_part() is not None  # Hello
+    assert await again.next_part() is None
+    await again.close()
 
 
 async def test_refuse_connections_through_the_control_api(
-    server: MockCicServer, session: aiohttp.ClientSession
+    server: MockCicServer, session: aiohttp.ClientSession, cic: httpx.AsyncClient
 ) -> None:
-    url = server.base_url
     fault = {"type": "refuse_connections", "seconds": 0.3}
-    status, body = await call(session, "POST", f"{url}/_mock/faults", json=fault)
+    status, body = await call(session, "POST", f"{server.control_url}/_mock/faults", json=fault)
     assert status == 200 and body["ok"]
-    async with aiohttp.ClientSession() as fresh:
-        try:
-            await call(fresh, "GET", f"{url}/_mock/devices")
-            refused = False
-        except aiohttp.ClientConnectorError:
-            refused = True
-        assert refused
-        async with asyncio.timeout(10):
-            while True:
-                try:
-                    status, _ = await call(fresh, "GET", f"{url}/_mock/devices")
-                    break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-        assert status == 200
+    status, body = await call(session, "GET", f"{server.control_url}/_mock/devices")
+    assert body["faults"]["refusing_until"] is not None
+    async with asyncio.timeout(10):
+        while True:
+            try:
+                response = await cic.get("/ping", headers=auth("token-a"))
+                break
+            except httpx.ConnectError:
+                await asyncio.sleep(0.05)
+    assert response.status_code == 204
 
 
 async def test_responders_reply_and_reset_through_the_control_api(
-    server: MockCicServer, session: aiohttp.ClientSession
+    server: MockCicServer,
+    session: aiohttp.ClientSession,
+    cic: httpx.AsyncClient,
+    online: DownchannelReader,
 ) -> None:
-    url = server.base_url
+    url = server.control_url
     tables = {"stream_deliver": {"i-1": {"url": "http://m/1.mp3"}}, "reply_via": "response"}
     status, body = await call(session, "POST", f"{url}/_mock/responders", json=tables)
     assert status == 200 and body["stream_deliver"] == tables["stream_deliver"]
     bad = await call(session, "POST", f"{url}/_mock/responders", json={"reply_via": "pigeon"})
     assert bad[0] == 400
     request = event("AudioPlayer", "StreamRequested", {"audioItemId": "i-1", "audioStream": {}})
-    status, parts, _ = await post_event(session, url, "token-a", request)
+    status, parts, _ = await post_event(cic, "token-a", request)
     assert status == 200 and name_of(parts[0]) == "AudioPlayer.StreamDeliver"
     reply = {"device": "dev-a", "directive": play("r", "http://m/r.mp3"), "on": "A.B"}
     assert (await call(session, "POST", f"{url}/_mock/reply", json=reply))[0] == 200
-    status, parts, _ = await post_event(session, url, "token-a", event("A", "B"))
+    status, parts, _ = await post_event(cic, "token-a", event("A", "B"))
     assert status == 200 and name_of(parts[0]) == "AudioPlayer.Play"
     assert (await call(session, "POST", f"{url}/_mock/reset"))[0] == 200
     assert server.events("dev-a") == []
@@ -140,7 +171,7 @@ async def test_responders_reply_and_reset_through_the_control_api(
 async def test_control_errors_are_readable(
     server: MockCicServer, session: aiohttp.ClientSession
 ) -> None:
-    url = server.base_url
+    url = server.control_url
     status, body = await call(session, "POST", f"{url}/_mock/push", json={"device": "dev-a"})
     assert status == 400 and "directive" in body["error"]
     status, body = await call(session, "GET", f"{url}/_mock/events")
@@ -150,7 +181,7 @@ async def test_control_errors_are_readable(
 async def test_non_finite_numbers_are_a_400_not_a_500(
     server: MockCicServer, session: aiohttp.ClientSession
 ) -> None:
-    url = server.base_url
+    url = server.control_url
     status, answer = await call(
         session,
         "GET",

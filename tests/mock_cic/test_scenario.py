@@ -41,6 +41,26 @@ steps:
 """
 
 
+GOAWAY = """
+device: default
+connect_timeout: 5
+steps:
+  - fault: {type: goaway, grace: 2}
+  - wait_downchannel: {reopened: 1, timeout: 10}
+  - fault: {type: answer_then_end_downchannel}
+  - push:
+      directive:
+        header: {namespace: AudioPlayer, name: Play}
+        payload:
+          audioItem: {audioItemId: g-1, stream: {token: g-1, url: "${MEDIA_URL}/tone.wav"}}
+          playBehavior: REPLACE_ALL
+  - wait_for: AudioPlayer.PlayStarted
+    expect:
+      context[AudioPlayer.PlaybackState].payload.stream.url: ${MEDIA_URL}/tone.wav
+  - wait_downchannel: {reopened: 2, timeout: 10}
+"""
+
+
 async def run_cli(*args: str, within: float = 45) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         *CLI,
@@ -62,9 +82,9 @@ async def mock() -> AsyncIterator[MockCicServer]:
 
 
 async def test_good_scenario_passes(mock: MockCicServer) -> None:
-    async with FakeDevice(mock.base_url, "test-token"):
+    async with FakeDevice.of(mock):
         code, out = await run_cli(
-            "run-scenario", str(EXAMPLES / "play_pause.yaml"), "--base-url", mock.base_url
+            "run-scenario", str(EXAMPLES / "play_pause.yaml"), "--control-url", mock.control_url
         )
     assert code == 0, out
     assert "PASS scenario" in out
@@ -76,8 +96,8 @@ async def test_broken_scenario_fails_with_a_readable_diff(
 ) -> None:
     scenario = tmp_path / "broken.yaml"
     scenario.write_text(BROKEN)
-    async with FakeDevice(mock.base_url, "test-token"):
-        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    async with FakeDevice.of(mock):
+        code, out = await run_cli("run-scenario", str(scenario), "--control-url", mock.control_url)
     assert code == 1, out
     assert "FAIL step 2: wait_for AudioPlayer.PlayStarted" in out
     assert "2 field(s) differ" in out
@@ -96,8 +116,8 @@ async def test_timeout_names_the_events_seen(mock: MockCicServer, tmp_path: Path
         "device: default\nconnect_timeout: 5\nsteps:\n"
         "  - wait_for: AudioPlayer.PlayFinished\n    timeout: 0.3\n"
     )
-    async with FakeDevice(mock.base_url, "test-token"):
-        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    async with FakeDevice.of(mock):
+        code, out = await run_cli("run-scenario", str(scenario), "--control-url", mock.control_url)
     assert code == 1, out
     assert "no AudioPlayer.PlayFinished #0 from device 'default'" in out
 
@@ -111,10 +131,22 @@ async def test_runner_rides_out_refused_connections(mock: MockCicServer, tmp_pat
         "  - fault: {type: drop_downchannel}\n"
         "  - wait_downchannel: {reopened: 2, timeout: 10}\n"
     )
-    async with FakeDevice(mock.base_url, "test-token"):
-        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    async with FakeDevice.of(mock):
+        code, out = await run_cli("run-scenario", str(scenario), "--control-url", mock.control_url)
     assert code == 0, out
     assert mock.device("default").downchannel_opens == 3
+
+
+async def test_goaway_and_answer_then_end_in_a_scenario(
+    mock: MockCicServer, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "goaway.yaml"
+    scenario.write_text(GOAWAY)
+    async with FakeDevice.of(mock):
+        code, out = await run_cli("run-scenario", str(scenario), "--control-url", mock.control_url)
+    assert code == 0, out
+    assert mock.connections[0].going_away and not mock.connections[0].open
+    assert f"{mock.control_url}/media/tone.wav" in str(mock.events("default")[0].message)
 
 
 async def test_reopened_counts_from_the_start_even_after_expect_order(
@@ -131,8 +163,8 @@ async def test_reopened_counts_from_the_start_even_after_expect_order(
         "  - expect_order: [AudioPlayer.PlayStopped]\n"
         "  - wait_downchannel: {reopened: 1, timeout: 0.5}\n"
     )
-    async with FakeDevice(mock.base_url, "test-token"):
-        code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    async with FakeDevice.of(mock):
+        code, out = await run_cli("run-scenario", str(scenario), "--control-url", mock.control_url)
     assert code == 0, out
     assert mock.device("default").downchannel_opens == 2
 
@@ -151,6 +183,8 @@ async def test_serve_runs_its_scenario_once_a_client_connects() -> None:
         "serve",
         "--port",
         "0",
+        "--control-port",
+        "0",
         "--media-dir",
         str(EXAMPLES / "media"),
         "--scenario",
@@ -161,10 +195,12 @@ async def test_serve_runs_its_scenario_once_a_client_connects() -> None:
     )
     assert process.stdout is not None
     async with asyncio.timeout(45):
-        first = (await process.stdout.readline()).decode()
-        assert first.startswith("mock CIC listening on http://127.0.0.1:")
-        base_url = first.rsplit(" ", 1)[1].strip()
-        async with FakeDevice(base_url, "test-token"):
+        lines = [(await process.stdout.readline()).decode() for _ in range(3)]
+        assert lines[0].startswith("mock CIC listening on https://127.0.0.1:")
+        assert lines[1].startswith("mock control API, media and /token on http://127.0.0.1:")
+        assert lines[2].startswith("mock CA certificate: ")
+        base_url, ca_file = (line.rsplit(" ", 1)[1].strip() for line in (lines[0], lines[2]))
+        async with FakeDevice(base_url, "test-token", Path(ca_file)):
             rest = (await process.stdout.read()).decode()
             code = await process.wait()
     assert code == 0, rest
@@ -199,6 +235,8 @@ def test_example_scenarios_and_tokens_file_are_valid() -> None:
         ({"steps": [{"responders": {"playlist": [1]}}]}, "step 1 responders: playlist[0]"),
         ({"responders": {"stream_deliver": {"a": 1}}, "steps": [{"sleep": 0}]}, "responders:"),
         ({"device": ["a"], "steps": [{"sleep": 0}]}, "'device' must be a device id"),
+        ({"steps": [{"fault": {"type": "gowaay"}}]}, "unknown fault type 'gowaay'"),
+        ({"steps": [{"fault": {"type": "goaway", "grac": 1}}]}, "unknown parameter(s) ['grac']"),
     ],
 )
 def test_scenario_errors_are_readable(data: object, message: str) -> None:
@@ -221,7 +259,7 @@ async def test_bad_step_options_exit_2_with_one_line(
 ) -> None:
     scenario = tmp_path / "bad.yaml"
     scenario.write_text("device: default\nconnect_timeout: null\nsteps:\n  - sleep: 0\n" + steps)
-    code, out = await run_cli("run-scenario", str(scenario), "--base-url", mock.base_url)
+    code, out = await run_cli("run-scenario", str(scenario), "--control-url", mock.control_url)
     assert code == 2, out
     assert "Traceback" not in out
     (line,) = [line for line in out.splitlines() if line.startswith("ERROR")]
