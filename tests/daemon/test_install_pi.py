@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 # What the script reads from a checkout.
 CHECKOUT = [
     "scripts/install-pi",
+    "scripts/wheelhouse",
+    "requirements/speaker.txt",
     "pyproject.toml",
     "README.md",
     "clova_client",
@@ -34,28 +36,40 @@ def snapshot(target: Path) -> Path:
     return target
 
 
-def run_install(checkout: Path, prefix: Path) -> str:
-    env = os.environ | {"PYTHON": sys.executable}
+def run_install(checkout: Path, prefix: Path, *extra: str, offline: Path | None = None) -> str:
+    """install-pi staged under ``prefix``; with ``offline`` (a wheelhouse), in a network
+    namespace of its own with no network at all, and no pip configuration of this machine."""
+    env = os.environ | {"PYTHON": sys.executable, "PIP_CONFIG_FILE": os.devnull}
+    command = [str(checkout / "scripts/install-pi"), "--prefix", str(prefix), "--no-systemctl"]
+    if offline is not None:
+        command = ["unshare", "--user", "--map-root-user", "--net", *command]
+        command += ["--wheelhouse", str(offline)]
     result = subprocess.run(
-        [str(checkout / "scripts/install-pi"), "--prefix", str(prefix), "--no-systemctl"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
+        [*command, *extra], capture_output=True, text=True, env=env, timeout=300, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_install_under_a_prefix_then_again(tmp_path: Path) -> None:
+def test_offline_install_under_a_prefix_then_again_then_uninstall(tmp_path: Path) -> None:
     checkout = snapshot(tmp_path / "checkout")
+    wheels = tmp_path / "wheels"
+    made = subprocess.run(
+        [str(checkout / "scripts/wheelhouse"), str(wheels)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env=os.environ | {"PYTHON": sys.executable, "PIP_CONFIG_FILE": os.devnull},
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
     prefix = tmp_path / "root"
-    out = run_install(checkout, prefix)
+    out = run_install(checkout, prefix, offline=wheels)
 
     venv = prefix / "opt/clova-client/venv"
     help_run = subprocess.run(
@@ -75,6 +89,19 @@ def test_install_under_a_prefix_then_again(tmp_path: Path) -> None:
         cwd=tmp_path,
     ).stdout
     assert Path(where).resolve().is_relative_to(venv.resolve())  # a real install, not a link
+    on_path = prefix / "usr/local/bin/clova-client"
+    assert on_path.is_symlink() and on_path.resolve() == (venv / "bin/clova-client").resolve()
+    no_pip_config = os.environ | {"PIP_CONFIG_FILE": os.devnull}
+    installed = subprocess.run(
+        [str(venv / "bin/python"), "-m", "pip", "list", "--format=freeze"],
+        capture_output=True, text=True, check=True, env=no_pip_config,
+    ).stdout.lower()  # fmt: skip
+    pins = (REPO / "requirements/speaker.txt").read_text().lower()
+    for name in ("pydantic==", "httpx==", "structlog=="):
+        line = next(x for x in installed.splitlines() if x.startswith(name))
+        assert f"{line} " in pins or f"{line}\n" in pins, line  # exactly the pinned version
+    for server_stack in ("aiohttp", "hypercorn", "pyyaml", "trustme", "pytest"):
+        assert f"{server_stack}==" not in installed  # the speaker gets the daemon only
 
     unit = prefix / "etc/systemd/system/clova-client.service"
     config = prefix / "etc/clova-client/config.toml"
@@ -91,10 +118,19 @@ def test_install_under_a_prefix_then_again(tmp_path: Path) -> None:
         assert system_step in out
 
     config.write_text('[player]\naudio_output = "alsa"\n')
-    again = run_install(checkout, prefix)
+    again = run_install(checkout, prefix, offline=wheels)
     assert config.read_text() == '[player]\naudio_output = "alsa"\n'  # never overwritten
     assert "keeping" in again
     assert "installing" not in again and "creating" not in again
     assert sorted(p.name for p in checkout.iterdir()) == sorted(
         {name.split("/")[0] for name in CHECKOUT}
     )  # nothing was built inside the checkout
+
+    kept = ["etc/clova-client/config.toml"]
+    (prefix / "var/lib/clova-client/access_token").write_text("{}")
+    kept.append("var/lib/clova-client/access_token")
+    gone = run_install(checkout, prefix, "--uninstall")
+    assert "kept" in gone
+    assert files_under(prefix) == sorted(kept)  # nothing but what --purge removes
+    run_install(checkout, prefix, "--purge")
+    assert files_under(prefix) == []
