@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Path("/var/lib/clova-client")
-    runtime_dir: Path | None = None
+    runtime_dir: Path = Path("/run/clova-client")
     cic: CicSettings = CicSettings()
     auth: AuthSettings = AuthSettings()
     device: DeviceSettings = DeviceSettings()
@@ -187,8 +187,9 @@ class Settings(BaseSettings):
 
     @property
     def control_dir(self) -> Path:
-        """Where the local control socket lives: ``runtime_dir``, else ``state_dir``."""
-        return self.runtime_dir or self.state_dir
+        """Where the local control socket lives: ``runtime_dir`` (the unit's RuntimeDirectory),
+        so the daemon and a technician's ``clova-client status`` agree with no environment."""
+        return self.runtime_dir
 
     @classmethod
     def settings_customise_sources(

@@ -38,7 +38,7 @@ def dotted_fields(model: type[BaseModel], prefix: str = "") -> dict[str, object]
 def test_defaults() -> None:
     settings = load_settings(None)
     assert settings.state_dir == Path("/var/lib/clova-client")
-    assert settings.control_dir == settings.state_dir
+    assert settings.control_dir == Path("/run/clova-client")
     assert settings.cic.base_url == "https://prod-ni-cic.clova.ai"
     assert settings.cic.ping_interval_s == 60 and settings.cic.ping_timeout_s == 10
     assert settings.auth.access_token_file == Path("/var/lib/clova-client/access_token")
@@ -68,7 +68,7 @@ def test_documented_file_names_every_setting() -> None:
         else:
             table = data[section[0]] if section else data
             assert key in table, f"{dotted} is not documented"
-    assert set(data) == {k for k in Settings.model_fields if k != "runtime_dir"}
+    assert set(data) == set(Settings.model_fields)
 
 
 def test_mock_config_points_at_the_local_mock() -> None:

@@ -56,8 +56,24 @@ def test_unit_promises() -> None:
         "UMask": "0077",
     }
     assert {key: single.get(key) for key in expected} == expected
-    assert "CLOVA_STATE_DIR=%S/clova-client" in d["Environment"]
     assert {"RestartSec", "StartLimitIntervalSec", "StartLimitBurst"} <= d.keys()
+    assert single["ExecReload"] == "/bin/kill -HUP $MAINPID"
+
+
+def test_the_unit_and_the_config_defaults_agree_on_the_directories(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CLI, run by a technician with no environment, finds the daemon's socket."""
+    from clova_client.config import load_settings
+
+    for name in ("CLOVA_STATE_DIR", "CLOVA_RUNTIME_DIR", "CLOVA_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    d = directives()
+    assert "Environment" not in d  # nothing the CLI would not see
+    defaults = load_settings(REPO / "config" / "clova-client.toml")
+    assert defaults.state_dir == Path("/var/lib") / d["StateDirectory"][-1]
+    assert defaults.control_dir == Path("/run") / d["RuntimeDirectory"][-1]
+    assert load_settings(None).control_dir == defaults.control_dir
 
 
 def test_systemd_analyze_verify_is_clean(checkable_unit: Path) -> None:
