@@ -28,6 +28,7 @@ from .control import (
     CommandRefused,
     ControlServer,
     ControlSocketError,
+    PressResult,
     StatusDocument,
 )
 from .control.status_builder import StatusBuilder
@@ -48,6 +49,8 @@ FLUSH_ON_STOP_S = 4.0
 SAVE_EVERY_S = 0.5
 """How often the playing position is saved, so a restart resumes within a second of it."""
 STATUS_EVERY_S = 5.0
+PRESS_SLACK_S = 2.0
+"""A press whose POST started in time gets this long for its answer."""
 HUNG_AFTER_S = 10.0
 """A player command running longer than this means libVLC hangs: stop the watchdog pings."""
 
@@ -144,6 +147,7 @@ class Daemon:
             ca_file=s.cic.ca_file,
             ping_interval_s=s.cic.ping_interval_s,
             ping_timeout_s=s.cic.ping_timeout_s,
+            button_ttl_s=s.cic.button_ttl_s,
         )
 
     # --- events out ----------------------------------------------------------------------
@@ -160,11 +164,21 @@ class Daemon:
     def status(self) -> StatusDocument:
         return self.status_builder.build()
 
-    async def press(self, button: Button) -> dict[str, Any]:
+    async def press(self, button: Button) -> PressResult:
+        """Send the button's event and wait for CIC to take it (a press is time-sensitive:
+        one not delivered within ``button_ttl_s`` is dropped, and the answer says so)."""
         event = await self.controller.press(button)
         log.info("button", button=button.value, event_name=event.full_name)
-        note = {} if self.client.state is ConnectionState.CONNECTED else {"note": "queued: offline"}
-        return {"event": event.full_name, "message_id": event.message_id, **note}
+        ttl = self.client.settings.button_ttl_s
+        delivered = await self.client.wait_delivered(event.message_id, ttl + PRESS_SLACK_S)
+        result: PressResult = {
+            "event": event.full_name,
+            "message_id": event.message_id,
+            "delivered": delivered,
+        }
+        if not delivered:
+            result["note"] = f"not delivered within {ttl:g} s, so dropped (CIC unreachable)"
+        return result
 
     def begin_dialog(self, dialog_request_id: str) -> dict[str, Any]:
         """The voice component started a dialog: the one it replaces goes stale (barge-in)."""

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 DEFAULT_CONFIG = Path("/etc/clova-client/config.toml")
 CONFIG_ENV = "CLOVA_CONFIG"
 EXIT_ERROR, EXIT_CONFIG = 1, 2
+PRESS_WAIT_S = 60.0
+"""How long ``press`` waits for the daemon's answer (it waits for CIC, at most button_ttl_s)."""
 
 
 class Failure(Exception):
@@ -62,12 +64,12 @@ def _socket(args: argparse.Namespace) -> Path:
     return args.socket if args.socket is not None else socket_path(_settings(args).control_dir)
 
 
-def _ask(path: Path, request: dict[str, Any]) -> dict[str, Any]:
+def _ask(path: Path, request: dict[str, Any], timeout_s: float = 5.0) -> dict[str, Any]:
     """The ``result`` of a successful request; anything else is a ``Failure``."""
     from .control import ControlError, request_sync
 
     try:
-        response = request_sync(path, request)
+        response = request_sync(path, request, timeout_s)
     except ControlError as exc:
         raise Failure(str(exc)) from None
     if not response["ok"]:
@@ -164,10 +166,14 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _press(args: argparse.Namespace) -> int:
-    result = _ask(_socket(args), {"cmd": "press", "button": args.button})
-    line = f"sent {result.get('event', args.button)}"
-    if result.get("message_id"):
-        line += f" (messageId {result['message_id']})"
+    # The daemon answers once CIC took the press or its time ran out (button_ttl_s, 10 s).
+    result = _ask(_socket(args), {"cmd": "press", "button": args.button}, timeout_s=PRESS_WAIT_S)
+    event = result.get("event", args.button)
+    ids = f" (messageId {result['message_id']})" if result.get("message_id") else ""
+    if result.get("delivered") is False:
+        print(f"dropped {event}{ids}: {result.get('note', 'not delivered in time')}")
+        return EXIT_ERROR
+    line = f"sent {event}{ids}"
     if result.get("note"):
         line += f"; {result['note']}"
     print(line)

@@ -68,6 +68,7 @@ class CicSettings(_Section):
     ca_file: Path | None = None
     ping_interval_s: Seconds = 60.0
     ping_timeout_s: Seconds = 10.0
+    button_ttl_s: Seconds = 10.0
 
     @field_validator("base_url")
     @classmethod

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -29,7 +30,7 @@ from .backoff import Backoff
 from .directives import DirectiveAssembler, Ready
 from .errors import SessionEnded, describe, is_graceful_goaway, retry_after
 from .messages import event_fields, exception_detail, is_hello
-from .outbox import Outbox, PutResult, StoredEvent
+from .outbox import Outbox, PutResult, StoredEvent, is_button
 from .settings import CicSettings
 from .state import ConnectionState, StateListener, StateMachine
 from .tokens import TokenKeeper
@@ -72,6 +73,7 @@ class CicClient:
         rng: random.Random | None = None,
         *,
         transport_factory: TransportFactory | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self._store = token_store
@@ -94,6 +96,9 @@ class CicClient:
         self._enqueued = 0
         self._exception_refresh_not_before = 0.0  # clock time: after a System.Exception 401
         self._run_task: asyncio.Task[None] | None = None
+        self._wall = wall
+        self._outcomes: dict[str, asyncio.Future[bool]] = {}
+        """messageId -> delivered? for the callers that wait (``wait_delivered``)."""
         self.last_failure: str | None = None
         """Why the connection was last lost (kept after a reconnect), for ``status``."""
         self.retry_at: float | None = None
@@ -126,6 +131,22 @@ class CicClient:
             self._wakeup.set()
             log.debug("event_queued", event_name=event.full_name, message_id=event.message_id)
         return result
+
+    async def wait_delivered(self, message_id: str, within_s: float) -> bool:
+        """True once CIC accepted the event; False when it was dropped or ``within_s`` passed
+        first (a button's event is then dropped when its time runs out)."""
+        loop = asyncio.get_running_loop()
+        outcome = self._outcomes.setdefault(message_id, loop.create_future())
+        try:
+            return bool(await self._within(asyncio.shield(outcome), within_s))
+        finally:
+            if outcome.done() or len(self._outcomes) > _INBOX_SIZE:
+                self._outcomes.pop(message_id, None)
+
+    def _settle(self, message_id: str, delivered: bool) -> None:
+        outcome = self._outcomes.get(message_id)
+        if outcome is not None and not outcome.done():
+            outcome.set_result(delivered)
 
     async def pending(self) -> int:
         return await self._in_db(self._outbox.count)
@@ -507,10 +528,22 @@ class CicClient:
         """Send the oldest event until it is accepted, rejected for good, or the link fails."""
         await self._tokens.refresh_if_expiring()
         fields = event_fields(stored)
+        age = self._wall() - stored.created_at
+        if is_button(stored.full_name) and age > self.settings.button_ttl_s:
+            await self._in_db(self._outbox.remove, stored.seq)
+            self._settle(stored.message_id, False)
+            log.warning(
+                "event_expired",
+                reason=f"a button press not delivered within {self.settings.button_ttl_s:g} s",
+                age_s=round(age, 1),
+                **fields,
+            )
+            return
         try:
             body, content_type = encode_event(stored.body, stored.audio)
         except (ValueError, TypeError) as exc:  # UnicodeEncodeError is a ValueError
             await self._in_db(self._outbox.remove, stored.seq)
+            self._settle(stored.message_id, False)
             log.error("event_dropped", reason=f"cannot be encoded: {describe(exc)}", **fields)
             return
         refreshed = False
@@ -527,6 +560,7 @@ class CicClient:
                         finally:
                             await self._in_db(self._outbox.remove, stored.seq)
                             self._event_backoff.reset()
+                            self._settle(stored.message_id, True)
                         log.info("event_sent", status=status, **fields)
                         return
                     problem = await self._error_reason(response)
@@ -546,6 +580,7 @@ class CicClient:
                 raise SessionEnded("event answered 412: not on the downchannel's connection")
             if 400 <= status < 500 and status not in _RETRY_STATUSES:
                 await self._in_db(self._outbox.remove, stored.seq)
+                self._settle(stored.message_id, False)
                 log.error(
                     "event_dropped", status=status, reason=f"CIC rejected it: {problem}", **fields
                 )

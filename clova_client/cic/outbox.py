@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,11 @@ def is_progress_report(full_name: str) -> bool:
     return full_name.startswith(PROGRESS_PREFIX)
 
 
+def is_button(full_name: str) -> bool:
+    """A press of one of the speaker's buttons: worth sending only while it is fresh."""
+    return full_name.startswith("PlaybackController.") and full_name.endswith("CommandIssued")
+
+
 def is_protected(full_name: str) -> bool:
     """A playback state event (PlayStarted, PlayPaused, ...): never evicted."""
     return full_name in PROTECTED
@@ -67,6 +73,8 @@ class StoredEvent:
     full_name: str
     body: dict[str, object]
     audio: bytes | None
+    created_at: float = 0.0
+    """Wall time (Unix seconds) it was stored."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +92,17 @@ class PutResult:
 class Outbox:
     """SQLite-backed FIFO of pending events, bounded by ``max_events``."""
 
-    def __init__(self, path: str | os.PathLike[str], max_events: int = 1000) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        max_events: int = 1000,
+        *,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         if max_events < 1:
             raise ValueError("outbox max_events must be >= 1")
         self.path = Path(path)
+        self._wall = wall
         self.max_events = max_events
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -124,7 +139,7 @@ class Outbox:
                     cur = self._db.execute(
                         "INSERT INTO events (message_id, full_name, body, audio, created_at)"
                         " VALUES (?, ?, ?, ?, ?)",
-                        (event.message_id, event.full_name, body, audio, time.time()),
+                        (event.message_id, event.full_name, body, audio, self._wall()),
                     )
                     seq = cur.lastrowid
                 self._db.execute("COMMIT")
@@ -189,10 +204,11 @@ class Outbox:
         """The oldest pending events, in order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, message_id, full_name, body, audio FROM events ORDER BY seq LIMIT ?",
+                "SELECT seq, message_id, full_name, body, audio, created_at FROM events"
+                " ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [StoredEvent(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+        return [StoredEvent(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
     def remove(self, seq: int) -> None:
         """Forget an event: delivered (2xx) or rejected for good."""

@@ -35,6 +35,9 @@ class CicSettings:
     connect_timeout_s: float = 10.0
     event_timeout_s: float = 30.0
     refresh_margin_s: float = 60.0
+    button_ttl_s: float = 10.0
+    """A button press not delivered within this long is dropped: the cloud must not act on a
+    stale press (pressed while offline)."""
     token_poll_s: float = 1.0
     """How often a missing token file is looked for (first boot)."""
     event_drain_s: float = 2.0

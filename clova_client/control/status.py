@@ -90,5 +90,7 @@ class PressResult(TypedDict):
     event: str
     """The full event name: ``PlaybackController.PauseCommandIssued``."""
     message_id: str
+    delivered: NotRequired[bool]
+    """False: not delivered within ``button_ttl_s``, so dropped (never sent late)."""
     note: NotRequired[str]
-    """Anything the user should know, e.g. ``queued: not connected``."""
+    """Anything the user should know, e.g. why it was dropped."""

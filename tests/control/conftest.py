@@ -67,6 +67,7 @@ class StubHandler:
         self.pressed: list[Button] = []
         self.dialogs: list[str] = []
         self.refuse: str | None = None
+        self.undelivered = False
         self.fail = False
 
     def status(self) -> StatusDocument:
@@ -80,10 +81,14 @@ class StubHandler:
         if self.fail:
             raise RuntimeError("press exploded")
         self.pressed.append(button)
-        return {
+        result: PressResult = {
             "event": f"PlaybackController.{button.event_name}",
             "message_id": f"m-{len(self.pressed)}",
         }
+        if self.undelivered:
+            result["delivered"] = False
+            result["note"] = "not delivered within 10 s, so dropped (CIC unreachable)"
+        return result
 
     def begin_dialog(self, dialog_request_id: str) -> dict[str, str | None]:
         superseded = self.dialogs[-1] if self.dialogs else None

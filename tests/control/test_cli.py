@@ -87,6 +87,18 @@ def test_press(served: ServerThread, handler: StubHandler, clean_env: dict[str, 
     assert handler.pressed == [Button.PAUSE]
 
 
+def test_press_not_delivered_in_time_says_dropped(
+    served: ServerThread, handler: StubHandler, clean_env: dict[str, str]
+) -> None:
+    handler.undelivered = True
+    done = cli(clean_env, "press", "pause", "--socket", str(served.server.path))
+    assert done.returncode == 1
+    assert done.stdout == (
+        "dropped PlaybackController.PauseCommandIssued (messageId m-1): "
+        "not delivered within 10 s, so dropped (CIC unreachable)\n"
+    )
+
+
 def test_dialog(served: ServerThread, handler: StubHandler, clean_env: dict[str, str]) -> None:
     sock = str(served.server.path)
     assert cli(clean_env, "dialog", "voice-1", "--socket", sock).stdout == (
