@@ -37,7 +37,7 @@ async def make_harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
     made: list[Harness] = []
 
     def factory(
-        base_url: str,
+        target: str | MockCicServer,
         *,
         clock: Clock | None = None,
         rng: random.Random | None = None,
@@ -54,7 +54,7 @@ async def make_harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
         outbox = Outbox(tmp_path / f"outbox-{name}.db", max_events=max_events)
         router = Router()
         client = CicClient(
-            settings_for(base_url, **overrides),
+            settings_for(target, **overrides),
             store,
             outbox,
             router,

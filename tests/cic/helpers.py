@@ -18,7 +18,8 @@ from clova_client.cic.outbox import Outbox
 from clova_client.cic.settings import CicSettings
 from clova_client.cic.state import ConnectionState
 from clova_client.cic.user_agent import UserAgent
-from clova_client.protocol import Directive
+from clova_client.mock_cic import MockCicServer
+from clova_client.protocol import Directive, Event, context_item, make_event
 
 TOKEN = "at-5ecret-0001"
 DEVICE = "dev"
@@ -75,15 +76,35 @@ class Harness:
         self.outbox.close()
 
 
-def settings_for(base_url: str, **overrides: Any) -> CicSettings:
-    base = CicSettings(
-        base_url=base_url,
-        user_agent=UA,
-        auth_url=f"{base_url}/token",
-        ping_interval_s=30.0,
-        ping_timeout_s=5.0,
-    )
+def settings_for(target: str | MockCicServer, **overrides: Any) -> CicSettings:
+    """Settings for a URL, or for a mock: its CIC URL (TLS: trusting its CA; h2c: prior
+    knowledge) and its /token."""
+    if isinstance(target, MockCicServer):
+        base = CicSettings(
+            base_url=target.base_url,
+            user_agent=UA,
+            auth_url=target.auth_url,
+            ca_file=target.ca_file,
+            http2_prior_knowledge=not target.tls,
+            ping_interval_s=30.0,
+            ping_timeout_s=5.0,
+        )
+    else:
+        base = CicSettings(
+            base_url=target,
+            user_agent=UA,
+            auth_url=f"{target}/token",
+            ping_interval_s=30.0,
+            ping_timeout_s=5.0,
+        )
     return replace(base, **overrides)
+
+
+def audio_event(name: str, payload: dict[str, Any], activity: str = "PLAYING") -> Event:
+    """An AudioPlayer event with the PlaybackState context CIC requires of it."""
+    state = {"playerActivity": activity, "offsetInMilliseconds": 0}
+    context = [context_item("AudioPlayer", "PlaybackState", state)]
+    return make_event("AudioPlayer", name, payload, context)
 
 
 HarnessFactory = Callable[..., Harness]

@@ -1,6 +1,7 @@
 """A tiny client process for the kill -9 test: queue N events, print their ids, run forever.
 
-python -m tests.cic.outbox_runner --base-url URL --token-file F --outbox DB --count N
+python -m tests.cic.outbox_runner --base-url URL [--ca-file PEM] --token-file F --outbox DB \
+    --count N
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 import structlog
 
@@ -16,19 +18,19 @@ from clova_client.agents.router import Router
 from clova_client.cic.auth import TokenStore
 from clova_client.cic.client import CicClient
 from clova_client.cic.outbox import Outbox
-from clova_client.protocol import make_event
-from tests.cic.helpers import settings_for
+from tests.cic.helpers import audio_event, settings_for
 
 NAMES = ("PlayStarted", "ProgressReportDelayPassed", "PlayPaused", "PlayResumed", "PlayStopped")
 
 
 async def main(args: argparse.Namespace) -> None:
     outbox = Outbox(args.outbox)
-    client = CicClient(settings_for(args.base_url), TokenStore(args.token_file), outbox, Router())
+    settings = settings_for(args.base_url, ca_file=args.ca_file)
+    client = CicClient(settings, TokenStore(args.token_file), outbox, Router())
     ids = []
     for i in range(args.count):
         name = NAMES[i % len(NAMES)]
-        event = make_event("AudioPlayer", name, {"token": f"{args.tag}-{i}"})
+        event = audio_event(name, {"token": f"{args.tag}-{i}"})
         await client.send(event)
         ids.append(event.message_id)
     print(json.dumps({"queued": ids}), flush=True)  # every one of them is durable now
@@ -41,4 +43,5 @@ if __name__ == "__main__":
     for name in ("--base-url", "--token-file", "--outbox", "--tag"):
         parser.add_argument(name, required=name != "--tag", default="e")
     parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--ca-file", type=Path, help="the CA to trust for https://")
     asyncio.run(main(parser.parse_args()))

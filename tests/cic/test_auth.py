@@ -107,7 +107,7 @@ def test_save_is_atomic_private_and_fsynced_in_place(tmp_path: Path) -> None:
 async def test_refresh_against_mock_stores_new_tokens(tmp_path: Path, mock: MockCicServer) -> None:
     path = write_token_file(tmp_path / "token.json")
     store = TokenStore(path, wall=lambda: 1000.0)
-    tokens = await refresh_tokens(store, RefreshConfig(f"{mock.base_url}/token", "cid", "secret"))
+    tokens = await refresh_tokens(store, RefreshConfig(mock.auth_url, "cid", "secret"))
     assert tokens.access_token not in (TOKEN, "") and tokens.refresh_token not in (REFRESH, None)
     assert tokens.expires_at == 1000.0 + 3600
     assert TokenStore(path).tokens == tokens
@@ -119,7 +119,7 @@ async def test_refresh_refused_is_auth_failed(tmp_path: Path, mock: MockCicServe
     path = write_token_file(tmp_path / "token.json", refresh="unknown-refresh")
     store = TokenStore(path)
     with pytest.raises(AuthFailed, match=r"HTTP 400 \(invalid_grant\)") as err:
-        await refresh_tokens(store, RefreshConfig(f"{mock.base_url}/token"))
+        await refresh_tokens(store, RefreshConfig(mock.auth_url))
     assert "unknown-refresh" not in str(err.value)
     assert TokenStore(path).access_token == TOKEN  # file untouched
 
@@ -135,7 +135,7 @@ async def test_refresh_impossible_without_refresh_token_or_url(tmp_path: Path) -
 
 async def test_unreachable_auth_server_is_retryable(tmp_path: Path, mock: MockCicServer) -> None:
     path = write_token_file(tmp_path / "token.json")
-    url = f"{mock.base_url}/token"
+    url = mock.auth_url
     await mock.stop()
     with pytest.raises(RefreshUnavailable, match="unreachable"):
         await refresh_tokens(TokenStore(path), RefreshConfig(url, timeout_s=2))

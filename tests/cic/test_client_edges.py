@@ -17,7 +17,7 @@ from clova_client.mock_cic import MockCicServer
 from clova_client.protocol import make_event
 from clova_client.protocol.multipart import MultipartParser, encode_directive_part
 
-from .helpers import DEVICE, HarnessFactory, until
+from .helpers import DEVICE, HarnessFactory, audio_event, until
 
 BOUNDARY = "edge"
 HELLO = {"directive": {"header": {"namespace": "Clova", "name": "Hello", "messageId": "h"}}}
@@ -117,7 +117,7 @@ async def test_expiring_token_is_refreshed_before_connecting(
         )
     )
     path.chmod(0o600)
-    h = make_harness(mock.base_url, name="exp")
+    h = make_harness(mock, name="exp")
     await h.connected()
     assert mock.device(DEVICE).token_refreshes == 1
     assert json.loads(path.read_text())["access_token"] == h.store.access_token != "old"
@@ -126,15 +126,15 @@ async def test_expiring_token_is_refreshed_before_connecting(
 async def test_flush_waits_for_delivery_and_reports_leftovers(
     mock: MockCicServer, make_harness: HarnessFactory
 ) -> None:
-    h = make_harness(mock.base_url)
+    h = make_harness(mock)
     await h.connected()
     for i in range(5):
-        await h.client.send(make_event("AudioPlayer", "PlayStarted", {"token": f"t{i}"}))
+        await h.client.send(audio_event("PlayStarted", {"token": f"t{i}"}))
     assert await h.client.flush(10) == 0
     assert len(mock.events(DEVICE)) == 5
     await mock.stop()
     await until(lambda: h.client.state is not S.CONNECTED)
-    await h.client.send(make_event("AudioPlayer", "PlayStopped", {"token": "x"}))
+    await h.client.send(audio_event("PlayStopped", {"token": "x"}))
     assert await h.client.flush(0.2) == 1
 
 

@@ -25,6 +25,8 @@ async def start_runner(
         "tests.cic.outbox_runner",
         "--base-url",
         mock.base_url,
+        "--ca-file",
+        str(mock.ca_file),
         "--token-file",
         str(tmp_path / "token.json"),
         "--outbox",
