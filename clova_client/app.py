@@ -127,6 +127,8 @@ class Daemon:
             self.template_runtime,
             lambda: errors.items,
         )
+        self.engine.subscribe(self.status_builder.on_notice)
+        self.music.engine.subscribe(self.status_builder.on_notice)
         self._saving = True
         self._ready = False
         self._vital: list[asyncio.Task[Any]] = []

@@ -104,6 +104,13 @@ def _player(player: Mapping[str, Any]) -> list[str]:
     repeat = _text(player.get("repeat"))
     shuffle = player.get("shuffle")
     lines.append(f"  repeat:    {repeat}{', shuffle on' if shuffle is True else ''}")
+    failure = player.get("last_failure")
+    if isinstance(failure, Mapping):
+        label = "  recovered: " if failure.get("past") else "  failed:    "
+        lines.append(
+            f"{label}{one_line(failure.get('token') or '?', 40)}  "
+            f"{one_line(failure.get('reason') or '?')}  ({when(failure.get('at'), time.time())})"
+        )
     queue = _maps(player.get("queue"))
     lines.append(f"queue:       {len(queue)} item{'' if len(queue) == 1 else 's'}")
     lines += [f"  {n}. {track(item)}" for n, item in enumerate(queue, 1)]
@@ -147,5 +154,6 @@ def render_status(doc: Mapping[str, Any], now: float | None = None) -> str:
     lines.append("last errors: none" if not errors else "last errors:")
     for err in errors:
         source = one_line(err.get("source") or "?", 20)
-        lines.append(f"  {when(err.get('at'), now)}  {source}: {_text(err.get('message'))}")
+        past = "  (past: recovered since)" if err.get("past") else ""
+        lines.append(f"  {when(err.get('at'), now)}  {source}: {_text(err.get('message'))}{past}")
     return "\n".join(lines)

@@ -52,6 +52,17 @@ class PlayerInfo(TypedDict):
     repeat: str
     """``RepeatMode``: NONE or REPEAT_ONE (MediaPlayer: NONE, ONE or ALL)."""
     shuffle: NotRequired[bool]
+    last_failure: NotRequired[FailureInfo | None]
+    """The last item the player gave up on, and why."""
+
+
+class FailureInfo(TypedDict):
+    token: str
+    reason: str
+    """The cause a technician can act on: ``HTTP 404 from the media server``, ..."""
+    at: float
+    past: bool
+    """True once an item played after it (recovered)."""
 
 
 class LibraryInfo(TypedDict):
@@ -72,6 +83,8 @@ class ErrorInfo(TypedDict):
     source: str
     """Which part failed: cic, auth, player, ..."""
     message: str
+    past: NotRequired[bool]
+    """True once the part recovered after it (connected again, an item played since)."""
 
 
 class StatusDocument(TypedDict):

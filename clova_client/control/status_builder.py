@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from .status import CurrentItem, ErrorInfo, StatusDocument
+from ..player.notices import Notice, NoticeKind
+from .status import CurrentItem, ErrorInfo, FailureInfo, StatusDocument
 
 if TYPE_CHECKING:
     from ..agents.template_runtime import TemplateRuntimeAgent
@@ -36,6 +37,23 @@ class StatusBuilder:
     started_at: float = field(default_factory=time.time)
     connection_since: float = field(default_factory=time.time)
     """When the connection entered its current state (the daemon updates it)."""
+    last_failure: FailureInfo | None = None
+    last_start: float = 0.0
+    """Wall time an item last started sounding (either engine)."""
+
+    def on_notice(self, notice: Notice) -> None:
+        """Subscribed to both engines: remembers the last failure and the last start."""
+        if notice.kind is NoticeKind.FAILED:
+            token = notice.item.token if notice.item else None
+            reason = notice.reason or "unknown"
+            self.last_failure = {
+                "token": token or "",
+                "reason": reason,
+                "at": time.time(),
+                "past": False,
+            }
+        elif notice.kind in (NoticeKind.STARTED, NoticeKind.RESUMED):
+            self.last_start = time.time()
 
     def build(self) -> StatusDocument:
         client = self.client
@@ -62,8 +80,12 @@ class StatusBuilder:
                 "repeat": self.engine.repeat.mode.value,
             },
             "outbox": {"pending": self.sender.pending},
-            "errors": list(self.errors()),
+            "errors": [self._marked(error) for error in self.errors()],
         }
+        if self.last_failure is not None:
+            failure: FailureInfo = {**self.last_failure}
+            failure["past"] = self.last_start > failure["at"]
+            doc["player"]["last_failure"] = failure
         if self._music_has_the_speaker():
             self._show_music(doc)
         library = self.music.library
@@ -95,6 +117,18 @@ class StatusBuilder:
                 if value is not None:
                     item[key] = value  # type: ignore[literal-required]
         return item
+
+    def _marked(self, error: ErrorInfo) -> ErrorInfo:
+        """The error, marked past when its part recovered after it."""
+        at, source = error["at"], error["source"]
+        if source.startswith(("cic", "protocol")):
+            state = self.client.state.name
+            past = state == "CONNECTED" and self.connection_since > at
+        elif source.startswith("player"):
+            past = self.last_start > at
+        else:
+            past = False
+        return {**error, "past": past}
 
     def _music_has_the_speaker(self) -> bool:
         owner = self.output.owner

@@ -59,6 +59,7 @@ class MediaServer:
         app.router.add_get("/norange/{name}", self._norange)
         app.router.add_get("/chunked/{name}", self._chunked)
         app.router.add_get("/missing/{name}", self._missing)
+        app.router.add_get("/status/{status:\\d{3}}/{name}", self._status)
         app.router.add_get("/stall/{after:\\d+}/{name}", self._stall)
         app.router.add_get("/headers-only/{name}", self._headers_only)
         app.router.add_get("/slow/{rate:\\d+}/{name}", self._slow)
@@ -111,6 +112,10 @@ class MediaServer:
             return f"{self.base}/slow/{rate}/{name}"
         return f"{self.base}/{kind}/{name}"
 
+    def status_url(self, status: int, name: str = "x.mp3") -> str:
+        """Answers every request with ``status``."""
+        return f"{self.base}/status/{status}/{name}"
+
     def refused_url(self, name: str = "x.mp3") -> str:
         assert self._refused is not None, "start() the server first"
         port = self._refused.getsockname()[1]
@@ -154,6 +159,10 @@ class MediaServer:
         await self._write(resp, body)
         await resp.write_eof()
         return resp
+
+    async def _status(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(Request(request.path, request.headers.get("Range")))
+        return web.Response(status=int(request.match_info["status"]), text="no")
 
     async def _missing(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(Request(request.path, request.headers.get("Range")))

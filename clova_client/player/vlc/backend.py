@@ -17,6 +17,7 @@ import vlc
 from clova_client.redact import redact_url
 
 from ..backend import BackendEvent, EventSink, MediaSource
+from .diagnosis import LogDiagnosis
 from .output import QUIET_ARGS, Output, resolve_output
 from .source import VlcSource
 from .worker import Worker
@@ -51,6 +52,7 @@ class VlcBackend:
         if instance is None:
             raise RuntimeError(f"libVLC refused its arguments: {args}")
         self._instance: Any = instance
+        self._diagnosis = LogDiagnosis(instance)
         self._loop = loop
         self._sink: EventSink | None = None
         self._current: VlcSource | None = None
@@ -235,6 +237,9 @@ class VlcBackend:
         # The null output's audio output exists only now. Volume calls wait for the output
         # lock, which a playing block holds: never on the loop.
         self._worker.submit(lambda: self._apply_volume(vsource))
+
+    def cause(self, url: str) -> str:
+        return self._diagnosis.cause(url)
 
     def time_passed(self, vsource: VlcSource) -> None:
         if vsource is self._current and self._deferred is not None:

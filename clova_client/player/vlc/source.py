@@ -21,6 +21,7 @@ import structlog
 from clova_client.redact import redact_url
 
 from ..backend import BackendEvent, BackendEventType, MediaSource
+from .diagnosis import NOT_AUDIO, OPEN_FAILED
 from .libvlc import LibVlcPlayer, VlcEventKind
 
 log = structlog.get_logger(__package__)  # the package's name: one logger for the backend
@@ -32,8 +33,8 @@ PREROLL_QUIET_S = 0.04
 """Unpause a pre-rolled media once it is buffered, or once its buffering has made no progress for
 this long (a file shorter than the cache, or garbage, never reports 100 %)."""
 
-ERROR_OPEN = "libVLC could not open or read the media"
-ERROR_NO_AUDIO = "the media ended without any decodable audio"
+ERROR_OPEN = OPEN_FAILED
+ERROR_NO_AUDIO = NOT_AUDIO
 
 
 class SourceHost(Protocol):
@@ -50,6 +51,9 @@ class SourceHost(Protocol):
 
     def time_passed(self, source: VlcSource) -> None:
         """``source`` reported TIME (a deferred pre-roll may be due)."""
+
+    def cause(self, url: str) -> str:
+        """Why libVLC could not open ``url`` (its log), else ``OPEN_FAILED``."""
 
 
 class VlcSource:
@@ -203,9 +207,10 @@ class VlcSource:
 
     def _on_error(self) -> None:
         self._finish()
-        self.failed = ERROR_OPEN
-        log.warning("vlc.error", **self.describe())
-        self.emit(BackendEventType.ERROR, reason=ERROR_OPEN)
+        cause = OPEN_FAILED if self.source.data is not None else self._host.cause(self.source.url)
+        self.failed = cause
+        log.warning("vlc.error", cause=cause, **self.describe())
+        self.emit(BackendEventType.ERROR, reason=cause)
 
     def _emit_playing(self) -> None:
         self.playing_sent = True

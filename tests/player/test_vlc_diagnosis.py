@@ -1,0 +1,68 @@
+"""Real libVLC: a media that cannot be played is abandoned with the cause libVLC logged, so a
+technician can act on it (an HTTP status, a refused port, an unknown host, TLS, not audio)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
+from clova_client.player.vlc import VlcBackend
+from clova_client.player.vlc.diagnosis import cause_of
+from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
+from tests.support.media_server import MediaServer
+
+pytestmark = pytest.mark.vlc
+
+
+@pytest.fixture
+async def backend() -> AsyncIterator[tuple[VlcBackend, list[BackendEvent]]]:
+    events: list[BackendEvent] = []
+    vlc_backend = VlcBackend("null")
+    vlc_backend.attach(events.append)
+    yield vlc_backend, events
+    await vlc_backend.close()
+
+
+async def _failure(backend: tuple[VlcBackend, list[BackendEvent]], url: str, sid: int) -> str:
+    player, events = backend
+    await player.play(MediaSource(sid, url))
+    async with asyncio.timeout(20):
+        while not any(e.source_id == sid and e.type is BackendEventType.ERROR for e in events):
+            await asyncio.sleep(0.02)
+    (error,) = [e for e in events if e.source_id == sid and e.type is BackendEventType.ERROR]
+    assert error.reason is not None
+    return error.reason
+
+
+async def test_each_cause_has_its_own_reason(
+    backend: tuple[VlcBackend, list[BackendEvent]],
+    media_server: MediaServer,  # noqa: F811
+) -> None:
+    reasons = {
+        "404": await _failure(backend, media_server.url("missing", "gone.mp3"), 1),
+        "403": await _failure(backend, media_server.status_url(403), 2),
+        "503": await _failure(backend, media_server.status_url(503), 3),
+        "refused": await _failure(backend, media_server.refused_url(), 4),
+        "dns": await _failure(backend, "http://no-such-host.invalid/a.mp3", 5),
+        "tls": await _failure(backend, media_server.base.replace("http:", "https:") + "/x", 6),
+        "garbage": await _failure(backend, media_server.url("garbage", "noise.mp3"), 7),
+    }
+    assert reasons == {
+        "404": "HTTP 404 from the media server",
+        "403": "HTTP 403 from the media server",
+        "503": "HTTP 503 from the media server",
+        "refused": "connection refused by the media server",
+        "dns": "DNS failure: cannot resolve no-such-host.invalid",
+        "tls": "TLS failure: the handshake failed",
+        "garbage": "not audio: the media ended without any decodable audio",
+    }
+
+
+def test_unknown_log_lines_give_no_cause() -> None:
+    assert cause_of(["something else went wrong"]) is None
+    assert cause_of(["connection failed: Connection timed out"]) == (
+        "timeout connecting to the media server"
+    )
