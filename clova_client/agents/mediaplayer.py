@@ -16,7 +16,7 @@ import structlog
 
 from ..library.music import MusicApp, Selection
 from ..library.select import DISABLE_ALL, Finder, Found, query_of, without_missing
-from ..player.queue import Repeat
+from ..player.queue import QueueRepeat
 from ..protocol import Directive, Event, JsonObject, make_event
 from ..protocol.mediaplayer import (
     NAMESPACE,
@@ -44,7 +44,11 @@ Result = tuple[str, JsonObject]
 
 NO_TARGET = "noTargetSong"
 APP_ERROR = "appInternalServerError"
-REPEAT_MESSAGES = {Repeat.ONE: "repeatSongOn", Repeat.ALL: "repeatAllOn", Repeat.NONE: "repeatOff"}
+REPEAT_MESSAGES = {
+    QueueRepeat.ONE: "repeatSongOn",
+    QueueRepeat.ALL: "repeatAllOn",
+    QueueRepeat.NONE: "repeatOff",
+}
 
 
 def ok(**fields: Any) -> Result:
@@ -117,7 +121,7 @@ class MediaPlayerAgent:
     async def play(self, p: PlayPayload) -> Result:
         if p.toggle is not None:
             if p.toggle.repeat is not None:
-                self.app.set_repeat(Repeat(p.toggle.repeat.value))
+                self.app.set_repeat(QueueRepeat(p.toggle.repeat.value))
             if p.toggle.shuffle is not None:
                 self.app.set_shuffle(p.toggle.shuffle is Shuffle.ON)
         found = await self._wanted(p)
@@ -228,7 +232,7 @@ class MediaPlayerAgent:
                 return failed("addLikeAlreadySong" if liking else "removeLikeNoSong")
             messages.append("addLikeSong" if liking else "removeLikeSong")
         if p.repeat is not None:
-            repeat = Repeat(p.repeat.value)
+            repeat = QueueRepeat(p.repeat.value)
             self.app.set_repeat(repeat)
             messages.append(REPEAT_MESSAGES[repeat])
         if p.shuffle is not None:

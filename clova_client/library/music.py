@@ -23,7 +23,7 @@ from ..control import CurrentItem
 from ..player.backend import PlayerBackend
 from ..player.engine import PlayerEngine
 from ..player.notices import Notice, NoticeKind
-from ..player.queue import Repeat
+from ..player.queue import QueueRepeat
 from ..player.settings import PlayerSettings
 from ..player.shared import BackendPort
 from ..protocol.audioplayer import PlayerActivity, PlayPayload
@@ -258,7 +258,7 @@ class MusicApp:
         target = max(0, self.play_time_ms() + delta_ms)
         return await self.engine.seek(target if end is None else min(target, end))
 
-    def set_repeat(self, repeat: Repeat) -> None:
+    def set_repeat(self, repeat: QueueRepeat) -> None:
         self.engine.set_repeat(repeat)
 
     def set_shuffle(self, on: bool) -> None:

@@ -17,7 +17,7 @@ from .core import ACTIVE, PAUSED, PLAYING, STOPPED
 from .lifecycle import AttemptLifecycle
 from .notices import NoticeKind
 from .progress import PositionSample
-from .queue import QueueEntry, Repeat
+from .queue import QueueEntry, QueueRepeat
 from .snapshot import parse_snapshot
 
 log = structlog.get_logger(__name__)
@@ -30,7 +30,7 @@ SEEK_STALE_MARGIN_MS = 500
 class Commands(AttemptLifecycle):
     # === settings that need no job =======================================================
 
-    def set_repeat(self, repeat: Repeat) -> None:
+    def set_repeat(self, repeat: QueueRepeat) -> None:
         self._queue.repeat = repeat
         log.info("player.repeat", repeat=repeat.value)
         self._post(self.refresh_next)

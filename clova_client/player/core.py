@@ -23,7 +23,7 @@ from clova_client.protocol.base import JsonObject
 from .attempt import Attempt, Phase
 from .backend import PlayerBackend
 from .notices import ItemRef, Notice, NoticeKind
-from .queue import PlayQueue, QueueEntry, Repeat
+from .queue import PlayQueue, QueueEntry, QueueRepeat
 from .serial import Job
 from .settings import PlayerSettings
 from .snapshot import build_snapshot
@@ -101,7 +101,7 @@ class MachineCore:
         return self._shown if self._state is not IDLE else None
 
     @property
-    def repeat(self) -> Repeat:
+    def repeat(self) -> QueueRepeat:
         return self._queue.repeat
 
     @property

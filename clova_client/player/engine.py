@@ -22,7 +22,7 @@ from clova_client.protocol.base import JsonObject
 from .backend import PlayerBackend
 from .machine import AttemptStatus, PlayerMachine
 from .notices import Listener, NoticeBoard, NoticeKind
-from .queue import QueueEntry, Repeat
+from .queue import QueueEntry, QueueRepeat
 from .serial import SerialRunner
 from .settings import PlayerSettings
 
@@ -70,7 +70,7 @@ class PlayerEngine:
         return self._machine.attempt()
 
     @property
-    def repeat(self) -> Repeat:
+    def repeat(self) -> QueueRepeat:
         return self._machine.repeat
 
     @property
@@ -195,9 +195,9 @@ class PlayerEngine:
         return await self._serial.run(lambda: self._machine.seek(offset_ms))
 
     def set_repeat_mode(self, mode: RepeatMode) -> None:
-        self._machine.set_repeat(Repeat.from_mode(mode))
+        self._machine.set_repeat(QueueRepeat.from_mode(mode))
 
-    def set_repeat(self, repeat: Repeat) -> None:
+    def set_repeat(self, repeat: QueueRepeat) -> None:
         """NONE / ONE / ALL (ALL is for MediaPlayer; the AudioPlayer context shows NONE)."""
         self._machine.set_repeat(repeat)
 

@@ -18,19 +18,21 @@ from clova_client.protocol.audioplayer import AudioStreamInfo, PlayPayload, Repe
 from clova_client.protocol.base import JsonObject
 
 
-class Repeat(StrEnum):
+class QueueRepeat(StrEnum):
+    """How the queue repeats; AudioPlayer's ``RepeatMode`` and MediaPlayer's repeat map onto it."""
+
     NONE = "NONE"
     ONE = "ONE"  # a finished item plays again; Next still skips
     ALL = "ALL"  # after the last item, the playlist starts over (MediaPlayer)
 
     @classmethod
-    def from_mode(cls, mode: RepeatMode) -> Repeat:
+    def from_mode(cls, mode: RepeatMode) -> QueueRepeat:
         return cls.ONE if mode is RepeatMode.REPEAT_ONE else cls.NONE
 
     @property
     def mode(self) -> RepeatMode:
         """What the AudioPlayer context can say: CIC knows only NONE and REPEAT_ONE."""
-        return RepeatMode.REPEAT_ONE if self is Repeat.ONE else RepeatMode.NONE
+        return RepeatMode.REPEAT_ONE if self is QueueRepeat.ONE else RepeatMode.NONE
 
 
 _EMPTY: Mapping[str, bytes] = MappingProxyType({})
@@ -76,7 +78,7 @@ class PlayQueue:
         self._start = 0
         self._arrival: dict[QueueEntry, int] = {}
         self._counter = itertools.count()
-        self.repeat = Repeat.NONE
+        self.repeat = QueueRepeat.NONE
         self._shuffle = False
 
     # --- views ---------------------------------------------------------------------------
@@ -186,11 +188,11 @@ class PlayQueue:
     def _next_index(self, *, auto: bool) -> int | None:
         if self._index is None:
             return 0 if self._items else None
-        if auto and self.repeat is Repeat.ONE:
+        if auto and self.repeat is QueueRepeat.ONE:
             return self._index
         if self._index + 1 < len(self._items):
             return self._index + 1
-        if self.repeat is Repeat.ALL and self._start < len(self._items):
+        if self.repeat is QueueRepeat.ALL and self._start < len(self._items):
             return self._start
         return None
 

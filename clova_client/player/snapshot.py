@@ -12,7 +12,7 @@ from clova_client.protocol.audioplayer import PlayerActivity, PlayPayload
 from clova_client.protocol.base import JsonObject
 
 from .attempt import Attempt
-from .queue import PlayQueue, QueueEntry, Repeat
+from .queue import PlayQueue, QueueEntry, QueueRepeat
 
 
 def build_snapshot(
@@ -58,7 +58,7 @@ class Restored:
     stream: JsonObject | None
     announced: bool
     resumable: bool
-    repeat: Repeat
+    repeat: QueueRepeat
     shuffle: bool
     volume: int | None
     muted: bool | None
@@ -77,7 +77,7 @@ def parse_snapshot(snapshot: Mapping[str, Any]) -> Restored:
             stream=dict(stream) if isinstance(stream, dict) else None,
             announced=bool(current.get("announced", True)) if current else False,
             resumable=bool(current.get("resumable", False)) if current else False,
-            repeat=Repeat(snapshot.get("repeat", Repeat.NONE.value)),
+            repeat=QueueRepeat(snapshot.get("repeat", QueueRepeat.NONE.value)),
             shuffle=bool(snapshot.get("shuffle", False)),
             volume=int(snapshot["volume"]) if "volume" in snapshot else None,
             muted=bool(snapshot["muted"]) if "muted" in snapshot else None,

@@ -7,7 +7,7 @@ from structlog.testing import capture_logs
 
 from clova_client.player.backend import BackendEvent, BackendEventType
 from clova_client.player.fake import FakeMedia
-from clova_client.player.queue import Repeat
+from clova_client.player.queue import QueueRepeat
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol.audioplayer import PlayerActivity
 from tests.player.conftest import HarnessFactory
@@ -150,7 +150,7 @@ async def test_a_playlist_that_only_fails_is_tried_once_round(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({})
-    h.engine.set_repeat(Repeat.ALL)
+    h.engine.set_repeat(QueueRepeat.ALL)
     for n, behavior in enumerate(["REPLACE_ALL", "ENQUEUE", "ENQUEUE"]):
         await h.engine.play(play(f"i{n}", behavior))
     await h.run(5)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from clova_client.player.queue import PlayQueue, QueueEntry, Repeat
+from clova_client.player.queue import PlayQueue, QueueEntry, QueueRepeat
 from clova_client.protocol.audioplayer import RepeatMode
 from tests.player.helpers import play
 
@@ -81,7 +81,7 @@ def test_advance_walks_the_queue_and_back_walks_history() -> None:
 
 def test_repeat_one_repeats_on_finish_but_not_on_skip() -> None:
     queue = filled("a", "b")
-    queue.repeat = Repeat.ONE
+    queue.repeat = QueueRepeat.ONE
     current = queue.current
     assert queue.peek_next(auto=True) is current
     assert queue.advance(auto=True) is current
@@ -93,17 +93,17 @@ def test_repeat_all_wraps_to_the_start_of_the_latest_playlist() -> None:
     queue = filled("old")
     queue.replace_all(entry("a", "REPLACE_ALL"))
     queue.enqueue(entry("b"))
-    queue.repeat = Repeat.ALL
+    queue.repeat = QueueRepeat.ALL
     queue.advance(auto=True)
     wrapped = queue.advance(auto=True)
     assert wrapped is not None and wrapped.audio_item_id == "a"  # not "old"
 
 
 def test_repeat_mode_maps_to_and_from_cic() -> None:
-    assert Repeat.from_mode(RepeatMode.REPEAT_ONE) is Repeat.ONE
-    assert Repeat.from_mode(RepeatMode.NONE) is Repeat.NONE
-    assert Repeat.ONE.mode is RepeatMode.REPEAT_ONE
-    assert Repeat.ALL.mode is RepeatMode.NONE
+    assert QueueRepeat.from_mode(RepeatMode.REPEAT_ONE) is QueueRepeat.ONE
+    assert QueueRepeat.from_mode(RepeatMode.NONE) is QueueRepeat.NONE
+    assert QueueRepeat.ONE.mode is RepeatMode.REPEAT_ONE
+    assert QueueRepeat.ALL.mode is RepeatMode.NONE
 
 
 def test_shuffle_reorders_upcoming_and_unshuffle_restores_arrival_order() -> None:
