@@ -49,6 +49,8 @@ FLUSH_ON_STOP_S = 4.0
 SAVE_EVERY_S = 0.5
 """How often the playing position is saved, so a restart resumes within a second of it."""
 STATUS_EVERY_S = 5.0
+VOLUME_STEP = 10
+"""``clova-client volume up|down`` moves by this many percent."""
 PRESS_SLACK_S = 2.0
 """A press whose POST started in time gets this long for its answer."""
 HUNG_AFTER_S = 10.0
@@ -80,7 +82,9 @@ class Daemon:
         if backend is None:
             from .player.vlc import VlcBackend  # the one import of libVLC, kept lazy
 
-            backend = VlcBackend(settings.player.audio_output)
+            device = settings.player.alsa_device
+            alsa = [f"--alsa-audio-device={device}"] if device else []
+            backend = VlcBackend(settings.player.audio_output, extra_args=alsa)
         self.backend = backend
         self.output = SharedBackend(backend)  # one speaker: AudioPlayer and MediaPlayer share it
         audio_port = self.output.port("AudioPlayer")
@@ -181,6 +185,18 @@ class Daemon:
         if not delivered:
             result["note"] = f"not delivered within {ttl:g} s, so dropped (CIC unreachable)"
         return result
+
+    async def volume(self, value: int | str | None) -> dict[str, Any]:
+        """``clova-client volume``: set or report the output volume (both sources share it);
+        kept across restarts in the saved state. Mute/Unmute stay independent of it."""
+        current = self.engine.volume
+        if value is not None:
+            target = current + VOLUME_STEP if value == "up" else current - VOLUME_STEP
+            target = int(value) if isinstance(value, int) else max(0, min(100, target))
+            await self.engine.set_volume(target)
+            log.info("volume_set", volume=self.engine.volume, previous=current)
+            self._save(durable=True)
+        return {"volume": self.engine.volume, "muted": self.engine.muted}
 
     def begin_dialog(self, dialog_request_id: str) -> dict[str, Any]:
         """The voice component started a dialog: the one it replaces goes stale (barge-in)."""

@@ -180,6 +180,37 @@ def _press(args: argparse.Namespace) -> int:
     return 0
 
 
+def _volume(args: argparse.Namespace) -> int:
+    value: int | str | None = None
+    if args.value is not None:
+        value = args.value if args.value in ("up", "down") else _percent(args.value)
+    result = _ask(_socket(args), {"cmd": "volume", "value": value})
+    muted = " (muted)" if result.get("muted") else ""
+    print(f"volume {result.get('volume')}{muted}")
+    return 0
+
+
+def _percent(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 100:
+        raise Failure(f"volume: {text!r} is not 0-100, up or down", EXIT_CONFIG)
+    return int(text)
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from .player.vlc.devices import alsa_devices
+
+    devices = alsa_devices()
+    if not devices:
+        print("no ALSA devices (is a sound card there? see aplay -l)")
+        return EXIT_ERROR
+    width = max(len(d.name) for d in devices)
+    for device in devices:
+        summary = device.description.splitlines()[0] if device.description else ""
+        print(f"{device.name:<{width}}  {summary}")
+    print('set one as [player] alsa_device = "NAME" (and audio_output = "alsa")')
+    return 0
+
+
 def _dialog(args: argparse.Namespace) -> int:
     result = _ask(_socket(args), {"cmd": "dialog", "id": args.id})
     line = f"dialog {args.id} is current"
@@ -284,6 +315,29 @@ def _add_press(commands: Commands) -> None:
     p.set_defaults(func=_press)
 
 
+def _add_volume(commands: Commands) -> None:
+    p = commands.add_parser(
+        "volume",
+        help="show or set the output volume: volume [0-100|up|down]",
+        description="Without VALUE, print the volume; with 0-100, up or down (10 at a time), "
+        "set it on the running daemon. The volume is kept across restarts; Mute/Unmute from the "
+        "cloud still work on top of it.",
+    )
+    p.add_argument("value", nargs="?", metavar="VALUE", help="0-100, up or down")
+    _socket_options(p)
+    p.set_defaults(func=_volume)
+
+
+def _add_devices(commands: Commands) -> None:
+    p = commands.add_parser(
+        "devices",
+        help="list the ALSA devices this speaker can play to",
+        description="List the ALSA PCM devices (as libVLC's ALSA output sees them) whose names "
+        "[player] alsa_device takes. Needs no running daemon.",
+    )
+    p.set_defaults(func=_devices)
+
+
 def _add_dialog(commands: Commands) -> None:
     p = commands.add_parser(
         "dialog",
@@ -330,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_status,
         _add_press,
         _add_dialog,
+        _add_volume,
+        _add_devices,
         _add_token,
         _add_validate,
     ):

@@ -133,6 +133,7 @@ def _detected(value: str) -> str:
 
 class PlayerSettings(_Section):
     audio_output: AudioOutput = "auto"
+    alsa_device: Annotated[str, Field(pattern=r"^[\w:=,.\-]*$", max_length=200)] = ""
     volume: Annotated[int, Field(ge=0, le=100)] = 80
     open_timeout_s: Seconds = 10.0
     stall_timeout_s: Seconds = 10.0

@@ -1,7 +1,8 @@
 """The control socket's wire format: one JSON object per line each way.
 
 Requests: ``{"cmd": "status"}``, ``{"cmd": "press", "button": "pause"}`` and
-``{"cmd": "dialog", "id": "<dialogRequestId>"}`` (the voice component announces a new dialog).
+``{"cmd": "dialog", "id": "<dialogRequestId>"}`` (the voice component announces a new dialog) and
+``{"cmd": "volume", "value": 40 | "up" | "down" | null}`` (null: only report it).
 Responses:
 ``{"ok": true, "result": {...}}`` or ``{"ok": false, "error": "one line"}``.
 """
@@ -43,6 +44,7 @@ class Command(StrEnum):
     STATUS = "status"
     PRESS = "press"
     DIALOG = "dialog"
+    VOLUME = "volume"
 
 
 class BadRequest(ValueError):
@@ -58,6 +60,8 @@ class Request:
     cmd: Command
     button: Button | None = None
     dialog_request_id: str | None = None
+    volume: int | str | None = None
+    """VOLUME: a percentage 0-100, "up", "down", or None to report it."""
 
 
 def socket_path(control_dir: Path) -> Path:
@@ -84,6 +88,13 @@ def parse_request(line: bytes) -> Request:
     cmd = _member(Command, obj["cmd"], "cmd")
     if cmd is Command.STATUS:
         return Request(cmd)
+    if cmd is Command.VOLUME:
+        value = obj.get("value")
+        if value is None or value in ("up", "down"):
+            return Request(cmd, volume=value)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
+            return Request(cmd, volume=value)
+        raise BadRequest("volume takes a 'value': 0-100, \"up\" or \"down\"")
     if cmd is Command.DIALOG:
         value = obj.get("id")
         if not isinstance(value, str) or not value.strip():

@@ -58,6 +58,10 @@ class ControlHandler(Protocol):
         """A new voice dialog started; earlier dialogs' late directives go stale."""
         ...
 
+    async def volume(self, value: int | str | None) -> Mapping[str, Any]:
+        """Set (a percentage, "up", "down") or only report the output volume."""
+        ...
+
 
 class ControlServer:
     def __init__(self, path: Path, handler: ControlHandler) -> None:
@@ -195,6 +199,9 @@ class ControlServer:
             if request.cmd is Command.DIALOG and request.dialog_request_id is not None:
                 log.info("control.dialog", dialog_request_id=request.dialog_request_id, **peer)
                 return ok(self._handler.begin_dialog(request.dialog_request_id))
+            if request.cmd is Command.VOLUME:
+                log.info("control.volume", value=request.volume, **peer)
+                return ok(await self._handler.volume(request.volume))
             if request.cmd is Command.PRESS and request.button is not None:
                 log.info("control.press", button=request.button.value, **peer)
                 return ok(await self._handler.press(request.button))

@@ -68,6 +68,8 @@ class StubHandler:
         self.dialogs: list[str] = []
         self.refuse: str | None = None
         self.undelivered = False
+        self.volumes: list[int | str | None] = []
+        self.level = 80
         self.fail = False
 
     def status(self) -> StatusDocument:
@@ -89,6 +91,14 @@ class StubHandler:
             result["delivered"] = False
             result["note"] = "not delivered within 10 s, so dropped (CIC unreachable)"
         return result
+
+    async def volume(self, value: int | str | None) -> dict[str, int | bool]:
+        self.volumes.append(value)
+        if isinstance(value, int):
+            self.level = value
+        elif value is not None:
+            self.level = max(0, min(100, self.level + (10 if value == "up" else -10)))
+        return {"volume": self.level, "muted": False}
 
     def begin_dialog(self, dialog_request_id: str) -> dict[str, str | None]:
         superseded = self.dialogs[-1] if self.dialogs else None

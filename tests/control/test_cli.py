@@ -257,3 +257,21 @@ def test_missing_config_file(tmp_path: Path, clean_env: dict[str, str]) -> None:
     done = cli(clean_env | {"CLOVA_CONFIG": str(missing)}, "check-config")
     assert done.returncode == 2
     assert done.stderr == f"config: file not found: {missing}\n"
+
+
+def test_volume(served: ServerThread, handler: StubHandler, clean_env: dict[str, str]) -> None:
+    sock = str(served.server.path)
+    assert cli(clean_env, "volume", "--socket", sock).stdout == "volume 80\n"
+    assert cli(clean_env, "volume", "35", "--socket", sock).stdout == "volume 35\n"
+    assert cli(clean_env, "volume", "up", "--socket", sock).stdout == "volume 45\n"
+    bad = cli(clean_env, "volume", "150", "--socket", sock)
+    assert bad.returncode == 2 and bad.stderr == "volume: '150' is not 0-100, up or down\n"
+    assert handler.volumes == [None, 35, "up"]
+
+
+def test_devices_lists_what_libvlc_offers(clean_env: dict[str, str]) -> None:
+    done = cli(clean_env, "devices")
+    assert done.returncode == 0, done.stderr
+    names = [line.split()[0] for line in done.stdout.splitlines()[:-1]]
+    assert "default" in names  # ALSA's default PCM is always offered
+    assert done.stdout.splitlines()[-1].startswith("set one as [player] alsa_device")

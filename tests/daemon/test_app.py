@@ -86,3 +86,16 @@ async def test_an_announced_dialog_makes_the_previous_one_stale(daemon: Daemon) 
     assert await daemon.router.dispatch(late) is Outcome.HANDLED
     with pytest.raises(CommandRefused, match="dialogRequestId"):
         daemon.begin_dialog("x" * 500)
+
+
+async def test_volume_set_at_run_time_is_applied_and_saved(daemon: Daemon) -> None:
+    await daemon.engine.start()
+    try:
+        assert await daemon.volume(35) == {"volume": 35, "muted": False}
+        assert await daemon.volume("up") == {"volume": 45, "muted": False}
+        assert await daemon.volume("down") == {"volume": 35, "muted": False}
+        daemon._state_writer.shutdown(wait=True)
+        saved = daemon.state_file.load()
+        assert saved is not None and saved["volume"] == 35  # a restart restores it
+    finally:
+        await daemon.engine.close()

@@ -210,3 +210,15 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     binary.write_bytes(b"state_dir = '\xff'\n")
     with pytest.raises(ConfigError, match=r"^config: not UTF-8 text: "):
         load_settings(binary)
+
+
+@pytest.mark.parametrize("device", ["hw:CARD=sndrpihifiberry,DEV=0", "default", "plughw:1,0", ""])
+def test_alsa_device_names(monkeypatch: pytest.MonkeyPatch, device: str) -> None:
+    monkeypatch.setenv("CLOVA_PLAYER__ALSA_DEVICE", device)
+    assert load_settings(None).player.alsa_device == device
+
+
+def test_alsa_device_rejects_what_is_no_device_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOVA_PLAYER__ALSA_DEVICE", "hw:0 ; rm -rf /")
+    with pytest.raises(ConfigError, match="player.alsa_device"):
+        load_settings(None)
