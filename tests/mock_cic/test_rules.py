@@ -92,6 +92,9 @@ async def test_audioplayer_event_without_playback_state_is_400(
     assert server.events("dev-a") == []
     other = event("TemplateRuntime", "RequestPlayerInfo", {"token": "t"})
     assert (await post_event(cic, "token-a", other))[0] == 204  # only AudioPlayer needs it
+    request = event("AudioPlayer", "StreamRequested", {"audioItemId": "i", "audioStream": {}})
+    request["context"] = []  # the spec: "Context fields: None"
+    assert (await post_event(cic, "token-a", request))[0] == 204
     server.rules.playback_state = False
     assert (await post_event(cic, "token-a", message))[0] == 204
 
