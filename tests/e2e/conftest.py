@@ -1,9 +1,11 @@
 """End-to-end fixtures: the real ``clova-client run`` process against an in-process MockCicServer.
 
-Every test gets its own mock (on a free loopback port), a private state directory, a short
-runtime directory for the control socket, a 0600 token file and ``CLOVA_*`` settings in the
-environment. The daemon logs JSON (``--log-format json``) into ``daemon.log``; stdout and stderr
-of every start of the process are appended there, so a test can read the log of a whole run.
+The daemon talks HTTP/2 over TLS to the mock's CIC port (trusting the mock's throw-away CA) and
+fetches media and tokens from its plain-HTTP port. Every test gets its own mock (on free loopback
+ports), a private state directory, a short runtime directory for the control socket, a 0600
+token file and ``CLOVA_*`` settings in the environment. The daemon logs JSON (``--log-format
+json``) into ``daemon.log``; stdout and stderr of every start of the process are appended there,
+so a test can read the log of a whole run.
 """
 
 from __future__ import annotations
@@ -108,8 +110,9 @@ class DaemonProcess:
         return {
             "CLOVA_STATE_DIR": str(self.state_dir),
             "CLOVA_RUNTIME_DIR": str(self.runtime_dir),
-            "CLOVA_CIC__BASE_URL": self.mock.base_url,
-            "CLOVA_AUTH__AUTH_URL": f"{self.mock.base_url}/token",
+            "CLOVA_CIC__BASE_URL": self.mock.base_url,  # https://: HTTP/2 by ALPN
+            "CLOVA_CIC__CA_FILE": str(self.mock.ca_file),
+            "CLOVA_AUTH__AUTH_URL": self.mock.auth_url,
             "CLOVA_AUTH__ACCESS_TOKEN_FILE": str(self.token_file),
             "CLOVA_PLAYER__AUDIO_OUTPUT": "null",
             "CLOVA_PLAYER__OPEN_TIMEOUT_S": "5",

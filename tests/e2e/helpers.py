@@ -119,7 +119,7 @@ def push_raw_part(mock: MockCicServer, body: bytes, *, content_type: str = JSON_
     """Write one hand-made part (e.g. JSON that does not parse) on the open downchannel.
 
     The mock only pushes well-formed directives, so this writes the wire bytes of a part (CRLF,
-    headers, blank line, body, the next delimiter) into its downchannel queue directly.
+    headers, blank line, body, the next delimiter) on the downchannel as they are.
     """
     channel = mock.downchannels[DEVICE]
     piece = (
@@ -130,4 +130,4 @@ def push_raw_part(mock: MockCicServer, body: bytes, *, content_type: str = JSON_
         + b"\r\n--"
         + channel.boundary.encode("ascii")
     )
-    channel._queue.put_nowait(piece)
+    channel.send_raw(piece)

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 async def test_malformed_unknown_invalid_and_404_are_survived(
     mock: MockCicServer, running: DaemonProcess, e2e_media: Media
 ) -> None:
-    media = f"{mock.base_url}/media"
+    media = mock.media_url()
 
     # 1. a part whose JSON does not parse
     push_raw_part(mock, b'{"directive": {"header": {"namespace": "AudioPlayer", "name": "Pl')
@@ -99,7 +99,7 @@ async def test_malformed_unknown_invalid_and_404_are_survived(
 async def test_directive_of_a_stale_dialog_is_dropped(
     mock: MockCicServer, running: DaemonProcess, e2e_media: Media
 ) -> None:
-    media = f"{mock.base_url}/media"
+    media = mock.media_url()
     mock.responders.stream_deliver["item-1"] = {"url": f"{media}/{e2e_media.name(4000)}"}
     await mock.push(
         DEVICE, play("item-1", {"token": "tok-1", "url": "clova:tok-1", "urlPlayable": False})

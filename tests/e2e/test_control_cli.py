@@ -23,7 +23,7 @@ async def test_status_and_press_pause_with_and_without_expected_target(
     assert idle["player"]["state"] == "IDLE"
     assert idle["player"]["current"] is None
 
-    stream = {"token": "tok-p", "url": f"{mock.base_url}/media/{e2e_media.name(10000)}"}
+    stream = {"token": "tok-p", "url": f"{mock.media_url()}/{e2e_media.name(10000)}"}
     await mock.push(DEVICE, play("item-p", stream, title="Pressed"))
     await wait_event(mock, "AudioPlayer.PlayStarted")
 
@@ -93,7 +93,7 @@ async def test_a_press_answered_by_the_cloud_acts_like_the_button(
     mock: MockCicServer, running: DaemonProcess, e2e_media: Media
 ) -> None:
     config = ("--config", str(running.config_file))
-    stream = {"token": "tok-b", "url": f"{mock.base_url}/media/{e2e_media.name(10000)}"}
+    stream = {"token": "tok-b", "url": f"{mock.media_url()}/{e2e_media.name(10000)}"}
     await mock.push(DEVICE, play("item-b", stream, title="Button"))
     await wait_event(mock, "AudioPlayer.PlayStarted")
 

@@ -40,7 +40,7 @@ def _stream(token: str, url: str, **extra: Any) -> dict[str, Any]:
 async def test_play_stream_deliver_progress_pause_resume_queue_clear_stop(
     mock: MockCicServer, running: DaemonProcess, e2e_media: Media
 ) -> None:
-    media = f"{mock.base_url}/media"
+    media = mock.media_url()
     url_a = f"{media}/{e2e_media.name(4000)}"
     progress = {
         "progressReportDelayInMilliseconds": 400,

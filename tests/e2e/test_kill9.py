@@ -48,7 +48,7 @@ async def test_kill9_mid_playback_loses_no_event_and_restores_paused(
     mock: MockCicServer, daemon: DaemonProcess, e2e_media: Media
 ) -> None:
     await daemon.start()
-    media = f"{mock.base_url}/media"
+    media = mock.media_url()
     stream_a = {
         "token": "tok-k",
         "url": f"{media}/{e2e_media.name(10000)}",
@@ -124,7 +124,7 @@ async def test_graceful_stop_while_cic_is_down_delivers_play_stopped_after_resta
     mock: MockCicServer, daemon: DaemonProcess, e2e_media: Media
 ) -> None:
     await daemon.start()
-    stream = {"token": "tok-g", "url": f"{mock.base_url}/media/{e2e_media.name(4000)}"}
+    stream = {"token": "tok-g", "url": f"{mock.media_url()}/{e2e_media.name(4000)}"}
     await mock.push(DEVICE, play("item-g", stream))
     await wait_event(mock, "AudioPlayer.PlayStarted")
     mock.refuse_connections(600)

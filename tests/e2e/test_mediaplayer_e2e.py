@@ -164,7 +164,7 @@ async def test_player_info_in_status_then_the_library_takes_the_speaker(
     await daemon.start()
     await until_status(daemon, lambda d: d["library"]["tracks"] == 1)
 
-    url = f"{mock.base_url}/media/{e2e_media.name(4000)}"
+    url = f"{mock.media_url()}/{e2e_media.name(4000)}"
     stream = {"token": "ap-1", "url": url, "urlPlayable": True}
     await mock.push(DEVICE, play("item-1", stream))
     (request,) = await wait_count(mock, "TemplateRuntime.RequestPlayerInfo", 1)

@@ -33,8 +33,8 @@ async def test_whole_run_log_has_no_token_and_no_signed_query(
     await daemon.start()
 
     name = e2e_media.name(2000)
-    signed = f"{mock.base_url}/media/{name}?sig={SIGNATURE}&expires=1999999999"
-    direct = f"{mock.base_url}/media/{e2e_media.name(3000)}?token={SIGNATURE}"
+    signed = f"{mock.media_url()}/{name}?sig={SIGNATURE}&expires=1999999999"
+    direct = f"{mock.media_url()}/{e2e_media.name(3000)}?token={SIGNATURE}"
     mock.responders.stream_deliver["item-s"] = {"url": signed, "urlPlayable": True}
     await mock.push(
         DEVICE,
@@ -56,7 +56,7 @@ async def test_whole_run_log_has_no_token_and_no_signed_query(
 
     await mock.push(DEVICE, controller("Resume"))
     await wait_event(mock, "AudioPlayer.PlayResumed")
-    missing = f"{mock.base_url}/media/gone.wav?sig={SIGNATURE}"  # libVLC fails on this one
+    missing = f"{mock.media_url()}/gone.wav?sig={SIGNATURE}"  # libVLC fails on this one
     await mock.push(
         DEVICE,
         play("item-404", {"token": "tok-404", "url": missing}, behavior="ENQUEUE"),
@@ -76,6 +76,6 @@ async def test_whole_run_log_has_no_token_and_no_signed_query(
     # the URLs themselves were logged, without their query strings
     assert f"/media/{name}?…" in text
     assert f"/media/{e2e_media.name(3000)}?…" in text
-    assert daemon.logged("player.item_abandoned", url=f"{mock.base_url}/media/gone.wav?…")
+    assert daemon.logged("player.item_abandoned", url=f"{mock.media_url()}/gone.wav?…")
     assert daemon.logged("cic.token_refreshed")
     assert [r for r in records if r.get("level") == "debug"]

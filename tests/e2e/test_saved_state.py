@@ -43,7 +43,7 @@ async def test_unusable_saved_state_starts_empty(
     assert status["player"]["state"] == "IDLE"
     assert status["player"]["queue"] == []
     # it still plays
-    url = f"{mock.base_url}/media/{e2e_media.name(2000)}"
+    url = f"{mock.media_url()}/{e2e_media.name(2000)}"
     await mock.push(DEVICE, play("item-1", {"token": "tok-1", "url": url}))
     await wait_event(mock, "AudioPlayer.PlayStarted")
     assert daemon.returncode is None

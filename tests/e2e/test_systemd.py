@@ -114,7 +114,7 @@ async def test_ready_status_watchdog_and_graceful_stop_while_playing(
     # periodic watchdog pings (WATCHDOG_USEC=2 s: every second)
     await notify_socket.wait_for("WATCHDOG", "1", count=2)
 
-    url = f"{mock.base_url}/media/{e2e_media.name(10000)}"
+    url = f"{mock.media_url()}/{e2e_media.name(10000)}"
     stream = {"token": "tok-sd", "url": url, "urlPlayable": True}
     await mock.push(DEVICE, play("item-sd", stream))
     await wait_event(mock, "AudioPlayer.PlayStarted")
