@@ -162,10 +162,10 @@ async def bench(count: int) -> dict[str, float | int | None]:
         await scan
         await busy.close()
         return {
-            "tracks": report.tracks,
+            "tracks": report.songs,
             "generate_s": round(generate_s, 1),
             "scan_s": round(report.seconds, 2),
-            "scan_tracks_per_s": round(report.tracks / report.seconds),
+            "scan_tracks_per_s": round(report.songs / report.seconds),
             "rescan_unchanged_s": round(unchanged.seconds, 3),
             "rescan_changed_s": round(changed.seconds, 3),
             "rescan_changed": changed.updated,

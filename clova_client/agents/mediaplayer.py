@@ -127,16 +127,16 @@ class MediaPlayerAgent:
         found = await self._wanted(p)
         if found.selection is None:
             return failed(found.error or "searchFailed")
-        tracks, missing = without_missing(list(found.selection.tracks))
+        tracks, missing = without_missing(list(found.selection.songs))
         if not tracks:
             return failed(DISABLE_ALL)
-        selection = dataclasses.replace(found.selection, tracks=tracks)
+        selection = dataclasses.replace(found.selection, songs=tracks)
         issue = found.issue or missing
         if issue is not None and p.action is Action.CHECK:
             listed = selection.playlist
             playlist = PlaylistRef(name=listed.name, number=str(listed.number)) if listed else None
             return "Suspended", {
-                "song": tracks[0].song(selection.category),
+                "song": tracks[0].nugu_song(selection.category),
                 "playlist": playlist.to_json() if playlist else None,
                 "issueCode": issue,
                 "data": p.data,
@@ -161,7 +161,7 @@ class MediaPlayerAgent:
         if found.selection is None:
             return failed(found.error or "searchFailed")
         self._searched = found.selection
-        return ok(message=str(len(found.selection.tracks)))
+        return ok(message=str(len(found.selection.songs)))
 
     async def next(self, p: StepPayload) -> Result:
         return await self._step(p, forward=True)
@@ -188,7 +188,7 @@ class MediaPlayerAgent:
             order = lists[at + 1 :] if forward else lists[:at][::-1]
         for playlist in order:  # the nearest one that has songs
             found = await self._finder.playlist(playlist)
-            tracks = without_missing(list(found.selection.tracks))[0] if found.selection else []
+            tracks = without_missing(list(found.selection.songs))[0] if found.selection else []
             if tracks:
                 await self.app.play(Selection(tracks, playlist.name, "PLAYLIST", playlist))
                 return ok()

@@ -91,7 +91,7 @@ class StatusBuilder:
         library = self.music.library
         doc["library"] = {
             "paths": len(library.paths),
-            "tracks": library.tracks,
+            "tracks": library.song_count,
             "playlists": library.playlist_count,
             "scanning": library.scanning,
         }

@@ -2,6 +2,6 @@
 in SQLite FTS5, with likes and play history."""
 
 from .library import Library
-from .models import LibPlaylist, LibTrack, Query, ScanReport
+from .models import LibraryPlaylist, LibrarySong, Query, ScanReport
 
-__all__ = ["LibPlaylist", "LibTrack", "Library", "Query", "ScanReport"]
+__all__ = ["Library", "LibraryPlaylist", "LibrarySong", "Query", "ScanReport"]

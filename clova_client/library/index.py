@@ -1,7 +1,7 @@
-"""The library's SQLite database: tracks with an FTS5 index kept in step by triggers, M3U
-playlists, likes and play history. Likes and history are keyed by path, so they survive a
-re-scan (and a file that disappears and comes back). Every function takes the connection of
-the thread it runs on (the scanner and the query thread each have their own)."""
+"""The library's SQLite database: songs (table ``tracks``) with an FTS5 index kept in step by
+triggers, M3U playlists, likes and play history. Likes and history are keyed by path, so they
+survive a re-scan (and a file that disappears and comes back). Every function takes the
+connection of the thread it runs on (the scanner and the query thread each have their own)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from .models import SEPARATOR, LibPlaylist, LibTrack
+from .models import SEPARATOR, LibraryPlaylist, LibrarySong
 
 SCHEMA_VERSION = 1
 HISTORY_KEEP = 2000
@@ -73,14 +73,14 @@ CREATE TABLE IF NOT EXISTS history(id INTEGER PRIMARY KEY, path TEXT NOT NULL, a
 CREATE INDEX IF NOT EXISTS history_path ON history(path);
 """
 
-_TRACK_COLUMNS = (
+_SONG_COLUMNS = (
     "t.id, t.path, t.title, t.artist, t.album, t.genre, t.date, t.track_no, t.disc_no, "
     "t.duration_ms, t.lyrics, t.art"
 )
 _LIBRARY_ORDER = "t.artist COLLATE NOCASE, t.album COLLATE NOCASE, t.disc_no, t.track_no, t.title"
 
 Source = Literal["all", "liked", "recent", "most_played", "newest"]
-"""Which tracks a selection starts from (before any search condition)."""
+"""Which songs a selection starts from (before any search condition)."""
 
 _SOURCES: dict[str, tuple[str, str]] = {
     "all": ("", _LIBRARY_ORDER),
@@ -120,9 +120,9 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple(v for v in (text or "").split(SEPARATOR) if v)
 
 
-def _track(row: tuple[Any, ...]) -> LibTrack:
+def _song(row: tuple[Any, ...]) -> LibrarySong:
     (id_, path, title, artist, album, genre, date, track_no, disc_no, duration, lyrics, art) = row
-    return LibTrack(
+    return LibrarySong(
         id=int(id_),
         path=str(path),
         title=str(title),
@@ -142,15 +142,15 @@ def _track(row: tuple[Any, ...]) -> LibTrack:
 
 
 def counts(conn: sqlite3.Connection) -> tuple[int, int]:
-    tracks = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+    songs = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
     playlists = conn.execute("SELECT COUNT(*) FROM playlists").fetchone()[0]
-    return int(tracks), int(playlists)
+    return int(songs), int(playlists)
 
 
 def select(
     conn: sqlite3.Connection, source: Source, match: str | None, limit: int
-) -> list[LibTrack]:
-    """Tracks of ``source`` (in its order) that satisfy the FTS ``match`` (best first when
+) -> list[LibrarySong]:
+    """Songs of ``source`` (in its order) that satisfy the FTS ``match`` (best first when
     the source is the whole library)."""
     join, order = _SOURCES[source]
     args: list[object] = []
@@ -161,23 +161,23 @@ def select(
         args.append(match)
         if source == "all":
             order = "f.rank, " + order
-    sql = f"SELECT {_TRACK_COLUMNS} FROM tracks t {join} {where} ORDER BY {order} LIMIT ?"
+    sql = f"SELECT {_SONG_COLUMNS} FROM tracks t {join} {where} ORDER BY {order} LIMIT ?"
     try:
         rows = conn.execute(sql, [*args, limit]).fetchall()
     except sqlite3.OperationalError as exc:  # an expression FTS5 cannot parse: no match
         if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
             return []
         raise
-    return [_track(r) for r in rows]
+    return [_song(r) for r in rows]
 
 
-def track_by_path(conn: sqlite3.Connection, path: str) -> LibTrack | None:
-    row = conn.execute(f"SELECT {_TRACK_COLUMNS} FROM tracks t WHERE t.path = ?", (path,))
+def song_by_path(conn: sqlite3.Connection, path: str) -> LibrarySong | None:
+    row = conn.execute(f"SELECT {_SONG_COLUMNS} FROM tracks t WHERE t.path = ?", (path,))
     found = row.fetchone()
-    return _track(found) if found else None
+    return _song(found) if found else None
 
 
-def playlists(conn: sqlite3.Connection) -> list[LibPlaylist]:
+def playlists(conn: sqlite3.Connection) -> list[LibraryPlaylist]:
     rows = conn.execute(
         "SELECT p.id, p.name, p.path, "
         " (SELECT COUNT(*) FROM playlist_items i JOIN tracks t ON t.path = i.path"
@@ -185,18 +185,18 @@ def playlists(conn: sqlite3.Connection) -> list[LibPlaylist]:
         " FROM playlists p ORDER BY p.name COLLATE NOCASE, p.path"
     ).fetchall()
     return [
-        LibPlaylist(id=r[0], name=r[1], path=r[2], number=n, length=r[3])
+        LibraryPlaylist(id=r[0], name=r[1], path=r[2], number=n, length=r[3])
         for n, r in enumerate(rows, 1)
     ]
 
 
-def playlist_tracks(conn: sqlite3.Connection, playlist_id: int, limit: int) -> list[LibTrack]:
+def playlist_songs(conn: sqlite3.Connection, playlist_id: int, limit: int) -> list[LibrarySong]:
     rows = conn.execute(
-        f"SELECT {_TRACK_COLUMNS} FROM playlist_items i JOIN tracks t ON t.path = i.path"
+        f"SELECT {_SONG_COLUMNS} FROM playlist_items i JOIN tracks t ON t.path = i.path"
         " WHERE i.playlist_id = ? ORDER BY i.pos LIMIT ?",
         (playlist_id, limit),
     ).fetchall()
-    return [_track(r) for r in rows]
+    return [_song(r) for r in rows]
 
 
 def has_history(conn: sqlite3.Connection) -> bool:
@@ -232,7 +232,7 @@ def record_play(conn: sqlite3.Connection, path: str) -> None:
 # --- writing (the scanner) -------------------------------------------------------------------
 
 
-def known_tracks(conn: sqlite3.Connection) -> dict[str, tuple[int, int, str | None]]:
+def known_songs(conn: sqlite3.Connection) -> dict[str, tuple[int, int, str | None]]:
     rows = conn.execute("SELECT path, mtime_ns, size, art FROM tracks")
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
@@ -241,12 +241,12 @@ def known_playlists(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
     return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT path, mtime_ns, size FROM playlists")}
 
 
-TrackRow = tuple[object, ...]
+SongRow = tuple[object, ...]
 """(path, mtime_ns, size, title, artist, album, genre, name, date, track_no, disc_no,
 duration_ms, lyrics, art)"""
 
 
-def upsert_tracks(conn: sqlite3.Connection, rows: Iterable[TrackRow]) -> None:
+def upsert_songs(conn: sqlite3.Connection, rows: Iterable[SongRow]) -> None:
     now = time.time()
     with conn:
         conn.execute("BEGIN")
@@ -269,7 +269,7 @@ def set_art(conn: sqlite3.Connection, changes: Iterable[tuple[str | None, str]])
         conn.executemany("UPDATE tracks SET art = ? WHERE path = ?", changes)
 
 
-def delete_tracks(conn: sqlite3.Connection, paths: Iterable[str]) -> None:
+def delete_songs(conn: sqlite3.Connection, paths: Iterable[str]) -> None:
     with conn:
         conn.execute("BEGIN")
         conn.executemany("DELETE FROM tracks WHERE path = ?", ((p,) for p in paths))

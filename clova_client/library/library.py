@@ -21,7 +21,7 @@ import structlog
 from ..clock import Clock, LoopClock
 from . import index
 from .index import Source
-from .models import LibPlaylist, LibTrack, Query, ScanReport
+from .models import LibraryPlaylist, LibrarySong, Query, ScanReport
 from .scan import ScanCancelled, scan
 
 log = structlog.get_logger(__name__)
@@ -76,7 +76,7 @@ class Library:
         self._scan_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.scanning = False
-        self.tracks = 0
+        self.song_count = 0
         self.playlist_count = 0
         self.last_scan: ScanReport | None = None
         self._scanned = asyncio.Event()
@@ -91,7 +91,7 @@ class Library:
     async def start(self, *, background: bool = True) -> None:
         """Open the index (what an earlier run found is searchable at once) and, with
         ``background``, scan now and every ``rescan_every_s`` from then on."""
-        self.tracks, self.playlist_count = await self._query.run(index.counts)
+        self.song_count, self.playlist_count = await self._query.run(index.counts)
         if background and self.configured:
             self._task = asyncio.get_running_loop().create_task(self._rescan(), name="library")
 
@@ -122,13 +122,13 @@ class Library:
                 report = await self._scanner.run(lambda c: scan(c, self.paths, self._stop))
             finally:
                 self.scanning = False
-        self.tracks, self.playlist_count = report.tracks, report.playlists
+        self.song_count, self.playlist_count = report.songs, report.playlists
         first, self.last_scan = self.last_scan is None, report
         self._scanned.set()
         changed = report.added or report.updated or report.removed
         (log.info if changed or first else log.debug)(
             "library.scanned",
-            tracks=report.tracks,
+            tracks=report.songs,
             playlists=report.playlists,
             added=report.added,
             updated=report.updated,
@@ -156,18 +156,18 @@ class Library:
 
     # --- reading --------------------------------------------------------------------------
 
-    async def select(self, source: Source, query: Query | None, limit: int) -> list[LibTrack]:
+    async def select(self, source: Source, query: Query | None, limit: int) -> list[LibrarySong]:
         match = query.match() if query is not None else None
         return await self._query.run(lambda c: index.select(c, source, match, limit))
 
-    async def search(self, query: Query, limit: int) -> list[LibTrack]:
+    async def search(self, query: Query, limit: int) -> list[LibrarySong]:
         return await self.select("all", query, limit)
 
-    async def playlists(self) -> list[LibPlaylist]:
+    async def playlists(self) -> list[LibraryPlaylist]:
         return await self._query.run(index.playlists)
 
-    async def playlist_tracks(self, playlist: LibPlaylist, limit: int) -> list[LibTrack]:
-        return await self._query.run(lambda c: index.playlist_tracks(c, playlist.id, limit))
+    async def playlist_songs(self, playlist: LibraryPlaylist, limit: int) -> list[LibrarySong]:
+        return await self._query.run(lambda c: index.playlist_songs(c, playlist.id, limit))
 
     async def has_history(self) -> bool:
         return await self._query.run(index.has_history)
@@ -175,14 +175,14 @@ class Library:
     async def has_likes(self) -> bool:
         return bool(await self.select("liked", None, 1))
 
-    async def is_liked(self, track: LibTrack) -> bool:
-        return await self._query.run(lambda c: index.is_liked(c, track.path))
+    async def is_liked(self, song: LibrarySong) -> bool:
+        return await self._query.run(lambda c: index.is_liked(c, song.path))
 
     # --- the owner's state ----------------------------------------------------------------
 
-    async def set_like(self, track: LibTrack, liked: bool) -> bool:
-        """False when ``track`` already was (``liked``) or was not (not ``liked``) liked."""
-        return await self._query.run(lambda c: index.set_like(c, track.path, liked))
+    async def set_like(self, song: LibrarySong, liked: bool) -> bool:
+        """False when ``song`` already was (``liked``) or was not (not ``liked``) liked."""
+        return await self._query.run(lambda c: index.set_like(c, song.path, liked))
 
-    async def record_play(self, track: LibTrack) -> None:
-        await self._query.run(lambda c: index.record_play(c, track.path))
+    async def record_play(self, song: LibrarySong) -> None:
+        await self._query.run(lambda c: index.record_play(c, song.path))

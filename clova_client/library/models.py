@@ -1,4 +1,4 @@
-"""What the library hands out: tracks, playlists, a search query, a scan report."""
+"""What the library hands out: songs, playlists, a search query, a scan report."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class Tags:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LibTrack(Tags):
-    """A track in the library: its tags, where it is, and its cover."""
+class LibrarySong(Tags):
+    """A song in the library: its tags, where it is, and its cover."""
 
     id: int
     path: str
@@ -40,7 +40,7 @@ class LibTrack(Tags):
     def artist_text(self) -> str | None:
         return ", ".join(self.artists) or None
 
-    def song(self, category: str = "NONE") -> JsonObject:
+    def nugu_song(self, category: str = "NONE") -> JsonObject:
         """The NUGU Song object (strings; ``duration`` in ms)."""
         song: JsonObject = {"category": category, "title": self.title}
         if self.artists:
@@ -57,19 +57,19 @@ class LibTrack(Tags):
 
 
 @dataclass(frozen=True, slots=True)
-class LibPlaylist:
+class LibraryPlaylist:
     id: int
     name: str
     path: str
     number: int
     """1-based position in the library's playlists, sorted by name."""
     length: int
-    """Entries that are tracks of the library."""
+    """Entries that are songs of the library."""
 
 
 @dataclass(frozen=True, slots=True)
 class ScanReport:
-    tracks: int
+    songs: int
     playlists: int
     added: int
     updated: int

@@ -1,4 +1,4 @@
-"""The music app behind MediaPlayer: library tracks played by a PlayerEngine of its own.
+"""The music app behind MediaPlayer: library songs played by a PlayerEngine of its own.
 
 Its engine plays through its port of the shared output (``player.shared``), so starting a song
 here takes the speaker over from AudioPlayer (which then reports PlayStopped). The engine's own
@@ -30,7 +30,7 @@ from ..protocol.audioplayer import PlayerActivity, PlayPayload
 from ..protocol.mediaplayer import MediaPlayerContext, Playlist, Shuffle, Toggle
 from ..protocol.mediaplayer import Repeat as ToggleRepeat
 from .library import Library
-from .models import LibPlaylist, LibTrack
+from .models import LibraryPlaylist, LibrarySong
 
 log = structlog.get_logger(__name__)
 
@@ -45,10 +45,10 @@ NAMESPACE = "MediaPlayer"
 class Selection:
     """What a Play (or a Search) found: songs in play order, and what to call the list."""
 
-    tracks: Sequence[LibTrack]
+    songs: Sequence[LibrarySong]
     name: str
     category: str = "NONE"
-    playlist: LibPlaylist | None = None
+    playlist: LibraryPlaylist | None = None
 
 
 @dataclass
@@ -81,7 +81,7 @@ class MusicApp:
         self.on_change: Callable[[], None] | None = None
         self._handover = handover
         self._generation = itertools.count(1)
-        self._known: OrderedDict[str, tuple[LibTrack, str]] = OrderedDict()
+        self._known: OrderedDict[str, tuple[LibrarySong, str]] = OrderedDict()
         self._loaded: _Loaded | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.running = False
@@ -119,7 +119,7 @@ class MusicApp:
         attempt = self.engine.attempt()
         return attempt.audio_item_id if attempt else ""
 
-    def current(self) -> LibTrack | None:
+    def current(self) -> LibrarySong | None:
         """The current song (being started, playing, paused, or the last one stopped)."""
         known = self._known.get(self._current_id())
         return known[0] if known else None
@@ -149,15 +149,15 @@ class MusicApp:
 
     def duration_ms(self) -> int | None:
         """The song's length: libVLC's once it plays, else the tags'."""
-        track = self.current()
+        song = self.current()
         state = self.engine.playback_state()
         if state.total_ms and self.engine.audio_item_id == self._current_id():
             return state.total_ms
-        return track.duration_ms if track else None
+        return song.duration_ms if song else None
 
     def song(self) -> dict[str, Any] | None:
         found = self._known.get(self._current_id())
-        return found[0].song(found[1]) if found else None
+        return found[0].nugu_song(found[1]) if found else None
 
     def context(self) -> MediaPlayerContext:
         return MediaPlayerContext(
@@ -181,25 +181,25 @@ class MusicApp:
             type="PLAYLIST" if listed else "DEFAULT",
             name=loaded.selection.name,
             number=str(listed.number) if listed else None,
-            length=str(len(loaded.selection.tracks)),
+            length=str(len(loaded.selection.songs)),
             current_song_order=str(position + 1),
         )
 
     def status_item(self) -> CurrentItem | None:
         """The current song for ``clova-client status`` (from the library's tags)."""
-        track = self.current()
-        if track is None:
+        song = self.current()
+        if song is None:
             return None
         return {
             "token": self._current_id(),
-            "title": track.title,
-            "artist": track.artist_text,
+            "title": song.title,
+            "artist": song.artist_text,
             "position_ms": self.play_time_ms(),
             "duration_ms": self.duration_ms(),
             "source": NAMESPACE,
-            "album": track.album,
-            "art_url": track.art,
-            "lyrics": track.lyrics,
+            "album": song.album,
+            "art_url": song.art,
+            "lyrics": song.lyrics,
             "provider": "library",
         }
 
@@ -208,21 +208,21 @@ class MusicApp:
     async def play(self, selection: Selection, start: int = 0) -> None:
         """Replace what plays with ``selection`` (from song ``start``) and play it."""
         generation = next(self._generation)
-        tracks = list(selection.tracks)[start:][:MAX_PLAYLIST]
+        songs = list(selection.songs)[start:][:MAX_PLAYLIST]
         loaded = _Loaded(selection)
         payloads = []
-        for position, track in enumerate(tracks, start):
+        for position, song in enumerate(songs, start):
             item_id = f"mp{generation}-{position}"
             loaded.order[item_id] = position
-            self._remember(item_id, track, selection.category)
-            payloads.append(_payload(item_id, track))
+            self._remember(item_id, song, selection.category)
+            payloads.append(_payload(item_id, song))
         self._loaded = loaded
         log.info(
             "mediaplayer.play",
             name=selection.name,
             category=selection.category,
             songs=len(payloads),
-            first=tracks[0].title if tracks else None,
+            first=songs[0].title if songs else None,
         )
         await self.engine.play_all(payloads)
         await self._settle()
@@ -276,8 +276,8 @@ class MusicApp:
         if self._handover is not None:
             await self._handover()
 
-    def _remember(self, item_id: str, track: LibTrack, category: str) -> None:
-        self._known[item_id] = (track, category)
+    def _remember(self, item_id: str, song: LibrarySong, category: str) -> None:
+        self._known[item_id] = (song, category)
         while len(self._known) > KNOWN_ITEMS:
             self._known.popitem(last=False)
 
@@ -292,35 +292,35 @@ class MusicApp:
         known = self._known.get(str(notice.item.token))
         if known is None:
             return
-        track = known[0]
+        song = known[0]
         log.info(
             "now_playing",
             source=NAMESPACE,
             token=notice.item.token,
-            title=track.title,
-            artist=track.artist_text,
-            album=track.album,
+            title=song.title,
+            artist=song.artist_text,
+            album=song.album,
             provider="library",
         )
-        task = asyncio.get_running_loop().create_task(self.library.record_play(track))
+        task = asyncio.get_running_loop().create_task(self.library.record_play(song))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
 
-def _payload(item_id: str, track: LibTrack) -> PlayPayload:
+def _payload(item_id: str, song: LibrarySong) -> PlayPayload:
     return PlayPayload.model_validate(
         {
             "audioItem": {
                 "audioItemId": item_id,
                 "stream": {
                     "token": item_id,
-                    "url": track.path,
+                    "url": song.path,
                     "urlPlayable": True,
                     "beginAtInMilliseconds": 0,
                 },
                 "type": "library",
-                "title": track.title,
-                "artist": track.artist_text,
+                "title": song.title,
+                "artist": song.artist_text,
             },
             "playBehavior": "REPLACE_ALL",
             "source": {"name": "library"},

@@ -22,7 +22,7 @@ from .tags import AUDIO_SUFFIXES, read_tags
 log = structlog.get_logger(__name__)
 
 BATCH = 200
-"""Tracks written per transaction."""
+"""Songs written per transaction."""
 PLAYLIST_SUFFIXES = frozenset({".m3u", ".m3u8"})
 COVER_NAMES = ("cover", "folder", "front", "albumart", "album")
 COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -115,7 +115,7 @@ def read_m3u(path: str) -> tuple[str | None, list[str]]:
     return name, items
 
 
-def _row(path: str, stat: Stat, art: str | None) -> index.TrackRow:
+def _row(path: str, stat: Stat, art: str | None) -> index.SongRow:
     tags = read_tags(Path(path))
     return (
         path,
@@ -137,12 +137,12 @@ def _row(path: str, stat: Stat, art: str | None) -> index.TrackRow:
 def scan(conn: sqlite3.Connection, roots: Sequence[Path], stop: threading.Event) -> ScanReport:
     started = time.monotonic()
     tree = walk(roots, stop)
-    known = index.known_tracks(conn)
+    known = index.known_songs(conn)
     gone = [p for p in known if p not in tree.audio]
     if gone:
-        index.delete_tracks(conn, gone)
+        index.delete_songs(conn, gone)
     added = updated = 0
-    batch: list[index.TrackRow] = []
+    batch: list[index.SongRow] = []
     art_only: list[tuple[str | None, str]] = []
     for path, stat in tree.audio.items():
         art = tree.covers.get(os.path.dirname(path))
@@ -156,16 +156,16 @@ def scan(conn: sqlite3.Connection, roots: Sequence[Path], stop: threading.Event)
         batch.append(_row(path, stat, art))
         added, updated = (added + 1, updated) if before is None else (added, updated + 1)
         if len(batch) >= BATCH:
-            index.upsert_tracks(conn, batch)
+            index.upsert_songs(conn, batch)
             batch.clear()
     if batch:
-        index.upsert_tracks(conn, batch)
+        index.upsert_songs(conn, batch)
     if art_only:
         index.set_art(conn, art_only)
     _scan_playlists(conn, tree)
-    tracks, playlists = index.counts(conn)
+    songs, playlists = index.counts(conn)
     return ScanReport(
-        tracks, playlists, added, updated, len(gone), round(time.monotonic() - started, 3)
+        songs, playlists, added, updated, len(gone), round(time.monotonic() - started, 3)
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..protocol.mediaplayer import Song
 from .index import Source
 from .library import Library
-from .models import LibPlaylist, LibTrack, Query
+from .models import LibraryPlaylist, LibrarySong, Query
 from .music import MAX_PLAYLIST, Selection
 
 SOURCES: dict[str, Source] = {
@@ -79,10 +79,10 @@ def playlist_name(song: Song | None) -> str | None:
     return None
 
 
-def without_missing(tracks: list[LibTrack]) -> tuple[list[LibTrack], str | None]:
+def without_missing(songs: list[LibrarySong]) -> tuple[list[LibrarySong], str | None]:
     """Drop songs whose file is gone; ``disable`` when the first one was (it is skipped)."""
-    kept = [t for t in tracks if os.path.isfile(t.path)]
-    issue = "disable" if tracks and (not kept or kept[0] is not tracks[0]) else None
+    kept = [t for t in songs if os.path.isfile(t.path)]
+    issue = "disable" if songs and (not kept or kept[0] is not songs[0]) else None
     return kept, issue
 
 
@@ -102,9 +102,9 @@ class Finder:
         if category in ("LIKE_ALBUM", "LIKE_ARTIST"):
             return await self._liked_groups(category, narrowed)
         source: Source = SOURCES.get(category, "all")
-        tracks = await self.library.select(source, narrowed or _free(query), MAX_PLAYLIST)
-        if tracks:
-            return Found(Selection(tracks, describe(song, query), category))
+        songs = await self.library.select(source, narrowed or _free(query), MAX_PLAYLIST)
+        if songs:
+            return Found(Selection(songs, describe(song, query), category))
         if category in NO_HISTORY and not await self.library.has_history():
             alternative = await self.library.select("all", narrowed, MAX_PLAYLIST)
             issue = NO_HISTORY[category]
@@ -117,7 +117,7 @@ class Finder:
         lists = await self.library.playlists()
         if not lists:
             return Found(error="noPlaylist")
-        chosen: LibPlaylist | None = lists[0]
+        chosen: LibraryPlaylist | None = lists[0]
         if name is not None:
             folded = name.casefold()
             chosen = next((p for p in lists if p.name.casefold() == folded), None) or next(
@@ -127,9 +127,9 @@ class Finder:
             return Found(error="noPlaylist")
         return await self.playlist(chosen)
 
-    async def playlist(self, playlist: LibPlaylist) -> Found:
-        tracks = await self.library.playlist_tracks(playlist, MAX_PLAYLIST)
-        selection = Selection(tracks, playlist.name, "PLAYLIST", playlist)
+    async def playlist(self, playlist: LibraryPlaylist) -> Found:
+        songs = await self.library.playlist_songs(playlist, MAX_PLAYLIST)
+        selection = Selection(songs, playlist.name, "PLAYLIST", playlist)
         return _found(selection, "noPlaylist")
 
     async def _liked_groups(self, category: str, narrowed: Query | None) -> Found:
@@ -138,11 +138,11 @@ class Finder:
             return Found(error=EMPTY[category])
         by_album = category == "LIKE_ALBUM"
         groups: list[str] = []
-        for track in liked:
-            for group in [track.album] if by_album else track.artists:
+        for song in liked:
+            for group in [song.album] if by_album else song.artists:
                 if group and group not in groups:
                     groups.append(group)
-        tracks: list[LibTrack] = []
+        songs: list[LibrarySong] = []
         for group in groups[:LIKED_GROUPS]:
             query = Query(album=group) if by_album else Query(artists=(group,))
             if narrowed is not None:
@@ -152,9 +152,9 @@ class Finder:
                     album=narrowed.album or query.album,
                     genres=narrowed.genres,
                 )
-            tracks += [t for t in await self.library.search(query, MAX_PLAYLIST) if t not in tracks]
+            songs += [t for t in await self.library.search(query, MAX_PLAYLIST) if t not in songs]
         name = "liked albums" if by_album else "liked artists"
-        return _found(Selection(tracks[:MAX_PLAYLIST], name, category), SEARCH_FAILED)
+        return _found(Selection(songs[:MAX_PLAYLIST], name, category), SEARCH_FAILED)
 
 
 def _free(query: Query) -> Query | None:
@@ -163,6 +163,6 @@ def _free(query: Query) -> Query | None:
 
 
 def _found(selection: Selection | None, error: str, issue: str | None = None) -> Found:
-    if selection is None or not selection.tracks:
+    if selection is None or not selection.songs:
         return Found(error=error)
     return Found(selection, issue=issue)

@@ -1,5 +1,5 @@
 """Reading a music file's tags with mutagen: title, artists, album, genres, date, numbers,
-length and lyrics. Any file mutagen cannot read still becomes a track named after the file."""
+length and lyrics. Any file mutagen cannot read still becomes a song named after the file."""
 
 from __future__ import annotations
 

@@ -26,11 +26,11 @@ async def test_rescan_sees_added_changed_and_removed_files(
     (music_root / "Loose" / "untagged take.mp3").unlink()
 
     report = await library.scan()
-    assert (report.added, report.updated, report.removed, report.tracks) == (1, 1, 1, 6)
+    assert (report.added, report.updated, report.removed, report.songs) == (1, 1, 1, 6)
     assert [t.title for t in await library.search(Query(artists=("newcomer",)), 5)] == ["Fresh"]
     assert [t.title for t in await library.search(Query(title="remix"), 5)] == ["Halo (Remix)"]
     assert await library.search(Query(title="untagged"), 5) == []
-    assert library.tracks == 6
+    assert library.song_count == 6
 
 
 async def test_cover_image_next_to_the_files_is_the_album_art(
@@ -49,7 +49,7 @@ async def test_index_survives_a_restart(tmp_path: Path, library: Library, music_
     again = Library([music_root], library.db_path)
     await again.start(background=False)  # no scan: what the last run found is there at once
     try:
-        assert (again.tracks, len(await again.search(Query(artists=("아이유",)), 5))) == (6, 2)
+        assert (again.song_count, len(await again.search(Query(artists=("아이유",)), 5))) == (6, 2)
     finally:
         await again.close()
 
@@ -61,10 +61,10 @@ async def test_background_scan_at_start(tmp_path: Path, music_root: Path) -> Non
         await lib.start()
         try:
             report = await asyncio.wait_for(lib.scanned(), 30)
-            assert (report.tracks, lib.tracks, lib.scanning) == (6, 6, False)
+            assert (report.songs, lib.song_count, lib.scanning) == (6, 6, False)
             await lib.scan()  # still missing: not logged again
             shutil.copytree(music_root / "Duets", usb / "Duets")
-            assert (await lib.scan()).tracks == 7
+            assert (await lib.scan()).songs == 7
         finally:
             await lib.close()
     said = [(e["event"], e.get("path")) for e in logs if e["event"].startswith("library.path")]
@@ -83,7 +83,7 @@ async def test_m3u_playlists(library: Library, music_root: Path, tmp_path: Path)
             (music_root / "IU" / "Palette" / "02 Love Poem.mp3").as_uri(),
             "https://radio.example/stream.mp3",
             "../missing.mp3",
-            str(outside),  # a file outside the library: not a track, skipped
+            str(outside),  # a file outside the library: not a song, skipped
             r"..\Duets\Together.ogg",
         ],
     )
@@ -91,7 +91,7 @@ async def test_m3u_playlists(library: Library, music_root: Path, tmp_path: Path)
     await library.scan()
     lists = await library.playlists()
     assert [(p.name, p.number, p.length) for p in lists] == [("All IU", 1, 1), ("road trip", 2, 3)]
-    road = [t.title for t in await library.playlist_tracks(lists[1], 50)]
+    road = [t.title for t in await library.playlist_songs(lists[1], 50)]
     assert road == ["Halo", "Love Poem", "Together"]
 
     (music_root / "lists" / "b.m3u8").unlink()
@@ -108,8 +108,8 @@ async def test_likes_and_history_are_kept_by_path(library: Library, music_root: 
     assert not await library.set_like(poem, False)  # was not liked
     assert await library.is_liked(halo)
 
-    for track in (poem, halo, poem):
-        await library.record_play(track)
+    for song in (poem, halo, poem):
+        await library.record_play(song)
     assert [t.title for t in await library.select("recent", None, 5)] == ["Love Poem", "Halo"]
     assert [t.title for t in await library.select("most_played", None, 5)] == ["Love Poem", "Halo"]
 

@@ -14,7 +14,7 @@ async def titles(library: Library, query: Query) -> list[str]:
 
 
 async def test_every_tag_of_every_format_is_indexed(library: Library, music_root: Path) -> None:
-    assert (library.tracks, library.playlist_count) == (6, 0)
+    assert (library.song_count, library.playlist_count) == (6, 0)
     by_title = {t.title: t for t in await library.select("all", None, 50)}
     palette = by_title["팔레트"]
     assert palette.artists == ("아이유",)
@@ -36,7 +36,7 @@ async def test_every_tag_of_every_format_is_indexed(library: Library, music_root
 
 async def test_song_object_follows_the_nugu_song_shape(library: Library) -> None:
     (halo,) = await library.search(Query(title="halo"), 5)
-    song = halo.song("LIKE_SONG")
+    song = halo.nugu_song("LIKE_SONG")
     assert song == {
         "category": "LIKE_SONG",
         "title": "Halo",
@@ -47,7 +47,7 @@ async def test_song_object_follows_the_nugu_song_shape(library: Library) -> None
         "issueDate": "2008",
     }
     (untagged,) = await library.search(Query(title="untagged"), 5)
-    assert set(untagged.song()) == {"category", "title", "duration"}
+    assert set(untagged.nugu_song()) == {"category", "title", "duration"}
 
 
 def test_garbage_with_an_audio_suffix_is_named_after_the_file(tmp_path: Path) -> None:
