@@ -1,4 +1,5 @@
-"""CIC client benchmark against the mock server on loopback (same process, same event loop).
+"""CIC client benchmark against the mock server on loopback (same process, same event loop),
+over HTTP/2 with TLS as against CIC.
 
     .venv/bin/python bench/cic.py
 
@@ -34,9 +35,10 @@ from clova_client.cic.user_agent import UserAgent
 from clova_client.logging import configure_logging
 from clova_client.mock_cic import MockCicServer
 from clova_client.mock_cic.messages import directive
-from clova_client.protocol import Directive, make_event
+from clova_client.protocol import Directive, context_item, make_event
 
 DEVICE, TOKEN = "bench", "bench-access-token"
+CONTEXT = [context_item("AudioPlayer", "PlaybackState", {"playerActivity": "PLAYING"})]
 EVENTS, DIRECTIVES, PUSH, RESTARTS = 1000, 5000, 50, 15
 STABLE_AFTER_S = 0.5
 
@@ -63,9 +65,10 @@ async def main(workdir: Path) -> dict[str, Any]:
         router = Router()
         router.register("Bench", "Noop", noop)
         settings = CicSettings(
-            base_url=mock.base_url,
+            base_url=mock.base_url,  # HTTP/2 over TLS, like CIC
             user_agent=UserAgent("Bench", "Speaker", "1.0.0", "Linux", "6", "x86"),
-            auth_url=f"{mock.base_url}/token",
+            auth_url=mock.auth_url,
+            ca_file=mock.ca_file,
             stable_after_s=STABLE_AFTER_S,
         )
         outbox = Outbox(workdir / "outbox.db")
@@ -75,7 +78,8 @@ async def main(workdir: Path) -> dict[str, Any]:
 
         rtts = []
         for i in range(EVENTS):
-            event = make_event("AudioPlayer", "ProgressReportIntervalPassed", {"token": f"t{i}"})
+            payload = {"token": f"t{i}"}
+            event = make_event("AudioPlayer", "ProgressReportIntervalPassed", payload, CONTEXT)
             start = time.time()
             await client.send(event)
             got = await mock.wait_event(DEVICE, event.full_name, index=i)

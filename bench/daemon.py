@@ -135,8 +135,9 @@ class Speaker:
             **keep,
             "CLOVA_STATE_DIR": str(home / "state"),
             "CLOVA_RUNTIME_DIR": str(runtime),
-            "CLOVA_CIC__BASE_URL": mock.base_url,
-            "CLOVA_AUTH__AUTH_URL": f"{mock.base_url}/token",
+            "CLOVA_CIC__BASE_URL": mock.base_url,  # HTTP/2 over TLS
+            "CLOVA_CIC__CA_FILE": str(mock.ca_file),
+            "CLOVA_AUTH__AUTH_URL": mock.auth_url,
             "CLOVA_AUTH__ACCESS_TOKEN_FILE": str(token),
             "CLOVA_PLAYER__AUDIO_OUTPUT": "null",
             "NOTIFY_SOCKET": str(notify.path),
@@ -246,11 +247,11 @@ async def main() -> None:
                 idle_cpu = await cpu_pct(pid, WINDOW_S)
                 idle_rss = rss_mib(pid)
 
-                short_url = f"{mock.base_url}/media/{short}"
+                short_url = mock.media_url(short)
                 starts = await directive_to_started(mock, short_url, START_RUNS)
 
                 index = len(mock.events(DEVICE, "AudioPlayer.PlayStarted"))
-                await mock.push(DEVICE, play(f"{mock.base_url}/media/{long}", "long"))
+                await mock.push(DEVICE, play(mock.media_url(long), "long"))
                 await mock.wait_event(DEVICE, "AudioPlayer.PlayStarted", index=index, timeout=30)
                 await asyncio.sleep(1)
                 playing_cpu = await cpu_pct(pid, WINDOW_S)
