@@ -73,7 +73,7 @@ def test_documented_file_names_every_setting() -> None:
 
 def test_mock_config_points_at_the_local_mock() -> None:
     settings = load_settings(MOCK)
-    assert settings.cic.base_url == "http://127.0.0.1:8765"
+    assert settings.cic.base_url == "https://127.0.0.1:8765"
     assert settings.player.audio_output == "null"
     assert not settings.state_dir.is_absolute()
     assert settings.auth.access_token_file == settings.state_dir / "access_token"
