@@ -62,7 +62,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CicSettings(_Section):
+class CicSection(_Section):
     base_url: str = "https://prod-ni-cic.clova.ai"
     http2_prior_knowledge: bool = False
     ca_file: Path | None = None
@@ -76,7 +76,7 @@ class CicSettings(_Section):
         return _http_url(value)
 
 
-class AuthSettings(_Section):
+class AuthSection(_Section):
     access_token_file: Path = Path("access_token")
     auth_url: str = "https://auth.clova.ai/token"
     client_id: str = ""
@@ -88,7 +88,7 @@ class AuthSettings(_Section):
         return _http_url(value)
 
 
-class DeviceSettings(_Section):
+class DeviceSection(_Section):
     """The User-Agent parts; empty ones are detected (package version, ``uname -s/-r/-m``)."""
 
     maker: str = "clova-client"
@@ -131,7 +131,7 @@ def _detected(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]", "-", value).strip("-") or "unknown"
 
 
-class PlayerSettings(_Section):
+class PlayerSection(_Section):
     audio_output: AudioOutput = "auto"
     alsa_device: Annotated[str, Field(pattern=r"^[\w:=,.\-]*$", max_length=200)] = ""
     volume: Annotated[int, Field(ge=0, le=100)] = 80
@@ -141,21 +141,21 @@ class PlayerSettings(_Section):
     stream_request_lead_s: Seconds = 5.0
 
 
-class OutboxSettings(_Section):
+class OutboxSection(_Section):
     max_events: Annotated[int, Field(ge=1)] = 1000
 
 
-class LogSettings(_Section):
+class LogSection(_Section):
     format: LogFormat = "auto"
     level: LogLevel = "info"
 
 
-class SystemdSettings(_Section):
+class SystemdSection(_Section):
     ready_grace_s: Annotated[float, Field(ge=0)] = 20.0
     watchdog: bool = True
 
 
-class LibrarySettings(_Section):
+class LibrarySection(_Section):
     paths: list[Path] = []
 
 
@@ -168,14 +168,14 @@ class Settings(BaseSettings):
 
     state_dir: Path = Path("/var/lib/clova-client")
     runtime_dir: Path = Path("/run/clova-client")
-    cic: CicSettings = CicSettings()
-    auth: AuthSettings = AuthSettings()
-    device: DeviceSettings = DeviceSettings()
-    player: PlayerSettings = PlayerSettings()
-    outbox: OutboxSettings = OutboxSettings()
-    log: LogSettings = LogSettings()
-    systemd: SystemdSettings = SystemdSettings()
-    library: LibrarySettings = LibrarySettings()
+    cic: CicSection = CicSection()
+    auth: AuthSection = AuthSection()
+    device: DeviceSection = DeviceSection()
+    player: PlayerSection = PlayerSection()
+    outbox: OutboxSection = OutboxSection()
+    log: LogSection = LogSection()
+    systemd: SystemdSection = SystemdSection()
+    library: LibrarySection = LibrarySection()
 
     def model_post_init(self, context: Any, /) -> None:
         auth = self.auth

@@ -15,7 +15,7 @@ from clova_client import app
 from clova_client.app import Daemon
 from clova_client.cic import TokenStore
 from clova_client.cic.outbox import PutResult
-from clova_client.config import AuthSettings, Settings
+from clova_client.config import AuthSection, Settings
 from clova_client.daemon_state import RecentErrors
 from clova_client.player.fake import FakeBackend
 from clova_client.protocol import Event
@@ -37,7 +37,7 @@ async def daemon(tmp_path: Path, runtime: Path) -> AsyncIterator[Daemon]:
     settings = Settings(
         state_dir=tmp_path / "state",
         runtime_dir=runtime,
-        auth=AuthSettings(access_token_file=token_file),
+        auth=AuthSection(access_token_file=token_file),
     )
     built = Daemon(settings, TokenStore(token_file), RecentErrors(), backend=FakeBackend())
     try:
