@@ -172,6 +172,27 @@ async def test_goaway_ends_the_downchannel_then_sends_goaway_and_closes(
     assert server.connections[0].going_away
 
 
+async def test_goaway_waits_for_open_streams_and_refuses_new_ones(
+    server: MockCicServer,
+) -> None:
+    assert server.ca_file is not None
+    server.ignore_pings(True)
+    async with H2Probe(server.host, server.port, server.ca_file) as probe:
+        downchannel = probe.get("/v1/directives", "token-a")
+        pending = probe.get("/ping", "token-a")  # held open by ignore_pings
+        await server.wait_downchannel("dev-a")
+        server.goaway("dev-a", grace=10)
+        await probe.until("end")
+        late = probe.get("/ping", "token-a")  # after the downchannel ended: refused
+        await probe.until("reset")
+        assert ("goaway", downchannel) not in probe.kinds()  # the pending ping is still open
+        server.ignore_pings(False)
+        await probe.until("eof")
+    kinds = probe.kinds()
+    assert ("reset", late) in kinds
+    assert kinds[-4:] == [("headers", pending), ("end", pending), ("goaway", late), ("eof", 0)]
+
+
 async def test_goaway_through_httpx_looks_like_a_clean_end(
     server: MockCicServer, cic: httpx.AsyncClient, online: DownchannelReader
 ) -> None:
