@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 import structlog
 
-from ..control import Button
 from ..player.engine import PlayerEngine
 from ..protocol import Directive, Event, make_event
 from ..protocol.audioplayer import PlayerActivity
@@ -22,6 +21,7 @@ from ..protocol.playback_controller import (
     SetRepeatModePayload,
     TargetedPayload,
 )
+from .buttons import Button
 from .router import Attachments, Router, expect_payload
 
 log = structlog.get_logger(__name__)

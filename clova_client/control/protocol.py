@@ -16,28 +16,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..agents.buttons import Button as Button
+
 SOCKET_NAME = "control.sock"
 MAX_REQUEST_BYTES = 4096
 """A request line longer than this is refused (requests are a few dozen bytes)."""
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 _E = TypeVar("_E", bound=StrEnum)
-
-
-class Button(StrEnum):
-    """A button on the speaker; each press sends ``PlaybackController.<Name>CommandIssued``."""
-
-    PAUSE = "pause"
-    RESUME = "resume"
-    NEXT = "next"
-    PREVIOUS = "previous"
-    STOP = "stop"
-    PLAY = "play"
-
-    @property
-    def event_name(self) -> str:
-        """``PauseCommandIssued`` for ``pause``."""
-        return f"{self.value.capitalize()}CommandIssued"
 
 
 class Command(StrEnum):
