@@ -79,7 +79,7 @@ _SONG_COLUMNS = (
 )
 _LIBRARY_ORDER = "t.artist COLLATE NOCASE, t.album COLLATE NOCASE, t.disc_no, t.track_no, t.title"
 
-Source = Literal["all", "liked", "recent", "most_played", "newest"]
+SongSource = Literal["all", "liked", "recent", "most_played", "newest"]
 """Which songs a selection starts from (before any search condition)."""
 
 _SOURCES: dict[str, tuple[str, str]] = {
@@ -148,7 +148,7 @@ def counts(conn: sqlite3.Connection) -> tuple[int, int]:
 
 
 def select(
-    conn: sqlite3.Connection, source: Source, match: str | None, limit: int
+    conn: sqlite3.Connection, source: SongSource, match: str | None, limit: int
 ) -> list[LibrarySong]:
     """Songs of ``source`` (in its order) that satisfy the FTS ``match`` (best first when
     the source is the whole library)."""

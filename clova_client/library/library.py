@@ -20,7 +20,7 @@ import structlog
 
 from ..clock import Clock, LoopClock
 from . import index
-from .index import Source
+from .index import SongSource
 from .models import LibraryPlaylist, LibrarySong, Query, ScanReport
 from .scan import ScanCancelled, scan
 
@@ -156,7 +156,9 @@ class Library:
 
     # --- reading --------------------------------------------------------------------------
 
-    async def select(self, source: Source, query: Query | None, limit: int) -> list[LibrarySong]:
+    async def select(
+        self, source: SongSource, query: Query | None, limit: int
+    ) -> list[LibrarySong]:
         match = query.match() if query is not None else None
         return await self._query.run(lambda c: index.select(c, source, match, limit))
 

@@ -13,12 +13,12 @@ import os
 from dataclasses import dataclass
 
 from ..protocol.mediaplayer import Song
-from .index import Source
+from .index import SongSource
 from .library import Library
 from .models import LibraryPlaylist, LibrarySong, Query
 from .music import MAX_PLAYLIST, Selection
 
-SOURCES: dict[str, Source] = {
+SOURCES: dict[str, SongSource] = {
     "LIKE_SONG": "liked",
     "RECENT_PLAYED": "recent",
     "FAVORITE": "most_played",
@@ -101,7 +101,7 @@ class Finder:
             return Found(error="noLikeTheme")
         if category in ("LIKE_ALBUM", "LIKE_ARTIST"):
             return await self._liked_groups(category, narrowed)
-        source: Source = SOURCES.get(category, "all")
+        source: SongSource = SOURCES.get(category, "all")
         songs = await self.library.select(source, narrowed or _free(query), MAX_PLAYLIST)
         if songs:
             return Found(Selection(songs, describe(song, query), category))
