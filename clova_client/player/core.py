@@ -61,7 +61,7 @@ class AttemptStatus:
 
 
 class MachineCore:
-    """The state the commands (``commands.py``) and the reactions (``reactions.py``) share."""
+    """The state the layers above (``lifecycle.py``, ``commands.py``, ``reactions.py``) share."""
 
     def __init__(
         self,
