@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import socket
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,10 +43,23 @@ class Channel:
     number: int
     outgoing: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     closed: bool = False
+    sent: asyncio.Event = field(default_factory=asyncio.Event)
 
     def push(self, data: bytes) -> None:
         if not self.closed:
             self.outgoing.put_nowait(data)
+
+    def supersede(self) -> None:
+        """A newer downchannel opened: this one is over (as on CIC), even if a send is stuck."""
+        self.push(END)
+        self.closed = True
+        self.sent.set()
+
+    async def wait_room(self, limit: int) -> None:
+        """Until at most ``limit`` pushes wait to go out (the client's pace), or it closed."""
+        while self.outgoing.qsize() > limit and not self.closed:
+            self.sent.clear()
+            await self.sent.wait()
 
 
 @dataclass
@@ -60,12 +74,17 @@ class Event:
 
 
 class HostilePeer:
-    """The ASGI app. ``channel`` is the newest downchannel; ``events`` every event received."""
+    """The ASGI app. ``channel`` is the newest downchannel; ``events`` the latest events received
+    (``event_count`` all of them); ``on_event`` sees each one. ``replies``: multipart bodies to
+    answer the next event POSTs with (200), instead of 204."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_events: int = 10_000) -> None:
         self.channels: list[Channel] = []
-        self.events: list[Event] = []
+        self.events: deque[Event] = deque(maxlen=keep_events)
+        self.event_count = 0
         self.bad_events = 0
+        self.on_event: Callable[[Event], None] | None = None
+        self.replies: deque[bytes] = deque()
         self.changed = asyncio.Condition()
 
     @property
@@ -103,6 +122,11 @@ class HostilePeer:
         if scope["path"] == "/v1/events":
             self._record(dict(scope["headers"]).get(b"content-type", b"").decode(), body)
             await self._notify()
+            if self.replies:
+                start = {"type": "http.response.start", "status": 200}
+                await send({**start, "headers": [(b"content-type", CONTENT_TYPE)]})
+                await send({"type": "http.response.body", "body": self.replies.popleft()})
+                return
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -110,12 +134,19 @@ class HostilePeer:
         try:
             parts = MultipartParser.from_content_type(content_type).feed(body)
             metadata = json.loads(next(p for p in parts if p.name == "metadata").body)
-            self.events.append(Event(str(metadata["event"]["header"]["name"]), metadata))
-        except Exception:  # the peer records what it cannot read, it never fails
+            event = Event(str(metadata["event"]["header"]["name"]), metadata)
+        except Exception:  # the peer counts what it cannot read, it never fails
             self.bad_events += 1
+            return
+        self.events.append(event)
+        self.event_count += 1
+        if self.on_event is not None:
+            self.on_event(event)
 
     async def _downchannel(self, receive: Receive, send: Send) -> None:
         channel = Channel(len(self.channels) + 1)
+        for old in self.channels[-1:]:
+            old.supersede()
         self.channels.append(channel)
         start = {"type": "http.response.start", "status": 200}
         await send({**start, "headers": [(b"content-type", CONTENT_TYPE)]})
@@ -132,10 +163,12 @@ class HostilePeer:
                     return
                 chunk = data.result()
                 await send({"type": "http.response.body", "body": chunk, "more_body": bool(chunk)})
+                channel.sent.set()
                 if not chunk:
                     return
         finally:
             channel.closed = True
+            channel.sent.set()
             gone.cancel()
             await self._notify()
 
