@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -126,6 +127,8 @@ def test_offline_install_under_a_prefix_then_again_then_uninstall(tmp_path: Path
         {name.split("/")[0] for name in CHECKOUT}
     )  # nothing was built inside the checkout
 
+    technician_finds_the_staged_daemon(prefix)
+
     kept = ["etc/clova-client/config.toml"]
     (prefix / "var/lib/clova-client/access_token").write_text("{}")
     kept.append("var/lib/clova-client/access_token")
@@ -134,3 +137,40 @@ def test_offline_install_under_a_prefix_then_again_then_uninstall(tmp_path: Path
     assert files_under(prefix) == sorted(kept)  # nothing but what --purge removes
     run_install(checkout, prefix, "--purge")
     assert files_under(prefix) == []
+
+
+AS_THE_UNIT_RUNS_IT = """
+set -eu
+mount -t tmpfs none /run && mkdir -m 0750 /run/clova-client    # RuntimeDirectory=
+mount -t tmpfs none /var/lib && mkdir -m 0700 /var/lib/clova-client  # StateDirectory=
+root=$1
+env -i "$root/opt/clova-client/venv/bin/clova-client" run \\
+    --config "$root/etc/clova-client/config.toml" --log-format json 2>"$root/daemon.log" &
+daemon=$!
+for _ in $(seq 100); do [ -S /run/clova-client/control.sock ] && break; sleep 0.1; done
+cd / && env -i PATH=/usr/bin:/bin "$root/usr/local/bin/clova-client" status --json
+echo ---
+echo '{"access_token": "staged-token"}' | env -i "$root/usr/local/bin/clova-client" token set \\
+    --config "$root/etc/clova-client/config.toml" >/dev/null
+sleep 2
+env -i "$root/usr/local/bin/clova-client" status --json
+kill -TERM $daemon && wait $daemon
+"""
+
+
+def technician_finds_the_staged_daemon(prefix: Path) -> None:
+    """The staged daemon as the unit runs it (its ExecStart, no environment; /run and /var/lib
+    private to this test, no network at all), and a technician's shell with no environment:
+    ``clova-client status`` reaches it, first waiting for its token, then past that."""
+    (prefix / "etc/clova-client/config.toml").write_text('[player]\naudio_output = "null"\n')
+    done = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "--net", "--propagation", "private",
+         "sh", "-c", AS_THE_UNIT_RUNS_IT, "sh", str(prefix)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    log = (prefix / "daemon.log").read_text() if (prefix / "daemon.log").exists() else ""
+    assert done.returncode == 0, done.stdout + done.stderr + log
+    first, second = (json.loads(doc) for doc in done.stdout.split("\n---\n"))
+    assert first["connection"]["state"] == "WAITING_FOR_TOKEN"
+    assert second["connection"]["state"] != "WAITING_FOR_TOKEN"  # it found the token file
+    (prefix / "daemon.log").unlink()
