@@ -9,19 +9,18 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import structlog
 
 from ..protocol import Directive, JsonObject, ProtocolError, parse_directive
+from ..protocol.items import NO_ATTACHMENTS, item_token
 from .dialogs import Dialogs, DialogVerdict
 
 log = structlog.get_logger(__name__)
 
 Attachments = Mapping[str, bytes]
 Handler = Callable[[Directive[Any], Attachments], Awaitable[None]]
-NO_ATTACHMENTS: Attachments = MappingProxyType({})
 
 
 class Outcome(enum.Enum):
@@ -87,7 +86,7 @@ class Router:
                 "directive_received",
                 directive=directive.full_name,
                 message_id=header.message_id,
-                token=_token_of(directive.payload.model_dump(by_alias=True)),
+                token=item_token(directive.payload.model_dump(by_alias=True)),
                 dialog_request_id=header.dialog_request_id,
                 player=self._player_state(),
             )
@@ -144,20 +143,6 @@ def expect_payload(directive: Directive[Any], model: type[P]) -> P:
             f"{directive.full_name}: payload is {type(payload).__name__}, not {model.__name__}"
         )
     return payload
-
-
-def _token_of(payload: Mapping[str, Any]) -> str | None:
-    """The stream/item token a directive concerns (Play: audioItem.stream.token)."""
-    token = payload.get("token")
-    if isinstance(token, str):
-        return token
-    for path in (("audioItem", "stream"), ("audioStream",), ("stream",), ("audioItem",)):
-        node: Any = payload
-        for key in path:
-            node = node.get(key) if isinstance(node, Mapping) else None
-        if isinstance(node, Mapping) and isinstance(node.get("token"), str):
-            return str(node["token"])
-    return None
 
 
 def _lenient_message_id(raw: bytes | str | JsonObject) -> str | None:

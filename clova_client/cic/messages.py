@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..protocol import ProtocolError, parse_directive
+from ..protocol.items import item_token
 from ..protocol.multipart import MultipartError, MultipartParser
 from ..protocol.system import ExceptionPayload
 from .outbox import StoredEvent
@@ -55,14 +56,4 @@ def event_fields(stored: StoredEvent) -> dict[str, Any]:
 def event_token(stored: StoredEvent) -> str | None:
     event = stored.body.get("event")
     payload = event.get("payload") if isinstance(event, dict) else None
-    if isinstance(payload, dict) and isinstance(payload.get("token"), str):
-        return str(payload["token"])
-    context = stored.body.get("context")
-    for item in context if isinstance(context, list) else []:
-        if isinstance(item, dict) and item.get("header", {}).get("name") == "PlaybackState":
-            payload = item.get("payload", {})
-            stream = payload.get("stream") if isinstance(payload, dict) else None
-            token = stream.get("token") if isinstance(stream, dict) else None
-            if isinstance(token, str):
-                return token
-    return None
+    return item_token(payload, stored.body.get("context"))

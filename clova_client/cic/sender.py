@@ -15,6 +15,7 @@ from typing import Protocol
 import structlog
 
 from ..protocol import Event
+from ..protocol.items import item_token
 from .outbox import PutResult
 
 log = structlog.get_logger(__name__)
@@ -53,7 +54,7 @@ class EventSender:
         """Queue ``event`` behind every event submitted before it (one log line for it)."""
         if event.header.namespace not in SelfLogged:
             fields = dict(self._describe()) if self._describe is not None else {}
-            token = event.payload.get("token")
+            token = item_token(event.payload)
             if token:
                 fields["token"] = token
             log.info("event", event_name=event.full_name, message_id=event.message_id, **fields)

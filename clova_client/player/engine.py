@@ -18,6 +18,7 @@ from clova_client.protocol.audioplayer import (
     StreamDeliverPayload,
 )
 from clova_client.protocol.base import JsonObject
+from clova_client.protocol.items import NO_ATTACHMENTS
 
 from .backend import PlayerBackend
 from .machine import AttemptStatus, PlayerMachine
@@ -27,7 +28,6 @@ from .serial import SerialRunner
 from .settings import PlayerSettings
 
 DEFAULT_SETTINGS = PlayerSettings()
-_NO_ATTACHMENTS: Mapping[str, bytes] = MappingProxyType({})
 
 
 class PlayerEngine:
@@ -148,7 +148,7 @@ class PlayerEngine:
         payload: PlayPayload,
         *,
         dialog_request_id: str | None = None,
-        attachments: Mapping[str, bytes] = _NO_ATTACHMENTS,
+        attachments: Mapping[str, bytes] = NO_ATTACHMENTS,
     ) -> None:
         entry = QueueEntry(payload, dialog_request_id, MappingProxyType(dict(attachments)))
         await self._serial.run(lambda: self._machine.play(entry))

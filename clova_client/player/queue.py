@@ -10,12 +10,12 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from types import MappingProxyType
 
 from clova_client.protocol.audioplayer import AudioStreamInfo, PlayPayload, RepeatMode
 from clova_client.protocol.base import JsonObject
+from clova_client.protocol.items import NO_ATTACHMENTS
 
 
 class QueueRepeat(StrEnum):
@@ -35,16 +35,13 @@ class QueueRepeat(StrEnum):
         return RepeatMode.REPEAT_ONE if self is QueueRepeat.ONE else RepeatMode.NONE
 
 
-_EMPTY: Mapping[str, bytes] = MappingProxyType({})
-
-
 @dataclass(frozen=True, eq=False)
 class QueueEntry:
     """One received Play, kept exactly as it came; every play of it starts from this."""
 
     play: PlayPayload
     dialog_request_id: str | None = None
-    attachments: Mapping[str, bytes] = field(default_factory=lambda: _EMPTY)
+    attachments: Mapping[str, bytes] = NO_ATTACHMENTS
 
     @property
     def audio_item_id(self) -> str:
