@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from clova_client.protocol.audioplayer import AudioStreamInfo, PlayPayload, RepeatMode
@@ -41,7 +41,7 @@ class QueueEntry:
 
     play: PlayPayload
     dialog_request_id: str | None = None
-    attachments: Mapping[str, bytes] = NO_ATTACHMENTS
+    attachments: Mapping[str, bytes] = field(default_factory=lambda: NO_ATTACHMENTS)
 
     @property
     def audio_item_id(self) -> str:
