@@ -13,6 +13,7 @@ import contextlib
 import random
 import sqlite3
 import time
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -548,27 +549,24 @@ class CicClient:
             return
         refreshed = False
         while True:
-            token, request = transport.event(body, content_type)
-            wait = 0.0
-            try:
-                async with request as response:
-                    status = response.status_code
-                    if 200 <= status < 300:
-                        try:
-                            if status == 200:
-                                await self._read_body(response, f"event {stored.message_id}")
-                        finally:
-                            await self._in_db(self._outbox.remove, stored.seq)
-                            self._event_backoff.reset()
-                            self._settle(stored.message_id, True)
-                        log.info("event_sent", status=status, **fields)
-                        return
-                    problem = await self._error_reason(response)
-                    wait = retry_after(response)
-            except httpx.TimeoutException as exc:
-                status, problem = 0, describe(exc)
-            except httpx.HTTPError as exc:
-                raise SessionEnded(f"event {stored.full_name}: {describe(exc)}") from None
+            answer = _Answer()
+            posted = await self._within(
+                self._post(transport, stored, body, content_type, answer),
+                self.settings.event_timeout_s,
+            )
+            if answer.accepted and answer.removed is not None:  # CIC has it, timer or not
+                await answer.removed
+                log.info("event_sent", status=answer.status, **fields)
+                return
+            if posted is None:  # over HTTP/2 httpx's own read timeout cannot see a stall
+                answer.status = 0
+                answer.problem = f"no answer within {self.settings.event_timeout_s:g} s"
+            status, problem, wait, token = (
+                answer.status,
+                answer.problem,
+                answer.wait,
+                answer.token,
+            )
             if status == 401:
                 if refreshed:
                     raise AuthFailed("CIC answered 401 to a freshly refreshed token")
@@ -592,6 +590,40 @@ class CicClient:
             log.warning("event_retry", reason=problem, delay_s=round(delay, 3), **fields)
             await self._clock.sleep(delay)
 
+    async def _post(
+        self,
+        transport: Transport,
+        stored: StoredEvent,
+        body: bytes,
+        content_type: str,
+        answer: _Answer,
+    ) -> _Answer:
+        """One POST of the event; fills ``answer``. A 2xx removes the event from the outbox in
+        a task of its own (``answer.removed``), which a timeout cannot cut short."""
+        answer.token, request = transport.event(body, content_type)
+        try:
+            async with request as response:
+                answer.status = response.status_code
+                if 200 <= answer.status < 300:
+                    answer.accepted = True
+                    answer.removed = asyncio.ensure_future(self._accepted(stored))
+                    if answer.status == 200:
+                        await self._read_body(response, f"event {stored.message_id}")
+                    await asyncio.shield(answer.removed)
+                    return answer
+                answer.problem = await self._error_reason(response)
+                answer.wait = retry_after(response)
+        except httpx.TimeoutException as exc:
+            answer.status, answer.problem = 0, describe(exc)
+        except httpx.HTTPError as exc:
+            raise SessionEnded(f"event {stored.full_name}: {describe(exc)}") from None
+        return answer
+
+    async def _accepted(self, stored: StoredEvent) -> None:
+        await self._in_db(self._outbox.remove, stored.seq)
+        self._event_backoff.reset()
+        self._settle(stored.message_id, True)
+
     # --- helpers --------------------------------------------------------------------------
 
     async def _in_db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -611,6 +643,18 @@ class CicClient:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         return task.result() if not task.cancelled() else None
+
+
+@dataclass
+class _Answer:
+    """What one POST of an event got back."""
+
+    token: str = ""
+    status: int = 0
+    problem: str = ""
+    wait: float = 0.0
+    accepted: bool = False
+    removed: asyncio.Future[None] | None = None
 
 
 def _ended(what: str, exc: httpx.HTTPError) -> SessionEnded:
