@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Timer(Protocol):
@@ -88,3 +91,18 @@ class ManualClock:
             if not timer.cancelled:
                 callback()
         self._now = end
+
+
+async def within(clock: Clock, aw: Awaitable[T], seconds: float) -> T | None:
+    """``aw``'s result, or None (``aw`` cancelled) if ``clock`` says ``seconds`` passed first."""
+    task = asyncio.ensure_future(aw)
+    timer = asyncio.create_task(clock.sleep(seconds))
+    try:
+        await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return task.result() if not task.cancelled() else None

@@ -2,7 +2,8 @@
 
 from .auth import AuthFailed, RefreshUnavailable, TokenFileError, Tokens, TokenStore
 from .backoff import Backoff, BackoffPolicy
-from .client import CicClient, DirectiveRouter
+from .client import CicClient
+from .inbox import DirectiveRouter
 from .outbox import Outbox, PutResult
 from .settings import CicSettings
 from .state import ConnectionState, InvalidTransition

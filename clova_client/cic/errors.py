@@ -7,6 +7,9 @@ import h2.events
 import httpx
 
 from ..redact import redact_text
+from .messages import exception_detail
+
+ERROR_BODY_LIMIT = 64 * 1024
 
 
 class SessionEnded(Exception):
@@ -33,6 +36,28 @@ def is_graceful_goaway(exc: BaseException) -> bool:
             return event.error_code in (h2.errors.ErrorCodes.NO_ERROR, 0)
         cause = cause.__cause__
     return False
+
+
+def ended(what: str, exc: httpx.HTTPError) -> SessionEnded:
+    """The connection failed under ``what``; a graceful GOAWAY is a clean end (reopen at once)."""
+    if is_graceful_goaway(exc):
+        return SessionEnded(f"{what}: the server sent GOAWAY", clean=True)
+    return SessionEnded(f"{what}: {describe(exc)}")
+
+
+async def error_reason(response: httpx.Response, secrets: tuple[str, ...]) -> str:
+    """``HTTP 400 (System.Exception 400: Could not decode multipart)`` from an error reply."""
+    text = f"HTTP {response.status_code}"
+    try:
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > ERROR_BODY_LIMIT:
+                return text
+    except httpx.HTTPError:
+        return text
+    detail = exception_detail(response.headers.get("content-type", ""), body)
+    return f"{text} ({redact_text(detail, secrets)})" if detail else text
 
 
 def describe(exc: BaseException) -> str:

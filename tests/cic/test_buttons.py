@@ -59,7 +59,7 @@ async def test_a_press_made_offline_for_longer_than_the_limit_is_never_delivered
     try:
         assert await waiting is False
         await until(lambda: fake.events == [report.message_id])
-        assert await client.pending() == 0
+        assert await client.flush(10) == 0  # the report, answered, leaves the outbox too
         (expired,) = [e for e in log_events if e["event"] == "event_expired"]
         assert expired["message_id"] == press.message_id
         assert expired["log_level"] == "warning" and "10 s" in expired["reason"]

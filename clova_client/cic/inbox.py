@@ -1,0 +1,114 @@
+"""DirectiveInbox: parses multipart bodies as they arrive and hands each directive, in arrival
+order, to the router. The downchannel and the 200 answers to events feed the same queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+import httpx
+import structlog
+
+from ..clock import Clock
+from ..protocol import Directive
+from ..protocol.multipart import MultipartError, MultipartParser
+from .directives import DirectiveAssembler, Ready
+from .errors import SessionEnded, ended
+from .messages import is_hello
+
+log = structlog.get_logger(__name__)
+
+INBOX_SIZE = 1000
+"""Directives parsed and not yet handled; a reader waits when this many are queued."""
+
+DirectiveHandler = Callable[[Directive[Any], Mapping[str, bytes]], Awaitable[None]]
+
+
+class DirectiveRouter(Protocol):
+    """What the client needs of ``clova_client.agents.router.Router`` (cic never imports it)."""
+
+    def register(self, namespace: str, name: str, handler: DirectiveHandler) -> None: ...
+
+    def handles(self, namespace: str, name: str) -> bool: ...
+
+    async def dispatch(self, raw: bytes, attachments: Mapping[str, bytes]) -> object: ...
+
+
+class DirectiveInbox:
+    def __init__(self, router: DirectiveRouter, clock: Clock) -> None:
+        self._router = router
+        self._clock = clock
+        self._queue_: asyncio.Queue[Ready] = asyncio.Queue(maxsize=INBOX_SIZE)
+        self.hello = asyncio.Event()
+        """Set when Clova.Hello arrived on the current downchannel (cleared for each)."""
+
+    async def read_body(self, response: httpx.Response, source: str) -> None:
+        """Parse a multipart body as it arrives; queue each directive once complete.
+
+        A directive waiting for its ``cid:`` attachment is let go after ``ATTACHMENT_WAIT_S``
+        even when no byte arrives (a timer on the injected clock); a close delimiter
+        (``--boundary--``) ends the body, so a downchannel that sends one is reopened.
+        """
+        downchannel = source == "downchannel"
+
+        def missing(raw: bytes, content_ids: list[str]) -> None:
+            log.warning("cic.attachment_missing", source=source, content_ids=content_ids)
+
+        assembler = DirectiveAssembler(missing)
+        in_order = asyncio.Lock()  # what one call releases is queued before the next call's
+        held = asyncio.Event()
+
+        async def queue(ready: list[Ready]) -> None:
+            for item in ready:
+                await self._queue(item, downchannel)
+
+        async def let_go() -> None:
+            """Release held directives whose wait ran out, with no byte arriving."""
+            while True:
+                deadline = assembler.deadline
+                if deadline is None:
+                    await held.wait()
+                    held.clear()
+                    continue
+                if deadline > self._clock.now():
+                    await self._clock.sleep(deadline - self._clock.now())
+                async with in_order:
+                    await queue(assembler.expire(self._clock.now()))
+
+        waiter = asyncio.create_task(let_go(), name=f"{source} attachment wait")
+        try:
+            parser = MultipartParser.from_content_type(response.headers.get("content-type", ""))
+            async for chunk in response.aiter_bytes():
+                parts = parser.feed(chunk)
+                async with in_order:
+                    for part in parts:
+                        await queue(assembler.add(part, self._clock.now()))
+                if assembler.deadline is not None:
+                    held.set()
+                if parser.closed:
+                    break
+            async with in_order:
+                await queue(assembler.finish())
+        except MultipartError as exc:
+            if downchannel:
+                raise SessionEnded(f"downchannel: malformed multipart: {exc}") from None
+            log.warning("cic.bad_response_body", source=source, reason=str(exc))
+        except httpx.HTTPError as exc:
+            raise ended(source, exc) from None
+        finally:
+            waiter.cancel()
+
+    async def _queue(self, ready: Ready, downchannel: bool) -> None:
+        if downchannel and not self.hello.is_set() and is_hello(ready[0]):
+            self.hello.set()
+        await self._queue_.put(ready)
+
+    async def dispatch_loop(self) -> None:
+        """Hand each directive to the router, in order; nothing a directive holds ends it."""
+        while True:
+            raw, attachments = await self._queue_.get()
+            try:
+                await self._router.dispatch(raw, attachments)
+            except Exception:
+                log.exception("cic.dispatch_failed", size=len(raw))
