@@ -4,6 +4,7 @@ import asyncio
 
 import httpx
 import pytest
+import structlog
 
 from clova_client.mock_cic import FAULTS, FaultError, MockCicServer
 from clova_client.protocol.multipart import encode_event
@@ -79,11 +80,14 @@ async def test_stalled_event_is_dropped_when_the_client_resets_the_stream(
         async with asyncio.timeout(5):
             while server.faults.stalls:  # noqa: ASYNC110 - the mock's state, polled
                 await asyncio.sleep(0.01)
-        probe.reset(stalled)  # the client gives up on it
+        with structlog.testing.capture_logs() as logs:
+            probe.reset(stalled)  # the client gives up on it
+            async with asyncio.timeout(5):  # the mock drops it at once, it does not wait
+                while not any(e["event"] == "mock_cic.request_abandoned" for e in logs):  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
         body, content_type = encode_event(event("A", "Next"))
         probe.request("POST", "/v1/events", "token-a", body, content_type=content_type)
         await server.wait_event("dev-a", "A.Next")
-        await asyncio.sleep(0.7)  # past the stall: the abandoned event must still be missing
     assert [e.name for e in server.events("dev-a")] == ["A.Next"]
 
 
