@@ -73,6 +73,7 @@ async def main(workdir: Path) -> dict[str, Any]:
         )
         outbox = Outbox(workdir / "outbox.db")
         client = CicClient(settings, TokenStore(token_file), outbox, router, rng=random.Random(1))
+        client.register_handlers(router)
         run = asyncio.create_task(client.run())
         await mock.wait_downchannel(DEVICE)
 

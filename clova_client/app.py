@@ -46,8 +46,9 @@ log = structlog.get_logger(__name__)
 
 FLUSH_ON_STOP_S = 4.0
 """How long a graceful stop waits for pending events to reach CIC."""
-SAVE_EVERY_S = 0.5
-"""How often the playing position is saved, so a restart resumes within a second of it."""
+SAVE_EVERY_S = 10.0
+"""How often the playing position is saved: a restart after a crash resumes at most this far
+behind (a power loss: up to the kernel's write-back delay more, see daemon_state)."""
 STATUS_EVERY_S = 5.0
 VOLUME_STEP = 10
 """``clova-client volume up|down`` moves by this many percent."""
@@ -78,6 +79,7 @@ class Daemon:
         self.router = Router(describe_state=self._player_state_text)
         self.outbox = Outbox(state_dir / "outbox.db", settings.outbox.max_events)
         self.client = CicClient(self._cic_settings(), self.tokens, self.outbox, self.router)
+        self.client.register_handlers(self.router)
         self.sender = EventSender(self.client, self.outbox, self._player_fields)
         if backend is None:
             from .player.vlc import VlcBackend  # the one import of libVLC, kept lazy
@@ -130,6 +132,7 @@ class Daemon:
             self.output,
             self.template_runtime,
             lambda: errors.items,
+            outbox=self.outbox,
         )
         self.engine.subscribe(self.status_builder.on_notice)
         self.music.engine.subscribe(self.status_builder.on_notice)
@@ -255,19 +258,23 @@ class Daemon:
             )
 
     async def _keep_state(self) -> None:
-        """Save the playing position often, and refresh STATUS now and then."""
+        """Refresh STATUS now and then; save the playing position every ``SAVE_EVERY_S``, and
+        retry a snapshot that could not be written (disk full or read-only)."""
         ticks = 0
+        per_save = max(1, round(SAVE_EVERY_S / STATUS_EVERY_S))
         while True:
-            await asyncio.sleep(SAVE_EVERY_S)
+            await asyncio.sleep(STATUS_EVERY_S)
             ticks += 1
-            if self.engine.state.value == "PLAYING":
+            self.notifier.status(self._status_text())
+            if self.state_file.dirty:
+                self._save(durable=True)
+            elif self.engine.state.value == "PLAYING" and ticks % per_save == 0:
                 self._save(durable=False)
-            if ticks % int(STATUS_EVERY_S / SAVE_EVERY_S) == 0:
-                self.notifier.status(self._status_text())
 
     def _save(self, *, durable: bool) -> None:
-        """Snapshot on the loop, write (and fsync) on the one state-writer thread, in order:
-        a slow SD card never stalls the loop."""
+        """Snapshot on the loop, write on the one state-writer thread, in order: a slow SD card
+        never stalls the loop. ``durable``: a state change (the whole snapshot, fsynced); else a
+        position tick (only the position, see ``StateFile.save``)."""
         if self._saving:
             snapshot = self.engine.snapshot()
             self._state_writer.submit(self.state_file.save, snapshot, durable=durable)

@@ -83,10 +83,6 @@ class CicClient:
         self.retry_at: float | None = None
         self.http_version: str | None = None
         """The HTTP version the server answered the last downchannel request with."""
-        if not router.handles("System", "Exception"):
-            router.register("System", "Exception", self.handle_system_exception)
-        if not router.handles("Clova", "Hello"):
-            router.register("Clova", "Hello", _ignore)
 
     # --- public API -----------------------------------------------------------------------
 
@@ -146,6 +142,18 @@ class CicClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._delivery.close()
+
+    def register_handlers(self, router: DirectiveRouter) -> None:
+        """Route the connection's own directives to it (the composition root calls this):
+        ``Clova.Hello`` opens the session, ``System.Exception`` is logged (401: refresh)."""
+        router.register("Clova", "Hello", self.hello_received)
+        router.register("System", "Exception", self.handle_system_exception)
+
+    async def hello_received(
+        self, directive: Directive[Any], attachments: Mapping[str, bytes]
+    ) -> None:
+        """Clova.Hello came down the downchannel: the session is open (CONNECTED)."""
+        self._inbox.hello.set()
 
     async def handle_system_exception(
         self, directive: Directive[Any], attachments: Mapping[str, bytes]
@@ -383,6 +391,3 @@ class CicClient:
 
     # --- helpers --------------------------------------------------------------------------
 
-
-async def _ignore(directive: Directive[Any], attachments: Mapping[str, bytes]) -> None:
-    return None

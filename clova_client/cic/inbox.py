@@ -15,7 +15,6 @@ from ..protocol import Directive
 from ..protocol.multipart import MultipartError, MultipartParser
 from .directives import DirectiveAssembler, Ready
 from .errors import SessionEnded, ended
-from .messages import is_hello
 
 log = structlog.get_logger(__name__)
 
@@ -100,9 +99,7 @@ class DirectiveInbox:
             waiter.cancel()
 
     async def _queue(self, ready: Ready, downchannel: bool) -> None:
-        if downchannel and not self.hello.is_set() and is_hello(ready[0]):
-            self.hello.set()
-        await self._queue_.put(ready)
+        await self._queue_.put(ready)  # the router hands Clova.Hello to the client
 
     async def dispatch_loop(self) -> None:
         """Hand each directive to the router, in order; nothing a directive holds ends it."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..protocol import ProtocolError, parse_directive
@@ -31,17 +30,6 @@ def exception_detail(content_type: str, body: bytes) -> str:
             p = directive.payload
             return f"System.Exception {p.code}: {p.description or ''}".strip()
     return ""
-
-
-def is_hello(raw: bytes) -> bool:
-    if b"Hello" not in raw:
-        return False
-    try:
-        data = json.loads(raw)
-        header = data.get("directive", data)["header"]
-        return bool(header.get("namespace") == "Clova" and header.get("name") == "Hello")
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-        return False  # not a Hello; the router logs it as an invalid directive
 
 
 def event_fields(stored: StoredEvent) -> dict[str, Any]:

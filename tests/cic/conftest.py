@@ -62,6 +62,7 @@ async def make_harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
             rng=rng or random.Random(1),
             transport_factory=transport_factory,
         )
+        client.register_handlers(router)
         h = Harness(client, router, store, outbox, token_file)
         client.add_state_listener(lambda old, new: h.states.append((old, new)))
 

@@ -26,7 +26,9 @@ NAMES = ("PlayStarted", "ProgressReportDelayPassed", "PlayPaused", "PlayResumed"
 async def main(args: argparse.Namespace) -> None:
     outbox = Outbox(args.outbox)
     settings = settings_for(args.base_url, ca_file=args.ca_file)
-    client = CicClient(settings, TokenStore(args.token_file), outbox, Router())
+    router = Router()
+    client = CicClient(settings, TokenStore(args.token_file), outbox, router)
+    client.register_handlers(router)
     ids = []
     for i in range(args.count):
         name = NAMES[i % len(NAMES)]

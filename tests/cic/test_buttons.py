@@ -32,15 +32,17 @@ class Wall:
 
 
 def _client(tmp_path: Path, fake: FakeCic, wall: Wall) -> CicClient:
+    router = Router()
     client = CicClient(
         settings_for("http://cic.invalid", button_ttl_s=10.0),
         TokenStore(write_token_file(tmp_path / "token")),
         Outbox(tmp_path / "outbox.db", wall=wall),
-        Router(),
+        router,
         rng=random.Random(1),
         transport_factory=lambda: httpx.MockTransport(fake.handler),
         wall=wall,
     )
+    client.register_handlers(router)
     return client
 
 

@@ -29,14 +29,16 @@ async def test_waits_for_the_token_file_then_connects(
     store = TokenStore(token_file, missing_ok=True)
     assert not store.present
     fake = FakeCic()
+    router = Router()
     client = CicClient(
         settings_for("http://cic.invalid", token_poll_s=0.01),
         store,
         Outbox(tmp_path / "outbox.db"),
-        Router(),
+        router,
         rng=random.Random(1),
         transport_factory=lambda: httpx.MockTransport(fake.handler),
     )
+    client.register_handlers(router)
     states: list[tuple[S, S]] = []
     client.add_state_listener(lambda old, new: states.append((old, new)))
     task = asyncio.create_task(client.run())

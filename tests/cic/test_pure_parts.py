@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import pytest
 
 from clova_client.cic.directives import MAX_HOLD_PARTS, DirectiveAssembler
-from clova_client.cic.messages import is_hello
 from clova_client.cic.state import ConnectionState as S
 from clova_client.cic.state import InvalidTransition, StateMachine
 from clova_client.protocol.multipart import Part
@@ -108,28 +107,6 @@ async def test_failing_listener_does_not_break_transitions() -> None:
     sm.add_listener(bad)
     sm.transition(S.CONNECTING, "start")
     assert sm.state is S.CONNECTING
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        b'{"directive": {"header": "Hello"}}',
-        b'{"directive": {"header": ["Clova", "Hello"]}}',
-        b'{"header": 7, "Hello": 1}',
-        b"[" * 100_000 + b'"Hello"',
-        b'"Hello"',
-        b"\xffHello",
-    ],
-)
-def test_is_hello_says_no_to_malformed_json_and_never_raises(raw: bytes) -> None:
-    assert is_hello(raw) is False
-
-
-def test_is_hello_accepts_both_envelopes() -> None:
-    header = {"namespace": "Clova", "name": "Hello", "messageId": "m"}
-    assert is_hello(json.dumps({"directive": {"header": header, "payload": {}}}).encode())
-    assert is_hello(json.dumps({"header": header}).encode())
-    assert not is_hello(json.dumps({"header": {**header, "namespace": "System"}}).encode())
 
 
 def test_event_token_is_the_payload_token_or_the_playback_state_stream_token() -> None:
