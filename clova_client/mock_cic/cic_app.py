@@ -48,12 +48,12 @@ class CicApp:
         connection: Connection = scope["state"][CONNECTION_KEY]
         if connection.http_version is None:
             connection.http_version = exchange.http_version
-        device: str | None = None
+        device = self.state.auth.device_for(exchange.header("authorization"))
         try:
             # The whole body first, whatever the answer: hypercorn drops the connection when
             # DATA arrives for a stream it already answered.
             await exchange.body()
-            device = await self._handle(exchange, connection)
+            await self._handle(exchange, connection, device)
         except Disconnected:
             log.info(
                 "mock_cic.request_abandoned",
@@ -68,16 +68,16 @@ class CicApp:
     async def _error(self, exchange: Exchange, status: int, text: str, **headers: str) -> None:
         await exchange.json(status, exception_body(status, text), headers.items())
 
-    async def _handle(self, exchange: Exchange, connection: Connection) -> str | None:
-        """Guards in CIC's order, then the endpoint; returns the device (for the log line)."""
+    async def _handle(self, exchange: Exchange, connection: Connection, device: str | None) -> None:
+        """Guards in CIC's order, then the endpoint."""
         state = self.state
-        device = state.auth.device_for(exchange.header("authorization"))
         agent = exchange.header("user-agent")
         route = ROUTES.get(exchange.path)
         if exchange.http_version != "2":
             await self._error(exchange, 505, "CIC speaks HTTP/2 only (TLS with ALPN h2, or h2c)")
         elif (rule := state.faults.take_failure(exchange.path)) is not None:
-            headers = {"retry-after": f"{rule.retry_after:g}"} if rule.retry_after else {}
+            retry = rule.retry_after
+            headers = {"retry-after": f"{retry:g}"} if retry is not None else {}
             await self._error(exchange, rule.status, f"injected fault: {rule.status}", **headers)
         elif route is None:
             await self._error(exchange, 404, f"no such endpoint: {exchange.path}")
@@ -93,7 +93,6 @@ class CicApp:
             await handler(exchange, device, connection)
         if route is None or route[1] != "directives" or exchange.status != 200:
             self._log(exchange, device, connection)
-        return device
 
     def _log(self, exchange: Exchange, device: str | None, connection: Connection) -> None:
         log.info(

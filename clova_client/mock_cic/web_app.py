@@ -33,7 +33,8 @@ class WebRoutes:
         rule = self.state.faults.take_failure(request.path)
         if rule is None:
             return await handler(request)
-        headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after else {}
+        retry = rule.retry_after
+        headers = {"Retry-After": f"{retry:g}"} if retry is not None else {}
         body = exception_body(rule.status, f"injected fault: {rule.status}")
         return web.json_response(body, status=rule.status, headers=headers)
 
