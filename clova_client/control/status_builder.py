@@ -10,11 +10,11 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .. import __version__
 from ..player.notices import Notice, NoticeKind
-from .status import CurrentItem, ErrorInfo, FailureInfo, StatusDocument
+from .status import CurrentItem, ErrorInfo, FailureInfo, OutboxInfo, StatusDocument
 
 if TYPE_CHECKING:
     from ..agents.template_runtime import TemplateRuntimeAgent
@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from ..library.music import MusicApp
     from ..player.engine import PlayerEngine
     from ..player.shared import SharedBackend
+
+
+class OutboxHealth(Protocol):
+    """What status shows of the outbox besides the pending count (``cic.outbox.Outbox``)."""
+
+    @property
+    def disk(self) -> str: ...
+
+    @property
+    def in_memory(self) -> int: ...
 
 
 @dataclass
@@ -40,6 +50,7 @@ class StatusBuilder:
     last_failure: FailureInfo | None = None
     last_start: float = 0.0
     """Wall time an item last started sounding (either engine)."""
+    outbox: OutboxHealth | None = None
 
     def on_notice(self, notice: Notice) -> None:
         """Subscribed to both engines: remembers the last failure and the last start."""
@@ -79,7 +90,7 @@ class StatusBuilder:
                 "muted": self.engine.muted,
                 "repeat": self.engine.repeat.mode.value,
             },
-            "outbox": {"pending": self.sender.pending},
+            "outbox": self._outbox(),
             "errors": [self._marked(error) for error in self.errors()],
         }
         if self.last_failure is not None:
@@ -96,6 +107,13 @@ class StatusBuilder:
             "scanning": library.scanning,
         }
         return doc
+
+    def _outbox(self) -> OutboxInfo:
+        info: OutboxInfo = {"pending": self.sender.pending}
+        if self.outbox is not None:
+            info["disk"] = self.outbox.disk
+            info["in_memory"] = self.outbox.in_memory
+        return info
 
     def _audio_item(self) -> CurrentItem | None:
         state = self.engine.playback_state()
@@ -130,6 +148,24 @@ class StatusBuilder:
             past = False
         return {**error, "past": past}
 
+    def music_item(self) -> CurrentItem | None:
+        """The music app's song, from the library's tags."""
+        song = self.music.current()
+        if song is None:
+            return None
+        return {
+            "token": self.music.current_token(),
+            "title": song.title,
+            "artist": song.artist_text,
+            "position_ms": self.music.play_time_ms(),
+            "duration_ms": self.music.duration_ms(),
+            "source": "MediaPlayer",
+            "album": song.album,
+            "art_url": song.art,
+            "lyrics": song.lyrics,
+            "provider": "library",
+        }
+
     def _music_has_the_speaker(self) -> bool:
         owner = self.output.owner
         return self.music.active or (owner is not None and owner.name == "MediaPlayer")
@@ -137,7 +173,7 @@ class StatusBuilder:
     def _show_music(self, doc: StatusDocument) -> None:
         player, music = doc["player"], self.music
         player["state"] = music.activity
-        player["current"] = music.status_item()
+        player["current"] = self.music_item()
         player["queue"] = []
         player["repeat"] = music.engine.repeat.value
         player["shuffle"] = music.engine.shuffle

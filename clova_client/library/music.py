@@ -19,7 +19,6 @@ from typing import Any
 import structlog
 
 from ..clock import Clock
-from ..control import CurrentItem
 from ..player.backend import PlayerBackend
 from ..player.engine import PlayerEngine
 from ..player.notices import Notice, NoticeKind
@@ -115,6 +114,10 @@ class MusicApp:
 
     # --- what plays -----------------------------------------------------------------------
 
+    def current_token(self) -> str:
+        """The token (the library's item id) of the song the queue is at."""
+        return self._current_id()
+
     def _current_id(self) -> str:
         attempt = self.engine.attempt()
         return attempt.audio_item_id if attempt else ""
@@ -184,24 +187,6 @@ class MusicApp:
             length=str(len(loaded.selection.songs)),
             current_song_order=str(position + 1),
         )
-
-    def status_item(self) -> CurrentItem | None:
-        """The current song for ``clova-client status`` (from the library's tags)."""
-        song = self.current()
-        if song is None:
-            return None
-        return {
-            "token": self._current_id(),
-            "title": song.title,
-            "artist": song.artist_text,
-            "position_ms": self.play_time_ms(),
-            "duration_ms": self.duration_ms(),
-            "source": NAMESPACE,
-            "album": song.album,
-            "art_url": song.art,
-            "lyrics": song.lyrics,
-            "provider": "library",
-        }
 
     # --- commands -------------------------------------------------------------------------
 

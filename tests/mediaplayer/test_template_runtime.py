@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 
+from clova_client.control.status_builder import StatusBuilder
 from tests.mediaplayer.conftest import Speaker, directive
 from tests.support.media_server import MediaServer
 
@@ -82,6 +84,9 @@ async def test_request_and_render_player_info(
     assert speaker.names("TemplateRuntime") == ["TemplateRuntime.RequestPlayerInfo"]  # once
 
 
+NO: Any = None  # parts the music item does not need
+
+
 async def test_library_songs_never_ask_for_player_info(speaker: Speaker) -> None:
     with structlog.testing.capture_logs() as logs:
         await speaker.mp("Play", song={"category": "NONE", "title": "solo"})
@@ -94,7 +99,10 @@ async def test_library_songs_never_ask_for_player_info(speaker: Speaker) -> None
         "Lonely",
         "Alone",
     )
-    item = speaker.music.status_item()
+    shown = StatusBuilder(
+        speaker.audio, NO, NO, speaker.music, speaker.output, speaker.template, list
+    )
+    item = shown.music_item()
     assert item is not None
     assert (item["title"], item["lyrics"], item["provider"], item["source"]) == (
         "Solo",
