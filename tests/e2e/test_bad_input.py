@@ -96,7 +96,7 @@ async def test_malformed_unknown_invalid_and_404_are_survived(
     assert running.returncode is None
 
 
-async def test_directive_of_a_stale_dialog_is_dropped(
+async def test_directive_of_a_superseded_dialog_is_dropped(
     mock: MockCicServer, running: DaemonProcess, e2e_media: Media
 ) -> None:
     media = mock.media_url()
@@ -104,10 +104,11 @@ async def test_directive_of_a_stale_dialog_is_dropped(
     await mock.push(
         DEVICE, play("item-1", {"token": "tok-1", "url": "clova:tok-1", "urlPlayable": False})
     )
-    requested = await wait_event(mock, "AudioPlayer.StreamRequested")
-    current_dialog = requested.message["event"]["header"]["dialogRequestId"]
+    await wait_event(mock, "AudioPlayer.StreamRequested")
     await wait_event(mock, "AudioPlayer.PlayStarted")
 
+    assert (await running.cli("dialog", "dialog-from-long-ago")).returncode == 0
+    assert (await running.cli("dialog", "dialog-now")).returncode == 0
     stale = play(
         "item-2",
         {"token": "tok-2", "url": f"{media}/{e2e_media.name(2000)}"},
@@ -119,14 +120,14 @@ async def test_directive_of_a_stale_dialog_is_dropped(
     )
     assert dropped["directive"] == "AudioPlayer.Play"
     assert dropped["dialog_request_id"] == "dialog-from-long-ago"
-    assert dropped["current"] == current_dialog
-    assert "dialogRequestId" in dropped["reason"]
+    assert dropped["current_dialog_request_id"] == "dialog-now"
+    assert "superseded" in dropped["reason"]
 
     # the directive of the current dialog is taken
     fresh: dict[str, Any] = play(
         "item-3",
         {"token": "tok-3", "url": f"{media}/{e2e_media.name(2000)}"},
-        dialog=current_dialog,
+        dialog="dialog-now",
     )
     await mock.push(DEVICE, fresh)
     started = await wait_event(mock, "AudioPlayer.PlayStarted", index=1)
