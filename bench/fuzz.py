@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -42,7 +40,7 @@ from hypothesis import seed as seeded
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fuzz_cases import DELIMITER, Case, cases, part
-from bench.fuzz_daemon import LIVE_URL
+from bench.fuzz_daemon import LIVE_URL, DaemonProcess
 from bench.fuzz_peer import END, Channel, Event, HostilePeer, serving
 from clova_client.control.client import ControlError, request
 
@@ -53,8 +51,9 @@ RESYNC = b"\r\n\r\nresync" + DELIMITER
 PLAY_WAIT_S = 20.0
 CHANNEL_WAIT_S = 30.0
 MAX_HANGS = 5
-"""The bench gives up after this many hangs (the daemon is stuck for good)."""
-ROOT = Path(__file__).resolve().parents[1]
+"""The bench gives up after this many hangs (the daemon is stuck for good)..."""
+MAX_RESTARTS = 3
+"""... or after this many crashes (it cannot even start)."""
 
 
 @dataclass
@@ -80,63 +79,12 @@ class Tally:
     """The daemon's VmRSS after each check."""
     daemon_cpu_s: float = 0.0
     abandoned: bool = False
-    """Stopped early: MAX_HANGS hangs."""
+    """Stopped early: MAX_HANGS hangs or MAX_RESTARTS crashes."""
 
     @property
     def failed(self) -> bool:
         faults = self.crashes + self.hangs + self.liveness_failures
         return bool(faults or self.tracebacks_logged or self.events_dropped)
-
-
-class DaemonProcess:
-    """``python -m bench.fuzz_daemon`` with its log in ``directory/daemon.log``."""
-
-    def __init__(self, base_url: str, directory: Path) -> None:
-        self.base_url, self.directory = base_url, directory
-        self.log = directory / "daemon.log"
-        self.control = directory / "run" / "control.sock"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.fuzz_daemon",
-                "--base-url", self.base_url, "--dir", str(self.directory),
-                cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                env={k: v for k, v in os.environ.items() if not k.startswith("CLOVA_")},
-            )  # fmt: skip
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.returncode is None
-
-    def cpu_s(self) -> float:
-        """User + system CPU time of the daemon process so far."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
-
-    def rss_mib(self) -> float:
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-        return 0.0
-
-    def dump_tasks(self) -> None:
-        if self.process is not None and self.alive:
-            self.process.send_signal(signal.SIGUSR1)
-
-    async def stop(self) -> int | None:
-        if self.process is None:
-            return None
-        if self.alive:
-            self.process.terminate()
-        try:
-            return await asyncio.wait_for(self.process.wait(), 20)
-        except TimeoutError:
-            self.process.kill()
-            return await self.process.wait()
 
 
 def stream_token(event: Event) -> str | None:
@@ -164,6 +112,7 @@ class Bench:
         self.peer, self.daemon, self.tally = peer, daemon, tally
         self.started: set[str] = set()
         self.recent: list[Case] = []
+        self.channels_before_start = 0
         peer.on_event = self._on_event
 
     def _on_event(self, event: Event) -> None:
@@ -180,8 +129,10 @@ class Bench:
         return peer.channel if opened else None
 
     async def ready(self) -> None:
-        """The daemon is up: its first downchannel is open and its control socket exists."""
-        if await self.channel() is None:
+        """The daemon just started is up: it opened a downchannel, its control socket exists."""
+        peer, before = self.peer, self.channels_before_start
+        opened = await peer.wait_for(lambda: len(peer.channels) > before, CHANNEL_WAIT_S)
+        if not opened:
             await self._stalled("the daemon never opened a downchannel")
         while not self.daemon.control.exists() and self.daemon.alive:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
@@ -199,6 +150,8 @@ class Bench:
         self.recent.append(case)
         if not self.daemon.alive:
             await self._restart()
+            if tally.abandoned:
+                return
         if case.event_reply:
             self.peer.replies.append(case.data)
             while len(self.peer.replies) > 8:
@@ -235,9 +188,15 @@ class Bench:
             self.tally.abandoned = True
 
     async def _restart(self) -> None:
+        """The daemon died: counted, and started again (same state directory) a few times."""
         self.tally.crashes += 1
         await self.daemon.stop()
+        if self.tally.crashes > MAX_RESTARTS:
+            self.tally.abandoned = True
+            return
+        self.channels_before_start = len(self.peer.channels)
         await self.daemon.start()
+        await self.ready()
 
     async def check(self) -> bool:
         """Liveness: status answers, and a valid Play yields PlayStarted."""
@@ -247,6 +206,7 @@ class Bench:
         ok = await self._status_answers() and await self._play_starts(token)
         if self.daemon.alive:
             tally.rss_mib_trend.append(self.daemon.rss_mib())
+            self.daemon.dump_memory()
         if ok:
             self.recent.clear()
         else:
@@ -254,27 +214,33 @@ class Bench:
         return ok
 
     async def _status_answers(self) -> bool:
+        if not self.daemon.alive:
+            await self._restart()
         try:
             answer = await request(self.daemon.control, {"cmd": "status"}, 5.0)
-        except ControlError:
-            if not self.daemon.alive:
-                await self._restart()
-                return await self._status_answers()
-            await self._stalled("status did not answer")
+        except ControlError as exc:
+            await self._stalled(f"status did not answer: {exc}")
             return False
         return bool(answer.get("ok"))
 
     async def _play_starts(self, token: str) -> bool:
-        for _ in range(4):  # a new channel each time the client had to reconnect
+        """A new channel each time the client had to reconnect; on an open channel one more
+        try (a directive from an earlier event's answer may have replaced the Play before it
+        sounded): a deaf channel fails both."""
+        self.peer.replies.clear()  # no more hostile answers to events until the check is done
+        tries = 0
+        for attempt in range(6):
             channel = await self.channel()
             if channel is None:
                 await self._stalled("no downchannel open")
                 return False
-            channel.push(live_play(token))
-            await self.peer.wait_for(_started_or_closed(self.started, token, channel), PLAY_WAIT_S)
-            if token in self.started:
+            channel.push(live_play(f"{token}-{attempt}"))
+            done = _started_or_closed(self.started, token, channel)
+            await self.peer.wait_for(done, PLAY_WAIT_S)
+            if any(t.startswith(f"{token}-") for t in self.started):
                 return True
-            if not channel.closed:
+            tries += not channel.closed
+            if tries == 2:
                 break  # connected, alive, and deaf
         self.tally.liveness_failures += 1
         return False
@@ -290,7 +256,7 @@ class Bench:
 
 
 def _started_or_closed(started: set[str], token: str, channel: Channel) -> Callable[[], bool]:
-    return lambda: token in started or channel.closed
+    return lambda: channel.closed or any(t.startswith(f"{token}-") for t in started)
 
 
 def _flags(case: Case) -> dict[str, bool]:

@@ -1,4 +1,5 @@
-"""The daemon the fuzzing bench attacks, in a process of its own (so its RSS is its own).
+"""The daemon the fuzzing bench attacks, in a process of its own (so its RSS is its own), and
+the bench's handle on that process (``DaemonProcess``).
 
     python -m bench.fuzz_daemon --base-url http://127.0.0.1:PORT --dir DIR
 
@@ -13,8 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import signal
 import sys
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,6 +42,9 @@ MEDIA = {
     "cid:att-1": FakeMedia(1_500),
 }
 """What the FakeBackend can play; any other URL fails as libVLC's would (not found)."""
+
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class FuzzDaemon(Daemon):
@@ -72,12 +78,25 @@ def dump_tasks() -> None:
     print(f"fuzz.tasks\n{out.getvalue()}", file=sys.stderr, flush=True)
 
 
+def dump_memory() -> None:
+    """SIGUSR2: Python's own heap (blocks; with PYTHONTRACEMALLOC=1 the top allocation sites)
+    into the log file, to tell a leak from the allocator keeping freed pages."""
+    lines = [f"fuzz.memory blocks={sys.getallocatedblocks()}"]
+    if tracemalloc.is_tracing():
+        current, peak = tracemalloc.get_traced_memory()
+        lines.append(f"traced_mib={current / 2**20:.1f} peak_mib={peak / 2**20:.1f}")
+        top = tracemalloc.take_snapshot().statistics("lineno")[:15]
+        lines += [str(stat) for stat in top]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
 async def serve(settings: Settings, errors: RecentErrors) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+    loop.add_signal_handler(signal.SIGUSR2, dump_memory)
     settings.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     backend = FakeBackend(LoopClock(), MEDIA)
     tokens = TokenStore(settings.auth.access_token_file)
@@ -94,6 +113,61 @@ def main() -> int:
     errors = RecentErrors()
     configure_logging("json", "info", observers=(errors,))  # as ``clova-client run`` does
     return asyncio.run(serve(settings, errors))
+
+
+class DaemonProcess:
+    """``python -m bench.fuzz_daemon`` with its log in ``directory/daemon.log``."""
+
+    def __init__(self, base_url: str, directory: Path) -> None:
+        self.base_url, self.directory = base_url, directory
+        self.log = directory / "daemon.log"
+        self.control = directory / "run" / "control.sock"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.fuzz_daemon",
+                "--base-url", self.base_url, "--dir", str(self.directory),
+                cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+                env={k: v for k, v in os.environ.items() if not k.startswith("CLOVA_")},
+            )  # fmt: skip
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    def cpu_s(self) -> float:
+        """User + system CPU time of the daemon process so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+
+    def rss_mib(self) -> float:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return 0.0
+
+    def dump_memory(self) -> None:
+        if self.process is not None and self.alive:
+            self.process.send_signal(signal.SIGUSR2)
+
+    def dump_tasks(self) -> None:
+        if self.process is not None and self.alive:
+            self.process.send_signal(signal.SIGUSR1)
+
+    async def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        if self.alive:
+            self.process.terminate()
+        try:
+            return await asyncio.wait_for(self.process.wait(), 20)
+        except TimeoutError:
+            self.process.kill()
+            return await self.process.wait()
 
 
 if __name__ == "__main__":

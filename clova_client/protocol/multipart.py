@@ -166,6 +166,7 @@ class MultipartParser:
                 pass
         except MultipartError as exc:
             self._error = exc
+            self._buf = bytearray()  # never read again: up to max_part_bytes freed at once
             if not parts:
                 raise
         return parts
