@@ -137,3 +137,15 @@ def _part(text: str) -> bytes:
     """A directive part from raw JSON text (one json.loads could not even read)."""
     headers = b"\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
     return headers + text.encode() + b"\r\n--" + BOUNDARY.encode()
+
+
+async def test_defect3_an_event_answer_releases_a_play_missing_its_attachment_when_it_ends(
+    peer: tuple[str, HostilePeer], make_harness: HarnessFactory
+) -> None:
+    base_url, app = peer
+    h = await connect(make_harness, base_url, ManualClock())
+    item = {"audioItemId": "i", "stream": {"url": "cid:gone", "token": "t"}}
+    play = directive("AudioPlayer", "Play", "play", {"audioItem": item, "playBehavior": "ENQUEUE"})
+    app.replies.append(encode_directive_part(play, BOUNDARY, first=True) + ping("then") + b"--\r\n")
+    await h.client.send(make_event("AudioPlayer", "PlayStarted", {}))
+    await until(lambda: mids(h) == ["play", "then"])  # the clock never moved: no 5 s wait
