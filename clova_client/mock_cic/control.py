@@ -37,6 +37,14 @@ def _int(value: Any, name: str, default: int) -> int:
     return int(_float(value, name, float(default)))
 
 
+def _position(value: Any, name: str) -> int:
+    """A list position from the query (``index``, ``since``): a whole number >= 0."""
+    number = _float(value, name, 0.0)
+    if number < 0 or number != int(number):
+        raise ControlError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(number)
+
+
 def decode_attachments(raw: Any) -> dict[str, bytes] | None:
     """``{content_id: base64}`` -> ``{content_id: bytes}``."""
     if raw is None:
@@ -128,8 +136,17 @@ class ControlRoutes:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         device = self._device(request.query.get("device"))
-        events = self.state.devices.get(device).named(request.query.get("name") or None)
-        return web.json_response({"device": device, "events": [e.to_json() for e in events]})
+        since = _position(request.query.get("since"), "since")
+        record = self.state.devices.get(device)
+        events = record.named(request.query.get("name") or None, since=since)
+        return web.json_response(
+            {
+                "device": device,
+                "since": since,
+                "total": len(record.events),
+                "events": [e.to_json() for e in events],
+            }
+        )
 
     async def wait_event(self, request: web.Request) -> web.StreamResponse:
         query = request.query
@@ -138,9 +155,12 @@ class ControlRoutes:
         if not name:
             raise ControlError("name is required")
         timeout = _float(query.get("timeout"), "timeout", 10.0)
-        index = _int(query.get("index"), "index", 0)
+        index = _position(query.get("index"), "index")
+        since = _position(query.get("since"), "since")
         try:
-            event = await self.state.devices.wait_event(device, name, within=timeout, index=index)
+            event = await self.state.devices.wait_event(
+                device, name, within=timeout, index=index, since=since
+            )
         except WaitTimeout as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=408)
         return web.json_response({"ok": True, "event": event.to_json()})

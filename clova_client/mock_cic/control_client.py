@@ -107,8 +107,11 @@ class ControlClient:
         body = {"device": device, "directives": directives, "on": on, "attachments": attachments}
         await self._ok("POST", "/_mock/reply", json=body)
 
-    async def events(self, device: str, name: str | None = None) -> list[dict[str, Any]]:
-        params = {"device": device, **({"name": name} if name else {})}
+    async def events(
+        self, device: str, name: str | None = None, *, since: int = 0
+    ) -> list[dict[str, Any]]:
+        """The device's events (of ``name``) from position ``since`` of its event list on."""
+        params = {"device": device, "since": str(since), **({"name": name} if name else {})}
         body = await self._ok("GET", "/_mock/events", params=params)
         events: list[dict[str, Any]] = body["events"]
         return events
@@ -128,9 +131,10 @@ class ControlClient:
                 raise WaitFailed(str(body.get("error", "timed out")))
 
     async def wait_event(
-        self, device: str, name: str, *, index: int, within: float
+        self, device: str, name: str, *, index: int, within: float, since: int = 0
     ) -> dict[str, Any]:
-        params = {"device": device, "name": name, "index": str(index)}
+        """The ``index``-th ``name`` event among those from position ``since`` on."""
+        params = {"device": device, "name": name, "index": str(index), "since": str(since)}
         body = await self._wait("/_mock/events/wait", params, within)
         event: dict[str, Any] = body["event"]
         return event

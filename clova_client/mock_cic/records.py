@@ -65,8 +65,9 @@ class DeviceRecord:
     def count(self, kind: str) -> None:
         self.requests[kind] = self.requests.get(kind, 0) + 1
 
-    def named(self, name: str | None) -> list[RecordedEvent]:
-        return [e for e in self.events if name is None or e.name == name]
+    def named(self, name: str | None, *, since: int = 0) -> list[RecordedEvent]:
+        """The events (of ``name``, if given) from position ``since`` of the event list on."""
+        return [e for e in self.events[since:] if name is None or e.name == name]
 
     def clear(self) -> None:
         """Forget history; keep what is live (an open downchannel, the User-Agent)."""
@@ -137,22 +138,24 @@ class DeviceBook:
             raise WaitTimeout(describe()) from None
 
     async def wait_event(
-        self, device: str, name: str, *, within: float, index: int = 0
+        self, device: str, name: str, *, within: float, index: int = 0, since: int = 0
     ) -> RecordedEvent:
+        """The ``index``-th ``name`` event among those from position ``since`` on."""
         record = self.get(device)
 
         def ready() -> bool:
-            return len(record.named(name)) > index
+            return len(record.named(name, since=since)) > index
 
         def describe() -> str:
-            seen = ", ".join(e.name for e in record.events) or "none"
+            seen = ", ".join(e.name for e in record.events[since:]) or "none"
+            scope = f" from #{since} on" if since else ""
             return (
-                f"no {name} #{index} from device {device!r} within {within:g} s; "
-                f"events received: {seen}"
+                f"no {name} #{index}{scope} from device {device!r} within {within:g} s; "
+                f"events received{scope}: {seen}"
             )
 
         await self.wait_until(ready, within, describe)
-        return record.named(name)[index]
+        return record.named(name, since=since)[index]
 
     async def wait_downchannel(self, device: str, *, opened_count: int, within: float) -> None:
         record = self.get(device)

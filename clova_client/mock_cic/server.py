@@ -246,8 +246,11 @@ class MockCicServer:
         """Answer the device's next event (named ``on``, if given) with these directives."""
         self.state.reply_next(device, list(directives), on=on, attachments=attachments)
 
-    def events(self, device: str, name: str | None = None) -> list[RecordedEvent]:
-        return list(self.state.devices.get(device).named(name))
+    def events(
+        self, device: str, name: str | None = None, *, since: int = 0
+    ) -> list[RecordedEvent]:
+        """The recorded events (of ``name``) from position ``since`` of the device's list on."""
+        return list(self.state.devices.get(device).named(name, since=since))
 
     def device(self, device: str) -> DeviceRecord:
         return self.state.devices.get(device)
@@ -259,9 +262,13 @@ class MockCicServer:
         *,
         timeout: float = 10,  # noqa: ASYNC109 - the documented test API
         index: int = 0,
+        since: int = 0,
     ) -> RecordedEvent:
-        """The ``index``-th event called ``name`` (waits for it); WaitTimeout after ``timeout``."""
-        return await self.state.devices.wait_event(device, name, within=timeout, index=index)
+        """The ``index``-th event called ``name`` among those from position ``since`` on (waits
+        for it); WaitTimeout after ``timeout``."""
+        return await self.state.devices.wait_event(
+            device, name, within=timeout, index=index, since=since
+        )
 
     async def wait_downchannel(
         self,

@@ -72,6 +72,33 @@ async def test_events_list_filter_and_wait(
     assert "no A.Two #1" in body["error"]
 
 
+async def test_events_since_a_position(
+    server: MockCicServer,
+    session: aiohttp.ClientSession,
+    cic: httpx.AsyncClient,
+    online: DownchannelReader,
+) -> None:
+    url = f"{server.control_url}/_mock/events"
+    for i, name in enumerate(["One", "Two", "One"]):
+        await post_event(cic, "token-a", event("A", name, message_id=str(i)))
+    status, body = await call(session, "GET", url, params={"device": "dev-a", "since": "1"})
+    assert status == 200
+    assert (body["since"], body["total"]) == (1, 3)
+    assert [e["message_id"] for e in body["events"]] == ["1", "2"]
+    params = {"device": "dev-a", "name": "A.One", "since": "1", "timeout": "5"}
+    status, body = await call(session, "GET", f"{url}/wait", params=params)
+    assert status == 200 and body["event"]["message_id"] == "2"  # #0 counted from position 1
+    params = {**params, "since": "3", "timeout": "0.05"}
+    status, body = await call(session, "GET", f"{url}/wait", params=params)
+    assert status == 408
+    assert body["error"] == (
+        "no A.One #0 from #3 on from device 'dev-a' within 0.05 s; events received from #3 on: none"
+    )
+    for bad in ({"since": "-1"}, {"since": "1.5"}, {"since": "x"}):
+        status, body = await call(session, "GET", url, params={"device": "dev-a", **bad})
+        assert status == 400 and "since must be" in body["error"]
+
+
 async def test_faults_and_devices_through_the_control_api(
     server: MockCicServer, session: aiohttp.ClientSession, cic: httpx.AsyncClient
 ) -> None:
