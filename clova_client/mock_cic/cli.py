@@ -17,7 +17,7 @@ from clova_client.logging import configure_logging
 
 from .control_client import ControlApiError, ControlClient
 from .rules import DEFAULT_CONFLICT_WINDOW, Rules
-from .scenario import ScenarioError, ScenarioRunner, StepFailed, load_scenario
+from .scenario import Scenario, ScenarioError, ScenarioRunner, StepFailed, load_scenario
 from .server import SUBTYPES, MockCicServer
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -60,10 +60,10 @@ def _print(text: str) -> None:
     print(text, flush=True)
 
 
-async def run_scenario(path: Path, control_url: str) -> int:
-    """Run a scenario file against the mock whose control API is at ``control_url``."""
+async def run_scenario(path: Path | Scenario, control_url: str) -> int:
+    """Run a scenario (or its file) against the mock whose control API is at ``control_url``."""
     try:
-        scenario = load_scenario(path)
+        scenario = path if isinstance(path, Scenario) else load_scenario(path)
         async with ControlClient(control_url) as client:
             await ScenarioRunner(scenario, client, out=_print).run()
     except StepFailed:
@@ -74,7 +74,8 @@ async def run_scenario(path: Path, control_url: str) -> int:
     return EXIT_OK
 
 
-async def serve(args: argparse.Namespace, scenario: Path | None) -> int:
+async def serve(args: argparse.Namespace, path: Path | None) -> int:
+    scenario = None if path is None else load_scenario(path)  # a bad file: exit 2 before serving
     server = make_server(args)
     await server.start()
     _print(f"mock CIC listening on {server.base_url}")

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _TOKEN = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
+_VARIABLE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+OPERATORS = ("$exists", "$ne", "$in", "$regex", "$gt", "$gte", "$lt", "$lte")
+KNOWN = "known: " + " ".join(OPERATORS)
 
 
 class _Missing:
@@ -36,16 +39,29 @@ def _select(value: Any, key: str, bracketed: bool) -> Any:
     return MISSING
 
 
+def parse_path(path: str) -> list[tuple[str, bool]]:
+    """``a.b[0][X.Y]`` -> ``[("a", False), ("b", False), ("0", True), ("X.Y", True)]``;
+    ValueError when the path is malformed."""
+    steps: list[tuple[str, bool]] = []
+    pos = 0
+    for match in _TOKEN.finditer(path):
+        bracket, plain = match.groups()
+        gap = path[pos : match.start()]
+        allowed = ("", ".") if bracket is not None and pos else ("." if pos else "",)
+        if gap not in allowed:
+            raise ValueError(f"malformed field path {path!r}")
+        steps.append((bracket, True) if bracket is not None else (plain, False))
+        pos = match.end()
+    if not steps or path[pos:]:
+        raise ValueError(f"malformed field path {path!r}")
+    return steps
+
+
 def resolve(document: Any, path: str) -> Any:
     """The value at ``path`` (dots between keys, ``[i]`` list indexes), or MISSING."""
     value = document
-    pos = 0
-    for match in _TOKEN.finditer(path):
-        if path[pos : match.start()].strip("."):
-            raise ValueError(f"malformed field path {path!r}")
-        pos = match.end()
-        bracket, plain = match.groups()
-        value = _select(value, bracket if bracket is not None else plain, bracket is not None)
+    for key, bracketed in parse_path(path):
+        value = _select(value, key, bracketed)
         if value is MISSING:
             return MISSING
     return value
@@ -79,7 +95,7 @@ def _compare(op: str, got: Any, arg: Any) -> bool:
         "$lte": lambda: got <= arg,
     }
     if op not in checks:
-        raise ValueError(f"unknown matcher {op!r} (use $exists $ne $in $regex $gt $gte $lt $lte)")
+        raise ValueError(f"unknown matcher {op!r} ({KNOWN})")
     return numeric and bool(checks[op]())
 
 
@@ -93,6 +109,58 @@ def matches(expected: Any, got: Any) -> bool:
     if isinstance(got, bool) or isinstance(expected, bool):
         return got is expected  # true must not equal 1
     return bool(got == expected)
+
+
+def _is_operator(key: Any) -> bool:
+    return isinstance(key, str) and key.startswith("$")
+
+
+def _check_argument(op: str, arg: Any) -> None:
+    if op not in OPERATORS:
+        raise ValueError(f"unknown matcher {op!r} ({KNOWN})")
+    if op == "$exists" and not isinstance(arg, bool):
+        raise ValueError(f"$exists takes true or false, got {arg!r}")
+    if op == "$in" and not isinstance(arg, list):
+        raise ValueError(f"$in takes a list, got {arg!r}")
+    if op == "$regex":
+        if not isinstance(arg, str):
+            raise ValueError(f"$regex takes a string, got {arg!r}")
+        try:
+            re.compile(_VARIABLE.sub("x", arg))
+        except re.error as exc:
+            raise ValueError(f"$regex {arg!r} is not a regular expression: {exc}") from None
+    if op in ("$gt", "$gte", "$lt", "$lte") and (
+        isinstance(arg, bool) or not isinstance(arg, int | float)
+    ):
+        raise ValueError(f"{op} takes a number, got {arg!r}")
+
+
+def _no_operators_inside(value: Any) -> None:
+    """A plain expected value compares exactly, so a ``$key`` in it is a mistake."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if _is_operator(key):
+                raise ValueError(
+                    f"{key!r} inside an expected value: a matcher must be the whole value of a "
+                    "field path (write the path down to that field)"
+                )
+            _no_operators_inside(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_operators_inside(item)
+
+
+def validate(path: str, expected: Any) -> None:
+    """ValueError for a malformed path, an unknown matcher or a bad matcher argument."""
+    parse_path(path)
+    if isinstance(expected, Mapping) and any(_is_operator(key) for key in expected):
+        plain = [key for key in expected if not _is_operator(key)]
+        if plain:
+            raise ValueError(f"a matcher mixes operators with plain key(s) {plain}")
+        for op, arg in expected.items():
+            _check_argument(op, arg)
+        return
+    _no_operators_inside(expected)
 
 
 @dataclass(frozen=True)

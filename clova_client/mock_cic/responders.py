@@ -62,6 +62,17 @@ def _playlist(value: Any) -> list[JsonObject]:
     return list(value)
 
 
+KEYS = (
+    "stream_deliver",
+    "player_info",
+    "playlist",
+    "playlist_loop",
+    "reply_via",
+    "buttons",
+    "replace",
+)
+"""What a responders body may hold."""
+
 BUTTON_EVENTS = {
     f"PlaybackController.{name}CommandIssued": name
     for name in ("Pause", "Resume", "Stop", "Next", "Previous")
@@ -97,6 +108,9 @@ class Responders:
         """
         if not isinstance(data, Mapping):
             raise ValueError("responders must be an object")
+        unknown = sorted(str(key) for key in data if key not in KEYS)
+        if unknown:
+            raise ValueError(f"unknown key(s) {unknown} (known: {', '.join(KEYS)})")
         stream_deliver = _table(data.get("stream_deliver"), "stream_deliver")
         player_info = _table(data.get("player_info"), "player_info")
         playlist = _playlist(data["playlist"]) if "playlist" in data else None

@@ -8,7 +8,9 @@ from clova_client.mock_cic.expect import (
     format_mismatches,
     is_subsequence,
     matches,
+    parse_path,
     resolve,
+    validate,
 )
 
 EVENT = {
@@ -76,3 +78,19 @@ def test_several_operators_in_one_matcher_must_all_hold() -> None:
     assert matches(window, 1000)
     assert not matches(window, 899)
     assert not matches(window, 1101)
+
+
+@pytest.mark.parametrize(
+    "path", ["event..payload", "event.", ".event", "a[0", "a]b", "", "context[0]payload"]
+)
+def test_malformed_paths(path: str) -> None:
+    with pytest.raises(ValueError, match="malformed field path"):
+        parse_path(path)
+
+
+def test_validate_names_the_bad_matcher() -> None:
+    validate("context[AudioPlayer.PlaybackState].payload.x", {"$gte": 1, "$lt": 2})
+    with pytest.raises(ValueError, match=r"unknown matcher '\$approx' \(known: \$exists"):
+        validate("event.payload.x", {"$approx": 1})
+    with pytest.raises(ValueError, match=r"'\$ne' inside an expected value"):
+        validate("event.payload", {"list": [{"$ne": 1}]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,14 +31,14 @@ steps:
         header: {namespace: AudioPlayer, name: Play}
         payload:
           audioItem:
-            audioItemId: b-1
+            audioItemId: "b-1-${RUN}"
             stream: {token: b-tok, url: "${MEDIA_URL}/tone.wav", urlPlayable: true}
           playBehavior: REPLACE_ALL
   - wait_for: AudioPlayer.PlayStarted
     expect:
       context[AudioPlayer.PlaybackState].payload.playerActivity: PAUSED
       context[AudioPlayer.PlaybackState].payload.stream.token: b-tok
-      event.payload.audioItemId: b-1
+      event.payload.audioItemId: "b-1-${RUN}"
 """
 
 
@@ -52,7 +53,7 @@ steps:
       directive:
         header: {namespace: AudioPlayer, name: Play}
         payload:
-          audioItem: {audioItemId: g-1, stream: {token: g-1, url: "${MEDIA_URL}/tone.wav"}}
+          audioItem: {audioItemId: "g-1-${RUN}", stream: {token: g-1, url: "${MEDIA_URL}/tone.wav"}}
           playBehavior: REPLACE_ALL
   - wait_for: AudioPlayer.PlayStarted
     expect:
@@ -106,7 +107,11 @@ async def test_broken_scenario_fails_with_a_readable_diff(
         '    expected: "PAUSED"\n'
         '    got:      "PLAYING"\n'
     ) in out
-    assert '  event.payload.audioItemId\n    expected: "b-1"\n    got:      <missing>' in out
+    run = re.search(r", run ([0-9a-f]{8})\n", out)
+    assert run is not None, out
+    assert (
+        f'  event.payload.audioItemId\n    expected: "b-1-{run[1]}"\n    got:      <missing>' in out
+    )
     assert "stream.token" not in out.split("the event was:")[0]  # that field matched
 
 
@@ -120,6 +125,40 @@ async def test_timeout_names_the_events_seen(mock: MockCicServer, tmp_path: Path
         code, out = await run_cli("run-scenario", str(scenario), "--control-url", mock.control_url)
     assert code == 1, out
     assert "no AudioPlayer.PlayFinished #0 from device 'default'" in out
+
+
+async def test_a_timed_out_wait_lists_only_this_runs_events(
+    mock: MockCicServer, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(
+        "device: default\nconnect_timeout: 5\nsteps:\n"
+        "  - push:\n      directive:\n        header: {namespace: AudioPlayer, name: Play}\n"
+        "        payload: {audioItem: {audioItemId: 'f-${RUN}', stream: {url: 'x:'}}}\n"
+        "  - wait_for: AudioPlayer.PlayStarted\n"
+    )
+    second.write_text(
+        "device: default\nconnect_timeout: 5\nsteps:\n"
+        "  - push:\n      directive:\n        header: {namespace: PlaybackController, name: Pause}\n"
+        "        payload: {}\n"
+        "  - wait_for: AudioPlayer.PlayPaused\n"
+        "  - wait_for: AudioPlayer.PlayStarted\n    timeout: 0.3\n"
+    )
+    async with FakeDevice.of(mock):
+        code, out = await run_cli("run-scenario", str(first), "--control-url", mock.control_url)
+        assert code == 0, out
+        code, out = await run_cli("run-scenario", str(second), "--control-url", mock.control_url)
+    assert code == 1, out
+    # the mock holds the first run's PlayStarted; the second run neither takes it nor lists it
+    assert [e.name for e in mock.events("default")] == [
+        "AudioPlayer.PlayStarted",
+        "AudioPlayer.PlayPaused",
+    ]
+    assert (
+        "FAIL step 3: wait_for AudioPlayer.PlayStarted\n"
+        "  no AudioPlayer.PlayStarted #0 from device 'default' within 0.3 s; "
+        "events received since the scenario started: AudioPlayer.PlayPaused\n"
+    ) in out
 
 
 async def test_runner_rides_out_refused_connections(mock: MockCicServer, tmp_path: Path) -> None:
