@@ -139,7 +139,8 @@ async def test_a_timed_out_wait_lists_only_this_runs_events(
     )
     second.write_text(
         "device: default\nconnect_timeout: 5\nsteps:\n"
-        "  - push:\n      directive:\n        header: {namespace: PlaybackController, name: Pause}\n"
+        "  - push:\n      directive:\n"
+        "        header: {namespace: PlaybackController, name: Pause}\n"
         "        payload: {}\n"
         "  - wait_for: AudioPlayer.PlayPaused\n"
         "  - wait_for: AudioPlayer.PlayStarted\n    timeout: 0.3\n"
