@@ -41,7 +41,8 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db")
     with sqlite3.connect(tmp_path / "o.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert box._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert box._file._db is not None
+    assert box._file._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     box.close()
 
 
