@@ -272,12 +272,13 @@ class Daemon:
                 self._save(durable=False)
 
     def _save(self, *, durable: bool) -> None:
-        """Snapshot on the loop, write on the one state-writer thread, in order: a slow SD card
-        never stalls the loop. ``durable``: a state change (the whole snapshot, fsynced); else a
-        position tick (only the position, see ``StateFile.save``)."""
+        """Snapshot on the loop, write on the one state-writer thread (the newest of those
+        submitted within 0.2 s): a slow SD card never stalls the loop. ``durable``: a state
+        change (the whole snapshot); else a position tick (only the position, see
+        ``StateFile.save``)."""
         if self._saving:
-            snapshot = self.engine.snapshot()
-            self._state_writer.submit(self.state_file.save, snapshot, durable=durable)
+            self.state_file.submit(self.engine.snapshot(), durable=durable)
+            self._state_writer.submit(self.state_file.write_submitted)
 
     # --- run -----------------------------------------------------------------------------
 
