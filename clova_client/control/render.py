@@ -137,6 +137,15 @@ def _library(library: object) -> list[str]:
     return [f"library:     {tracks} tracks, {playlists} playlists{scanning}"]
 
 
+def _outbox(outbox: Mapping[str, Any]) -> str:
+    pending = outbox.get("pending")
+    line = f"outbox:      {_text(pending)} event{'' if pending == 1 else 's'} pending"
+    disk = outbox.get("disk")
+    if disk not in (None, "ok"):
+        line += f" (disk {_text(disk)}: {_text(outbox.get('in_memory'))} in memory only)"
+    return line
+
+
 def render_status(doc: Mapping[str, Any], now: float | None = None) -> str:
     """The status document as text (no trailing newline); ``now`` defaults to the clock."""
     now = time.time() if now is None else now
@@ -148,8 +157,7 @@ def render_status(doc: Mapping[str, Any], now: float | None = None) -> str:
     lines += _connection(_map(doc.get("connection")), now)
     lines += _player(_map(doc.get("player")))
     lines += _library(doc.get("library"))
-    pending = _map(doc.get("outbox")).get("pending")
-    lines.append(f"outbox:      {_text(pending)} event{'' if pending == 1 else 's'} pending")
+    lines.append(_outbox(_map(doc.get("outbox"))))
     errors = _maps(doc.get("errors"))
     lines.append("last errors: none" if not errors else "last errors:")
     for err in errors:

@@ -76,6 +76,12 @@ class LibraryInfo(TypedDict):
 class OutboxInfo(TypedDict):
     pending: int
     """Events accepted but not yet delivered to CIC."""
+    disk: NotRequired[str]
+    """``ok``, or why pending events are kept in memory only: ``full``, ``read-only``, ``error``
+    (the state directory cannot be written; they go to disk when it can be again)."""
+    in_memory: NotRequired[int]
+    """Pending events not on disk: those CIC is about to take (held up to 0.25 s), and every
+    one while ``disk`` is not ``ok``."""
 
 
 class ErrorInfo(TypedDict):

@@ -1,0 +1,234 @@
+"""The full-disk test's child, run by ``test_full_disk.py`` in a private mount namespace whose
+state directory is a small tmpfs: the real daemon (FakeBackend, real time) against a tiny h2c
+CIC peer of its own whose answers to events can be held back. Prints one JSON report.
+
+    python -m tests.daemon.full_disk_runner full|read-only STATE_DIR RUNTIME_DIR TOKEN_FILE
+
+``full``: the tmpfs is filled after the daemon connected, and emptied later. ``read-only``: the
+tmpfs is read-only from the start, and remounted read-write later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from clova_client import app
+from clova_client.app import Daemon
+from clova_client.cic import TokenStore
+from clova_client.clock import LoopClock
+from clova_client.config import AuthSection, CicSection, Settings, SystemdSection
+from clova_client.daemon_state import RecentErrors
+from clova_client.player.fake import FakeBackend, FakeMedia
+from clova_client.protocol.multipart import MultipartParser, encode_directive_part
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+BOUNDARY = "full-disk"
+URL = "https://media.test.invalid/long.mp3"
+INTERVAL_MS = 200
+WITHIN_S = 60.0
+"""A safety net for every wait, never a timing assertion."""
+
+
+class Peer:
+    """Downchannel (Clova.Hello, then what is pushed), events recorded and answered 204 while
+    ``answering`` is set, anything else 204."""
+
+    def __init__(self) -> None:
+        self.outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.connected = asyncio.Event()
+        self.answering = asyncio.Event()
+        self.answering.set()
+        self.received: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["path"] == "/v1/directives":
+            await self._downchannel(receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if scope["path"] == "/v1/events":
+            ctype = dict(scope["headers"])[b"content-type"].decode()
+            part = MultipartParser.from_content_type(ctype).feed(body)[0]
+            header = json.loads(part.body)["event"]["header"]
+            self.received.append((f"{header['namespace']}.{header['name']}", header["messageId"]))
+            await self.answering.wait()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _downchannel(self, receive: Receive, send: Send) -> None:
+        ctype = f"multipart/related; boundary={BOUNDARY}".encode()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", ctype)]}
+        )
+        hello = encode_directive_part(directive("Clova", "Hello", {}), BOUNDARY, first=True)
+        await send({"type": "http.response.body", "body": hello, "more_body": True})
+        self.connected.set()
+        gone = asyncio.ensure_future(_disconnected(receive))
+        while True:
+            pushed = asyncio.ensure_future(self.outgoing.get())
+            await asyncio.wait({pushed, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if gone.done():
+                pushed.cancel()
+                return
+            body = encode_directive_part(pushed.result(), BOUNDARY)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def directive(namespace: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    header = {"namespace": namespace, "name": name, "messageId": str(uuid.uuid4())}
+    return {"directive": {"header": header, "payload": payload}}
+
+
+def play() -> dict[str, Any]:
+    stream = {
+        "token": "tok-long",
+        "url": URL,
+        "urlPlayable": True,
+        "progressReport": {"progressReportIntervalInMilliseconds": INTERVAL_MS},
+    }
+    item = {"audioItemId": "item-long", "stream": stream}
+    payload = {"audioItem": item, "playBehavior": "REPLACE_ALL", "source": {"name": "test"}}
+    return directive("AudioPlayer", "Play", payload)
+
+
+@contextlib.asynccontextmanager
+async def serving(peer: Peer) -> AsyncIterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]
+    config.graceful_timeout = 1
+    config.loglevel = "WARNING"
+    config.accesslog = None
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(peer, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        # hypercorn may fail to shut a stream down the client left open: nothing to test there
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    async with asyncio.timeout(WITHIN_S):
+        while not predicate():  # noqa: ASYNC110 - the daemon's state, polled
+            await asyncio.sleep(0.02)
+
+
+def fill(directory: Path) -> None:
+    fd = os.open(directory / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass  # ENOSPC: full
+    finally:
+        os.close(fd)
+
+
+def on_disk(db: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return [row[0] for row in conn.execute("SELECT message_id FROM queue ORDER BY seq")]
+
+
+async def scenario(kind: str, state: Path, runtime: Path, token: Path) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    peer = Peer()
+    app.STATUS_EVERY_S = 1.0  # the state file's retry tick: sooner than in production
+    async with serving(peer) as base_url:
+        settings = Settings(
+            state_dir=state,
+            runtime_dir=runtime,
+            auth=AuthSection(access_token_file=token),
+            cic=CicSection(base_url=base_url, http2_prior_knowledge=True),
+            systemd=SystemdSection(watchdog=False, ready_grace_s=0),
+        )
+        backend = FakeBackend(LoopClock(), {URL: FakeMedia(600_000)})
+        daemon = Daemon(settings, TokenStore(token), RecentErrors(), backend)
+        daemon.outbox.retry_s = 1.0  # sooner than in production
+        outbox = daemon.outbox
+        stop = asyncio.Event()
+        run = asyncio.create_task(daemon.run(stop))
+        await until(peer.connected.is_set)
+        if kind == "full":
+            fill(state)
+
+        def reports() -> int:
+            return sum(name.endswith("IntervalPassed") for name, _ in peer.received)
+
+        peer.outgoing.put_nowait(play())  # CIC takes every event while the disk cannot
+        await until(lambda: reports() >= 5)
+        report["flowing"] = daemon.status()["outbox"]
+
+        peer.answering.clear()  # CIC stops answering: events pile up, in memory only
+        await until(lambda: outbox.pending >= 10)
+        report["piled_up"] = daemon.status()["outbox"]
+
+        if kind == "full":
+            (state / "filler").unlink()
+        else:
+            remount = ["mount", "-o", "remount,rw", str(state)]
+            await asyncio.to_thread(subprocess.run, remount, check=True)
+        await until(lambda: outbox.disk == "ok" and outbox.in_memory == 0)
+        report["written"] = daemon.status()["outbox"]
+        pending = [e.message_id for e in outbox.peek(1000)]
+        report["on_disk_is_pending"] = on_disk(state / "outbox.db")[: len(pending)] == pending
+        await until(lambda: daemon.state_file.generation > 0 and not daemon.state_file.dirty)
+
+        peer.answering.set()  # CIC is back: everything goes out
+        await until(lambda: outbox.pending == 0)
+        report["drained"] = daemon.status()["outbox"]
+        report["on_disk_after_drain"] = on_disk(state / "outbox.db")
+        stop.set()
+        report["exit"] = await run
+    report["received"] = [message_id for _, message_id in peer.received]
+    return report
+
+
+def main() -> None:
+    kind, state, runtime, token = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+    with structlog.testing.capture_logs() as logs:
+        report = asyncio.run(scenario(kind, state, runtime, Path(token)))
+    report["raised"] = [e["message_id"] for e in logs if e["event"] == "player.event"]
+    report["logs"] = [
+        {key: e.get(key) for key in ("event", "log_level", "disk")}
+        for e in logs
+        if e["event"].startswith(("cic.outbox_disk", "state_save", "cic.outbox_events_lost"))
+    ]
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
