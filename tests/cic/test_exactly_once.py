@@ -10,7 +10,6 @@ from typing import Any
 from clova_client.cic.state import ConnectionState as S
 from clova_client.clock import ManualClock
 from clova_client.mock_cic import MockCicServer
-from clova_client.protocol import make_event
 
 from .helpers import DEVICE, HarnessFactory, audio_event, until
 
