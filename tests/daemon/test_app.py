@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from clova_client import app
 from clova_client.app import Daemon
 from clova_client.cic import TokenStore
-from clova_client.cic.outbox import PutResult
 from clova_client.config import AuthSection, Settings
 from clova_client.daemon_state import RecentErrors
 from clova_client.player.fake import FakeBackend
-from clova_client.protocol import Event
-from clova_client.protocol.base import make_event
 
 
 @pytest.fixture

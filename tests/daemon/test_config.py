@@ -220,5 +220,5 @@ def test_alsa_device_names(monkeypatch: pytest.MonkeyPatch, device: str) -> None
 
 def test_alsa_device_rejects_what_is_no_device_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOVA_PLAYER__ALSA_DEVICE", "hw:0 ; rm -rf /")
-    with pytest.raises(ConfigError, match="player.alsa_device"):
+    with pytest.raises(ConfigError, match=r"player\.alsa_device"):
         load_settings(None)

@@ -17,28 +17,41 @@ from tests.support.media_server import MediaServer
 pytestmark = pytest.mark.vlc
 
 
+class Events(list[BackendEvent]):
+    """The backend's events, with a flag raised at each one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = asyncio.Event()
+
+    def add(self, event: BackendEvent) -> None:
+        self.append(event)
+        self.arrived.set()
+
+
 @pytest.fixture
-async def backend() -> AsyncIterator[tuple[VlcBackend, list[BackendEvent]]]:
-    events: list[BackendEvent] = []
+async def backend() -> AsyncIterator[tuple[VlcBackend, Events]]:
+    events = Events()
     vlc_backend = VlcBackend("null")
-    vlc_backend.attach(events.append)
+    vlc_backend.attach(events.add)
     yield vlc_backend, events
     await vlc_backend.close()
 
 
-async def _failure(backend: tuple[VlcBackend, list[BackendEvent]], url: str, sid: int) -> str:
+async def _failure(backend: tuple[VlcBackend, Events], url: str, sid: int) -> str:
     player, events = backend
     await player.play(MediaSource(sid, url))
     async with asyncio.timeout(20):
         while not any(e.source_id == sid and e.type is BackendEventType.ERROR for e in events):
-            await asyncio.sleep(0.02)
+            events.arrived.clear()
+            await events.arrived.wait()
     (error,) = [e for e in events if e.source_id == sid and e.type is BackendEventType.ERROR]
     assert error.reason is not None
     return error.reason
 
 
 async def test_each_cause_has_its_own_reason(
-    backend: tuple[VlcBackend, list[BackendEvent]],
+    backend: tuple[VlcBackend, Events],
     media_server: MediaServer,  # noqa: F811
 ) -> None:
     reasons = {
