@@ -10,14 +10,18 @@ bench checks liveness: the control socket's ``status`` answers within 5 s, and a
 AudioPlayer.Play (behind a resynchronising delimiter) yields its PlayStarted at the peer, retried
 on the next channel when the client had to reconnect. Prints ONE JSON line:
 
-* ``cases``, ``checks``; ``crashes``: the daemon process exited, or its health check failed (a
-  long-lived task died); ``hangs``: ``status`` unanswered, or no channel for 30 s;
+* ``cases``, ``checks``; ``crashes``: the daemon process exited, or its watchdog health check
+  failed (a long-lived task died, a player command hung); ``hangs``: ``status`` unanswered, no
+  channel for 30 s, or the client stopped reading an open one;
   ``liveness_failures``: status answers but the Play never starts;
 * ``rss_mib_start`` / ``rss_mib_end``: the daemon's VmRSS after the first check and at the end;
 * ``tracebacks_logged``: log lines of the daemon with an exception; ``events_dropped``: events
   the daemon gave up on (the peer accepts every event, so each one is a loss);
 * ``seconds``, ``cases_per_s``, ``channels``, ``events``, ``work_dir`` (kept when something
-  failed: the daemon's log and the cases since the last good check, ``failed-N.jsonl``).
+  failed: the daemon's log and the cases since the last good check, ``failed-N.jsonl``);
+  ``rss_mib_trend`` (after each check), ``daemon_cpu_s``, ``kinds``, ``stalls``.
+
+``--huge-one-in N``: one case in N is a 17 MiB part (default 2,000; 0: none).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from hypothesis import seed as seeded
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fuzz_cases import DELIMITER, Case, cases, part
+from bench.fuzz_cases import DELIMITER, HUGE_PART_ONE_IN, Case, cases, part
 from bench.fuzz_daemon import LIVE_URL, DaemonProcess
 from bench.fuzz_peer import END, Channel, Event, HostilePeer, serving
 from clova_client.control.client import ControlError, request
@@ -264,7 +268,11 @@ def _flags(case: Case) -> dict[str, bool]:
 
 
 def generate(
-    count: int, seed: int, sink: Callable[[list[Case]], None], stop: Callable[[], bool]
+    count: int,
+    seed: int,
+    sink: Callable[[list[Case]], None],
+    stop: Callable[[], bool],
+    huge_one_in: int = HUGE_PART_ONE_IN,
 ) -> None:
     """Draw ``count`` cases with hypothesis, CHECK_EVERY per run (a fresh run keeps its memory
     small), handed to ``sink`` BATCH at a time (one thread hand-over per batch, not per case)."""
@@ -280,7 +288,7 @@ def generate(
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(cases())
+        @given(cases(huge_one_in))
         def one(case: Case) -> None:
             nonlocal made
             if made < count and not stop():
@@ -307,7 +315,9 @@ def read_log(log: Path) -> tuple[int, int, int]:
     return tracebacks, unhealthy, dropped
 
 
-async def fuzz(count: int, seed: int = 1, keep: bool = False) -> Tally:
+async def fuzz(
+    count: int, seed: int = 1, keep: bool = False, huge_one_in: int = HUGE_PART_ONE_IN
+) -> Tally:
     """Run the bench; the tally of what happened."""
     tally = Tally(seed=seed)
     directory = Path(tempfile.mkdtemp(prefix="fz"))  # short: the control socket path
@@ -325,7 +335,8 @@ async def fuzz(count: int, seed: int = 1, keep: bool = False) -> Tally:
         def sink(batch: list[Case]) -> None:
             asyncio.run_coroutine_threadsafe(bench.feed_all(batch), loop).result()
 
-        await asyncio.to_thread(generate, count, seed, sink, lambda: tally.abandoned)
+        stop = lambda: tally.abandoned  # noqa: E731
+        await asyncio.to_thread(generate, count, seed, sink, stop, huge_one_in)
         if tally.cases % CHECK_EVERY and not tally.abandoned:
             await bench.check()
         tally.rss_mib_end = daemon.rss_mib() if daemon.alive else 0.0
@@ -349,8 +360,14 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--huge-one-in",
+        type=int,
+        default=HUGE_PART_ONE_IN,
+        help=f"one case in N is a 17 MiB part (default {HUGE_PART_ONE_IN}; 0: none)",
+    )
     args = parser.parse_args()
-    tally = asyncio.run(fuzz(args.cases, args.seed, args.keep))
+    tally = asyncio.run(fuzz(args.cases, args.seed, args.keep, args.huge_one_in))
     line: dict[str, Any] = asdict(tally)
     print(json.dumps(line))
     return 1 if tally.failed else 0

@@ -285,9 +285,10 @@ def cid_play() -> Json:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> Case:
-    """One case: a directive part (with attachments around it), garbage, or an event answer."""
-    if draw(st.integers(0, HUGE_PART_ONE_IN - 1)) == HUGE_PART_ONE_IN // 3:
+def cases(draw: st.DrawFn, huge_one_in: int = HUGE_PART_ONE_IN) -> Case:
+    """One case: a directive part (with attachments around it), garbage, or an event answer;
+    one in ``huge_one_in`` (0: none) a part past the client's 16 MiB limit."""
+    if huge_one_in and draw(st.integers(0, huge_one_in - 1)) == huge_one_in // 3:
         # over the 16 MiB part limit: the client must end the channel, and reopen it
         return Case("huge_part", part(b'{"x":"' + b"y" * (17 * 1024 * 1024) + b'"}'))
     shape = draw(st.sampled_from(["part"] * 16 + ["cid", "stray", "garbage", "event"]))

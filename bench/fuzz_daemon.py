@@ -47,6 +47,17 @@ MEDIA = {
 ROOT = Path(__file__).resolve().parents[1]
 
 
+WATCHDOG_USEC = "10000000"
+"""As under systemd with WatchdogSec=10: the daemon checks its health every 5 s and logs
+``watchdog health check failed`` when a long-lived task died or a player command hangs."""
+
+
+def _clean_env() -> dict[str, str]:
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith(("CLOVA_", "NOTIFY_", "WATCHDOG_"))
+    }
+
+
 class FuzzDaemon(Daemon):
     """The real daemon; only its reconnect backoff is shortened."""
 
@@ -130,7 +141,7 @@ class DaemonProcess:
                 sys.executable, "-m", "bench.fuzz_daemon",
                 "--base-url", self.base_url, "--dir", str(self.directory),
                 cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                env={k: v for k, v in os.environ.items() if not k.startswith("CLOVA_")},
+                env={**_clean_env(), "WATCHDOG_USEC": WATCHDOG_USEC},
             )  # fmt: skip
 
     @property
