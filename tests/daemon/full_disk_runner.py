@@ -27,7 +27,7 @@ import structlog
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from clova_client import app
+from clova_client import daemon_runtime
 from clova_client.app import Daemon
 from clova_client.cic import TokenStore
 from clova_client.clock import LoopClock
@@ -166,7 +166,7 @@ def on_disk(db: Path) -> list[str]:
 async def scenario(kind: str, state: Path, runtime: Path, token: Path) -> dict[str, Any]:
     report: dict[str, Any] = {}
     peer = Peer()
-    app.STATUS_EVERY_S = 1.0  # the state file's retry tick: sooner than in production
+    daemon_runtime.STATUS_EVERY_S = 1.0  # the state file's retry tick: sooner than in production
     async with serving(peer) as base_url:
         settings = Settings(
             state_dir=state,
@@ -190,11 +190,11 @@ async def scenario(kind: str, state: Path, runtime: Path, token: Path) -> dict[s
 
         peer.outgoing.put_nowait(play())  # CIC takes every event while the disk cannot
         await until(lambda: reports() >= 5)
-        report["flowing"] = daemon.status()["outbox"]
+        report["flowing"] = daemon.actions.status()["outbox"]
 
         peer.answering.clear()  # CIC stops answering: events pile up, in memory only
         await until(lambda: outbox.pending >= 10)
-        report["piled_up"] = daemon.status()["outbox"]
+        report["piled_up"] = daemon.actions.status()["outbox"]
 
         if kind == "full":
             (state / "filler").unlink()
@@ -202,14 +202,14 @@ async def scenario(kind: str, state: Path, runtime: Path, token: Path) -> dict[s
             remount = ["mount", "-o", "remount,rw", str(state)]
             await asyncio.to_thread(subprocess.run, remount, check=True)
         await until(lambda: outbox.disk == "ok" and outbox.in_memory == 0)
-        report["written"] = daemon.status()["outbox"]
+        report["written"] = daemon.actions.status()["outbox"]
         pending = [e.message_id for e in outbox.peek(1000)]
         report["on_disk_is_pending"] = on_disk(state / "outbox.db")[: len(pending)] == pending
         await until(lambda: daemon.state_file.generation > 0 and not daemon.state_file.dirty)
 
         peer.answering.set()  # CIC is back: everything goes out
         await until(lambda: outbox.pending == 0)
-        report["drained"] = daemon.status()["outbox"]
+        report["drained"] = daemon.actions.status()["outbox"]
         report["on_disk_after_drain"] = on_disk(state / "outbox.db")
         stop.set()
         report["exit"] = await run

@@ -60,11 +60,11 @@ async def test_an_announced_dialog_makes_the_previous_one_stale(daemon: Daemon) 
     from clova_client.agents.router import Outcome
     from clova_client.control import CommandRefused
 
-    assert daemon.begin_dialog("voice-1") == {
+    assert daemon.actions.begin_dialog("voice-1") == {
         "dialog_request_id": "voice-1",
         "superseded": None,
     }
-    assert daemon.begin_dialog("voice-2")["superseded"] == "voice-1"
+    assert daemon.actions.begin_dialog("voice-2")["superseded"] == "voice-1"
     late = {
         "directive": {
             "header": {
@@ -80,15 +80,15 @@ async def test_an_announced_dialog_makes_the_previous_one_stale(daemon: Daemon) 
     late["directive"]["header"]["dialogRequestId"] = "cloud-minted"
     assert await daemon.router.dispatch(late) is Outcome.HANDLED
     with pytest.raises(CommandRefused, match="dialogRequestId"):
-        daemon.begin_dialog("x" * 500)
+        daemon.actions.begin_dialog("x" * 500)
 
 
 async def test_volume_set_at_run_time_is_applied_and_saved(daemon: Daemon) -> None:
     await daemon.engine.start()
     try:
-        assert await daemon.volume(35) == {"volume": 35, "muted": False}
-        assert await daemon.volume("up") == {"volume": 45, "muted": False}
-        assert await daemon.volume("down") == {"volume": 35, "muted": False}
+        assert await daemon.actions.volume(35) == {"volume": 35, "muted": False}
+        assert await daemon.actions.volume("up") == {"volume": 45, "muted": False}
+        assert await daemon.actions.volume("down") == {"volume": 35, "muted": False}
         daemon._state_writer.shutdown(wait=True)
         saved = daemon.state_file.load()
         assert saved is not None and saved["volume"] == 35  # a restart restores it

@@ -1,0 +1,86 @@
+"""What the control socket's commands do on the running speaker (``status``, ``press``,
+``volume``, ``dialog``): the ``ControlHandler`` the daemon serves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from ..agents.buttons import Button
+from .protocol import CommandRefused
+from .status import PressResult, StatusDocument
+
+if TYPE_CHECKING:
+    from ..agents.dialogs import Dialogs
+    from ..agents.playback_controller import PlaybackControllerAgent
+    from ..cic.client import CicClient
+    from ..player.engine import PlayerEngine
+    from .status_builder import StatusBuilder
+
+log = structlog.get_logger(__name__)
+
+VOLUME_STEP = 10
+"""``clova-client volume up|down`` moves by this many percent."""
+PRESS_SLACK_S = 2.0
+"""A press whose POST started in time gets this long for its answer."""
+
+
+class SpeakerControl:
+    def __init__(
+        self,
+        status: StatusBuilder,
+        controller: PlaybackControllerAgent,
+        client: CicClient,
+        engine: PlayerEngine,
+        dialogs: Dialogs,
+        saved: Callable[[], None],
+    ) -> None:
+        self._status = status
+        self._controller = controller
+        self._client = client
+        self._engine = engine
+        self._dialogs = dialogs
+        self._saved = saved
+        """Saves the player state now (a volume set at run time survives a restart)."""
+
+    def status(self) -> StatusDocument:
+        return self._status.build()
+
+    async def press(self, button: Button) -> PressResult:
+        """Send the button's event and wait for CIC to take it (a press is time-sensitive:
+        one not delivered within ``button_ttl_s`` is dropped, and the answer says so)."""
+        event = await self._controller.press(button)
+        log.info("button", button=button.value, event_name=event.full_name)
+        ttl = self._client.settings.button_ttl_s
+        delivered = await self._client.wait_delivered(event.message_id, ttl + PRESS_SLACK_S)
+        result: PressResult = {
+            "event": event.full_name,
+            "message_id": event.message_id,
+            "delivered": delivered,
+        }
+        if not delivered:
+            result["note"] = f"not delivered within {ttl:g} s, so dropped (CIC unreachable)"
+        return result
+
+    async def volume(self, value: int | str | None) -> dict[str, Any]:
+        """``clova-client volume``: set or report the output volume (both sources share it);
+        kept across restarts in the saved state. Mute/Unmute stay independent of it."""
+        current = self._engine.volume
+        if value is not None:
+            target = current + VOLUME_STEP if value == "up" else current - VOLUME_STEP
+            target = int(value) if isinstance(value, int) else max(0, min(100, target))
+            await self._engine.set_volume(target)
+            log.info("volume_set", volume=self._engine.volume, previous=current)
+            self._saved()
+        return {"volume": self._engine.volume, "muted": self._engine.muted}
+
+    def begin_dialog(self, dialog_request_id: str) -> dict[str, Any]:
+        """The voice component started a dialog: the one it replaces goes stale (barge-in)."""
+        try:
+            superseded = self._dialogs.begin(dialog_request_id)
+        except ValueError as exc:
+            raise CommandRefused(str(exc)) from None
+        log.info("dialog_started", dialog_request_id=dialog_request_id, superseded=superseded)
+        return {"dialog_request_id": dialog_request_id, "superseded": superseded}
