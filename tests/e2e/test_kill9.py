@@ -1,7 +1,8 @@
 """``kill -9`` in the middle of a track while CIC is unreachable, then a restart.
 
 Nothing the player raised before the kill is lost (the outbox is durable), the queue comes back
-PAUSED without playing by itself, and a Resume continues within a second of where it was killed.
+PAUSED without playing by itself, and a Resume continues where the position was last saved (at most
+SAVE_EVERY_S, 10 s, before the kill).
 """
 
 from __future__ import annotations
