@@ -25,10 +25,10 @@ from ..protocol.mediaplayer import (
     Direction,
     Info,
     Like,
+    MediaPlayPayload,
     MovePayload,
     MoveTarget,
     PlaylistRef,
-    PlayPayload,
     SearchPayload,
     Shuffle,
     StepPayload,
@@ -118,7 +118,7 @@ class MediaPlayerAgent:
 
     # --- finding and playing --------------------------------------------------------------
 
-    async def play(self, p: PlayPayload) -> Result:
+    async def play(self, p: MediaPlayPayload) -> Result:
         if p.toggle is not None:
             if p.toggle.repeat is not None:
                 self.app.set_repeat(QueueRepeat(p.toggle.repeat.value))
@@ -145,7 +145,7 @@ class MediaPlayerAgent:
         await self.app.play(selection)
         return ok()
 
-    async def _wanted(self, p: PlayPayload) -> Found:
+    async def _wanted(self, p: MediaPlayPayload) -> Found:
         """The songs a Play asks for; without any criteria, what the last Search found."""
         query = query_of(p.song)
         category = ((p.song.category if p.song else None) or "NONE").upper()

@@ -1,7 +1,7 @@
 """A mock CIC server for tests and QA: HTTP/2 CIC port (TLS or h2c) that enforces CIC's rules,
 a plain-HTTP control API with media files and ``/token``, faults and scenarios."""
 
-from .auth import Grant, TokenStore, default_refresh_token
+from .auth import Grant, MockTokens, default_refresh_token
 from .connections import Connection
 from .fault_table import FAULTS, FaultError
 from .records import DeviceRecord, RecordedEvent, WaitTimeout
@@ -16,10 +16,10 @@ __all__ = [
     "FaultError",
     "Grant",
     "MockCicServer",
+    "MockTokens",
     "RecordedEvent",
     "Responders",
     "Rules",
-    "TokenStore",
     "WaitTimeout",
     "default_refresh_token",
 ]

@@ -31,7 +31,7 @@ class Grant:
         }
 
 
-class TokenStore:
+class MockTokens:
     """Access and refresh tokens -> device ids. Never logs or returns a token in an error."""
 
     def __init__(

@@ -17,7 +17,7 @@ from .state import MockState
 ServerInfo = Callable[[], dict[str, Any]]
 
 
-class ControlError(Exception):
+class ControlRequestError(Exception):
     """A control request the mock cannot act on (answered 400 with the message)."""
 
 
@@ -27,9 +27,9 @@ def _float(value: Any, name: str, default: float) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ControlError(f"{name} must be a number, got {value!r}") from None
+        raise ControlRequestError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(number):  # int(nan) would fail later, as a 500
-        raise ControlError(f"{name} must be a finite number, got {value!r}")
+        raise ControlRequestError(f"{name} must be a finite number, got {value!r}")
     return number
 
 
@@ -41,7 +41,7 @@ def _position(value: Any, name: str) -> int:
     """A list position from the query (``index``, ``since``): a whole number >= 0."""
     number = _float(value, name, 0.0)
     if number < 0 or number != int(number):
-        raise ControlError(f"{name} must be a whole number >= 0, got {value!r}")
+        raise ControlRequestError(f"{name} must be a whole number >= 0, got {value!r}")
     return int(number)
 
 
@@ -50,11 +50,11 @@ def decode_attachments(raw: Any) -> dict[str, bytes] | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        raise ControlError("attachments must be an object {content_id: base64 data}")
+        raise ControlRequestError("attachments must be an object {content_id: base64 data}")
     try:
         return {str(cid): base64.b64decode(data, validate=True) for cid, data in raw.items()}
     except (binascii.Error, TypeError) as exc:
-        raise ControlError(f"attachments: invalid base64: {exc}") from None
+        raise ControlRequestError(f"attachments: invalid base64: {exc}") from None
 
 
 def directives_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -62,7 +62,9 @@ def directives_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not items or not all(isinstance(d, dict) for d in items):
-        raise ControlError("give 'directive' (an object) or 'directives' (a list of objects)")
+        raise ControlRequestError(
+            "give 'directive' (an object) or 'directives' (a list of objects)"
+        )
     return items
 
 
@@ -87,16 +89,16 @@ class ControlRoutes:
         try:
             body = await request.json()
         except ValueError:
-            raise ControlError("body must be a JSON object") from None
+            raise ControlRequestError("body must be a JSON object") from None
         if not isinstance(body, dict):
-            raise ControlError("body must be a JSON object")
+            raise ControlRequestError("body must be a JSON object")
         return body
 
     def _device(self, value: Any) -> str:
         try:
             return self.state.device_or_default(value)
         except ValueError as exc:
-            raise ControlError(str(exc)) from None
+            raise ControlRequestError(str(exc)) from None
 
     @staticmethod
     def _ok(**data: Any) -> web.Response:
@@ -153,7 +155,7 @@ class ControlRoutes:
         device = self._device(query.get("device"))
         name = query.get("name")
         if not name:
-            raise ControlError("name is required")
+            raise ControlRequestError("name is required")
         timeout = _float(query.get("timeout"), "timeout", 10.0)
         index = _position(query.get("index"), "index")
         since = _position(query.get("since"), "since")
@@ -188,26 +190,26 @@ class ControlRoutes:
         try:
             self.state.responders.update(body)
         except (ValueError, TypeError) as exc:
-            raise ControlError(str(exc)) from None
+            raise ControlRequestError(str(exc)) from None
         return web.json_response(self.state.responders.to_json())
 
     async def fault(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         kind = body.pop("type", None)
         if not isinstance(kind, str):
-            raise ControlError("give the fault's 'type'")
+            raise ControlRequestError("give the fault's 'type'")
         try:
             result = inject(self.state, kind, body)
         except FaultError as exc:
-            raise ControlError(str(exc)) from None
+            raise ControlRequestError(str(exc)) from None
         return self._ok(type=kind, **result)
 
 
 @web.middleware
 async def control_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turn ControlError into ``400 {"ok": false, "error": ...}``."""
+    """Turn ControlRequestError into ``400 {"ok": false, "error": ...}``."""
     try:
         response: web.StreamResponse = await handler(request)
         return response
-    except ControlError as exc:
+    except ControlRequestError as exc:
         return web.json_response({"ok": False, "error": str(exc)}, status=400)

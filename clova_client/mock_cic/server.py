@@ -19,7 +19,7 @@ from aiohttp import web
 from hypercorn.typing import ASGIFramework
 from hypercorn.utils import wrap_app
 
-from .auth import TokenStore
+from .auth import MockTokens
 from .cic_app import CicApp
 from .connections import Connection
 from .downchannel import Downchannel
@@ -191,7 +191,7 @@ class MockCicServer:
     # state, as attributes --------------------------------------------------------------------
 
     @property
-    def auth(self) -> TokenStore:
+    def auth(self) -> MockTokens:
         return self.state.auth
 
     @property

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from .auth import DEFAULT_TOKENS, TokenStore
+from .auth import DEFAULT_TOKENS, MockTokens
 from .connections import Connection, Connections
 from .downchannel import Downchannel
 from .faults import Faults
@@ -55,7 +55,7 @@ class MockState:
             raise ValueError(f"subtype must be one of {', '.join(SUBTYPES)}")
         self.subtype = subtype
         self.rules = rules if rules is not None else Rules()
-        self.auth = TokenStore(tokens if tokens is not None else DEFAULT_TOKENS, refresh_tokens)
+        self.auth = MockTokens(tokens if tokens is not None else DEFAULT_TOKENS, refresh_tokens)
         self.devices = DeviceBook()
         self.faults = Faults()
         self.responders = Responders()

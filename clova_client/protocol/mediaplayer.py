@@ -76,7 +76,7 @@ class TokenPayload(ServicePayload):
     token: str = Field(min_length=1)
 
 
-class PlayPayload(TokenPayload):
+class MediaPlayPayload(TokenPayload):
     action: Action = Action.CHECK
     asr_text: str | None = None
     song: Song | None = None
@@ -109,7 +109,7 @@ class TogglePayload(TokenPayload):
 
 
 DIRECTIVE_PAYLOADS: dict[str, type[InModel]] = {
-    "Play": PlayPayload,
+    "Play": MediaPlayPayload,
     "Stop": ServicePayload,
     "Search": SearchPayload,
     "Previous": StepPayload,

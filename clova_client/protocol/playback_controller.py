@@ -35,19 +35,19 @@ class SetRepeatModePayload(InModel):
     repeat_mode: RepeatMode
 
 
-class Source(OutModel):
+class CommandSource(OutModel):
     namespace: str
 
 
 class CommandIssuedPayload(OutModel):
     """Payload of a *CommandIssued event; ``source`` echoes an Expect*Command's target."""
 
-    source: Source | None = None
+    source: CommandSource | None = None
 
 
 class SetRepeatModeCommandIssuedPayload(OutModel):
     repeat_mode: RepeatMode
-    source: Source | None = Field(default=None)
+    source: CommandSource | None = Field(default=None)
 
 
 EXPECT_DIRECTIVES = (

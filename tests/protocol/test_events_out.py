@@ -20,8 +20,8 @@ from clova_client.protocol.mediaplayer import (
 )
 from clova_client.protocol.playback_controller import (
     CommandIssuedPayload,
+    CommandSource,
     SetRepeatModeCommandIssuedPayload,
-    Source,
 )
 from clova_client.protocol.template_runtime import Range, RequestPlayerInfoPayload
 
@@ -212,7 +212,7 @@ def test_dialog_request_id_only_when_set() -> None:
     [
         (CommandIssuedPayload(), {}),
         (
-            CommandIssuedPayload(source=Source(namespace="MediaPlayer")),
+            CommandIssuedPayload(source=CommandSource(namespace="MediaPlayer")),
             {"source": {"namespace": "MediaPlayer"}},
         ),
         (SetRepeatModeCommandIssuedPayload(repeat_mode="REPEAT_ONE"), {"repeatMode": "REPEAT_ONE"}),

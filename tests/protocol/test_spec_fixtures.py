@@ -391,7 +391,7 @@ EXPECTED: dict[str, Expect] = {
     ),
     "nugu-mediaplayer__play": nugu_directive(
         "Play",
-        mediaplayer.PlayPayload,
+        mediaplayer.MediaPlayPayload,
         **{
             "payload.token": "tok-play",
             "payload.action": mediaplayer.Action.CHECK,
