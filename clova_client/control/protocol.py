@@ -101,8 +101,10 @@ def _member(enum: type[_E], value: object, what: str) -> _E:
 
 
 def encode(obj: dict[str, Any]) -> bytes:
-    """One JSON line. Values JSON cannot hold (a datetime, a Path) are sent as their str()."""
-    return json.dumps(obj, ensure_ascii=False, default=str).encode() + b"\n"
+    """One JSON line. Values JSON cannot hold (a datetime, a Path) are sent as their str(); a
+    string UTF-8 cannot carry (a lone surrogate, e.g. from a file name) goes as its JSON escape."""
+    text = json.dumps(obj, ensure_ascii=False, default=str)
+    return text.encode("utf-8", "backslashreplace") + b"\n"
 
 
 def ok(result: Mapping[str, Any]) -> dict[str, Any]:

@@ -273,3 +273,10 @@ async def test_client_bad_answers(sock_path: Path, answer: bytes | None, error: 
         with pytest.raises(ControlError) as caught:
             await request(sock_path, {"cmd": "status"}, timeout_s=0.2)
     assert str(caught.value).startswith(error), caught.value
+
+
+def test_a_lone_surrogate_in_an_answer_is_sent_as_its_escape() -> None:
+    from clova_client.control.protocol import encode
+
+    line = encode({"title": "bad \udcff name"})
+    assert json.loads(line) == {"title": "bad \udcff name"}
