@@ -1,5 +1,6 @@
-"""StateFile: the whole snapshot on state changes, only a small position record in between,
-validated on load; a save that fails is logged once and retried, never raised."""
+"""StateFile and player.state: the whole snapshot on state changes, only the position in the
+current slot's header in between, in place; a torn slot falls back to the one before; a save
+that fails is logged once and retried, never raised."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import structlog
 
 from clova_client.daemon_state import StateFile
-from clova_client.position_record import SIZE, Position, PositionRecord
+from clova_client.state_slots import HEAD_SIZE, PAGE
 
 
 def snapshot(offset: int, state: str = "PLAYING", queue: int = 1) -> dict[str, Any]:
@@ -19,67 +20,106 @@ def snapshot(offset: int, state: str = "PLAYING", queue: int = 1) -> dict[str, A
     return {"state": state, "current": current, "queue": [{"q": n} for n in range(queue)]}
 
 
-def offset_of(saved: dict[str, Any] | None) -> int:
-    assert saved is not None
-    return int(saved["current"]["offsetInMilliseconds"])
+def loaded(tmp_path: Path) -> dict[str, Any]:
+    data = StateFile(tmp_path / "player.json").load()
+    assert data is not None
+    return data
 
 
-def test_ticks_write_only_the_position_and_a_restart_gets_the_newest(tmp_path: Path) -> None:
+def offset_of(data: dict[str, Any]) -> int:
+    return int(data["current"]["offsetInMilliseconds"])
+
+
+def test_ticks_rewrite_only_the_position_in_place(tmp_path: Path) -> None:
     state = StateFile(tmp_path / "player.json")
     state.save(snapshot(1000), durable=True)
-    written = (tmp_path / "player.json").read_bytes()
-    inode = os.stat(tmp_path / "player.json").st_ino
+    path = tmp_path / "player.state"
+    before, inode = path.read_bytes(), os.stat(path).st_ino
     for offset in (11_000, 21_000, 31_000):
         state.save(snapshot(offset), durable=False)
-    assert (tmp_path / "player.json").read_bytes() == written  # not rewritten
-    assert os.stat(tmp_path / "player.json").st_ino == inode
-    assert (tmp_path / "position").stat().st_size == SIZE
-    assert offset_of(StateFile(tmp_path / "player.json").load()) == 31_000
+    after = path.read_bytes()
+    assert os.stat(path).st_ino == inode and len(after) == len(before) == 2 * PAGE
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert changed and max(changed) < 2 * PAGE and all(i % PAGE < HEAD_SIZE for i in changed)
+    assert offset_of(loaded(tmp_path)) == 31_000
 
 
-def test_a_state_change_after_ticks_wins_over_the_older_position(tmp_path: Path) -> None:
+def test_a_state_change_goes_to_the_other_slot_and_wins(tmp_path: Path) -> None:
     state = StateFile(tmp_path / "player.json")
     state.save(snapshot(1000), durable=True)
     state.save(snapshot(11_000), durable=False)
     state.save(snapshot(12_500, state="PAUSED"), durable=True)
-    loaded = StateFile(tmp_path / "player.json").load()
-    assert offset_of(loaded) == 12_500 and loaded is not None and loaded["state"] == "PAUSED"
+    data = loaded(tmp_path)
+    assert (offset_of(data), data["state"]) == (12_500, "PAUSED")
 
 
 def test_a_tick_that_sees_a_changed_queue_writes_the_whole_snapshot(tmp_path: Path) -> None:
     state = StateFile(tmp_path / "player.json")
     state.save(snapshot(1000), durable=True)
     state.save(snapshot(11_000, queue=2), durable=False)  # an ENQUEUE while playing
-    saved = json.loads((tmp_path / "player.json").read_text())
-    assert len(saved["queue"]) == 2 and saved["current"]["offsetInMilliseconds"] == 11_000
+    data = loaded(tmp_path)
+    assert len(data["queue"]) == 2 and offset_of(data) == 11_000
 
 
-def test_a_bad_or_foreign_position_record_is_ignored(tmp_path: Path) -> None:
+def test_a_torn_slot_falls_back_to_the_one_before(tmp_path: Path) -> None:
+    state = StateFile(tmp_path / "player.json")
+    state.save(snapshot(1000, state="PAUSED"), durable=True)  # generation 1: slot 1
+    state.save(snapshot(5000), durable=True)  # generation 2: slot 0
+    state.save(snapshot(15_000), durable=False)
+    path = tmp_path / "player.state"
+    data = bytearray(path.read_bytes())
+    data[HEAD_SIZE + 3] ^= 0xFF  # slot 0's body, torn by a power cut
+    path.write_bytes(bytes(data))
+    back = loaded(tmp_path)
+    assert (back["state"], offset_of(back)) == ("PAUSED", 1000)
+    data[HEAD_SIZE + 3] ^= 0xFF
+    data[9] ^= 0xFF  # slot 0's header instead
+    path.write_bytes(bytes(data))
+    assert loaded(tmp_path)["state"] == "PAUSED"
+
+
+def test_a_file_with_no_valid_slot_is_set_aside(tmp_path: Path) -> None:
+    (tmp_path / "player.state").write_bytes(b"\x01" * (2 * PAGE))
+    state = StateFile(tmp_path / "player.json")
+    with structlog.testing.capture_logs() as logs:
+        assert state.load() is None
+    assert logs[0]["event"] == "state_unreadable"
+    assert logs[0]["moved_to"] == str(tmp_path / "player.state.bad")
+    state.save(snapshot(1), durable=True)  # a new file, and it works
+    assert offset_of(loaded(tmp_path)) == 1
+
+
+def test_a_snapshot_that_outgrows_its_slot_makes_the_file_anew(tmp_path: Path) -> None:
     state = StateFile(tmp_path / "player.json")
     state.save(snapshot(1000), durable=True)
-    state.save(snapshot(11_000), durable=False)
-    record = tmp_path / "position"
-    data = bytearray(record.read_bytes())
-    data[13] ^= 0xFF  # a torn write: the CRC no longer matches
-    record.write_bytes(bytes(data))
-    assert offset_of(StateFile(tmp_path / "player.json").load()) == 1000
-    PositionRecord(record).write(Position(generation=99, offset_ms=5))  # of another snapshot
-    assert offset_of(StateFile(tmp_path / "player.json").load()) == 1000
-    record.write_bytes(b"\0" * 3)
-    assert offset_of(StateFile(tmp_path / "player.json").load()) == 1000
+    big = snapshot(2000, queue=1000)  # about 10 KB: more than a slot of 4 KB
+    state.save(big, durable=True)
+    size = (tmp_path / "player.state").stat().st_size
+    assert size > 2 * PAGE and size % (2 * PAGE) == 0
+    state.save(snapshot(12_000, queue=1000), durable=False)
+    data = loaded(tmp_path)
+    assert len(data["queue"]) == 1000 and offset_of(data) == 12_000
 
 
-def test_generations_go_on_across_restarts_past_any_record(tmp_path: Path) -> None:
-    PositionRecord(tmp_path / "position").write(Position(generation=7, offset_ms=99_000))
-    state = StateFile(tmp_path / "player.json")
-    assert state.load() is None  # no snapshot: the record alone means nothing
-    state.save(snapshot(1000), durable=True)
-    assert json.loads((tmp_path / "player.json").read_text())["generation"] == 8
-    assert offset_of(StateFile(tmp_path / "player.json").load()) == 1000
+def test_player_json_of_an_older_version_is_read_then_replaced(tmp_path: Path) -> None:
+    old = tmp_path / "player.json"
+    old.write_text(json.dumps(snapshot(7000, state="STOPPED")))
+    state = StateFile(old)
+    data = state.load()
+    assert data is not None and offset_of(data) == 7000 and state.path == old
+    state.save(snapshot(7000, state="STOPPED"), durable=True)
+    assert not old.exists() and offset_of(loaded(tmp_path)) == 7000
+
+
+def test_generations_go_on_across_restarts(tmp_path: Path) -> None:
+    first = StateFile(tmp_path / "player.json")
+    first.save(snapshot(1000), durable=True)
+    first.save(snapshot(2000, state="PAUSED"), durable=True)
     again = StateFile(tmp_path / "player.json")
     again.load()
-    again.save(snapshot(2000), durable=True)
-    assert again.generation == 9
+    assert again.generation == 2
+    again.save(snapshot(2000, state="STOPPED"), durable=True)
+    assert loaded(tmp_path)["state"] == "STOPPED"
 
 
 def test_a_failing_save_is_logged_once_kept_dirty_and_recovers(tmp_path: Path) -> None:
@@ -99,7 +139,7 @@ def test_a_failing_save_is_logged_once_kept_dirty_and_recovers(tmp_path: Path) -
         ("state_save_failed", "warning"),
         ("state_save_recovered", "info"),
     ]
-    assert offset_of(StateFile(blocker / "player.json").load()) == 4000
+    assert offset_of(StateFile(blocker / "player.json").load() or {}) == 4000
     assert not (blocker / "player.tmp").exists()
 
 
@@ -111,6 +151,5 @@ def test_snapshots_submitted_together_are_one_write_of_the_newest(tmp_path: Path
     state.submit(snapshot(10), durable=False)  # and a position tick comes at once
     for _ in range(3):  # one writer job per submit
         state.write_submitted()
-    saved = json.loads((tmp_path / "player.json").read_text())
-    assert (saved["generation"], saved["state"]) == (1, "PLAYING")  # one write, durable
-    assert saved["current"]["offsetInMilliseconds"] == 10
+    data = loaded(tmp_path)
+    assert (state.generation, data["state"], offset_of(data)) == (1, "PLAYING", 10)
