@@ -49,6 +49,7 @@ class StateFile:
         self._problem: str | None = None
         self._saved: dict[str, Any] | None = None
         """The last snapshot written, without its offset."""
+        self._legacy_gone = False
         self._lock = threading.Lock()
         self._submitted: tuple[dict[str, Any], bool] | None = None
 
@@ -92,7 +93,9 @@ class StateFile:
         body = json.dumps(snapshot, separators=(",", ":")).encode()
         try:
             self.slots.write_snapshot(generation, _offset(snapshot), body)
-            self.legacy.unlink(missing_ok=True)  # player.state supersedes it
+            if not self._legacy_gone:
+                self.legacy.unlink(missing_ok=True)  # player.state supersedes it
+                self._legacy_gone = True
         except OSError as exc:
             self.dirty = True
             self._failed(exc)

@@ -1,13 +1,16 @@
 """``player.state``: the player snapshot in one of two slots, its position in the slot's header,
 both overwritten in place (no new inode, no rename: an SD card pays for metadata churn).
 
-Layout: two slots of ``S`` bytes (a multiple of 4096; the file is ``2 * S``). A slot is a 32-byte
-header (``CCS1``, generation u64, offset in ms u64, body length u32, CRC-32 of the body u32,
-CRC-32 of the 28 bytes before u32), then the body: the snapshot as JSON. A snapshot goes into
-the slot its generation names (``generation % 2``), so the other slot keeps the one before; a
-position tick rewrites only the current slot's header. Reading takes the valid slot with the
-highest generation: a write torn by a crash or a power cut fails its CRC and the slot before
-it is used. The file is made (or grown, for a snapshot that no longer fits) whole, by a rename.
+Layout: two slots of ``S`` bytes; the file is ``2 * S``. A slot is a 32-byte header (``CCS1``,
+generation u64, offset in ms u64, body length u32, CRC-32 of the body u32, CRC-32 of the 28
+bytes before u32), then the body: the snapshot as zlib-compressed JSON. ``S`` is 2048 while a
+slot fits in it (a queue of a dozen items), so both slots share one 4 KiB page and the kernel
+writes one page back per write-back cycle whatever was saved in it; else a multiple of 4096.
+A snapshot goes into the slot its generation names (``generation % 2``), so the other keeps the
+one before; a position tick rewrites only the current slot's header. Reading takes the valid
+slot with the highest generation: a write torn by a crash or a power cut fails its CRC and the
+slot before is used. The file is made (or grown, for a snapshot that no longer fits) whole, by
+a rename.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Slot:
     generation: int
     offset_ms: int
     body: bytes
+    """The snapshot's JSON."""
 
 
 def _header(generation: int, offset_ms: int, body_len: int, body_crc: int) -> bytes:
@@ -48,7 +52,8 @@ class SlotFile:
         self._current: tuple[int, int, int] | None = None
         """Generation, body length and CRC of the last snapshot written: what a tick extends."""
 
-    def write_snapshot(self, generation: int, offset_ms: int, body: bytes) -> None:
+    def write_snapshot(self, generation: int, offset_ms: int, snapshot: bytes) -> None:
+        body = zlib.compress(snapshot)
         data = _header(generation, offset_ms, len(body), zlib.crc32(body)) + body
         slot_size = self._open_size() // 2
         if len(data) > slot_size:
@@ -89,12 +94,13 @@ class SlotFile:
             except FileNotFoundError:
                 return 0
             size = os.fstat(self._fd).st_size
-            self._size = size if size % (2 * PAGE) == 0 else 0  # not ours: made anew
+            self._size = size if size == PAGE or size % (2 * PAGE) == 0 else 0  # else made anew
         return self._size
 
     def _create(self, slot: int, data: bytes) -> None:
-        """A new file, ``data`` in ``slot``; slots sized for twice it, in whole pages."""
-        slot_size = -(-2 * len(data) // PAGE) * PAGE
+        """A new file, ``data`` in ``slot``: both slots in one page if it fits, else slots
+        sized for twice it, in whole pages."""
+        slot_size = PAGE // 2 if len(data) <= PAGE // 2 else -(-2 * len(data) // PAGE) * PAGE
         tmp = self.path.with_suffix(".tmp")
         self.close()
         self._current = None
@@ -137,4 +143,9 @@ def _parse(slot: bytes) -> Slot | None:
     body = slot[HEAD_SIZE : HEAD_SIZE + length]
     if magic != _MAGIC or head_crc != zlib.crc32(head) or len(body) != length:
         return None
-    return Slot(generation, offset_ms, body) if zlib.crc32(body) == body_crc else None
+    if zlib.crc32(body) != body_crc:
+        return None
+    try:
+        return Slot(generation, offset_ms, zlib.decompress(body))
+    except zlib.error:
+        return None
