@@ -37,7 +37,7 @@ async def _kill_between_reports(daemon: DaemonProcess, *, at_least_ms: int) -> i
             status["player"]["state"] == "PLAYING"
             and isinstance(position, int)
             and position >= at_least_ms
-            and 150 <= position % INTERVAL_MS <= 650
+            and 120 <= position % INTERVAL_MS <= 880
             and pending >= 2
         ):
             assert await daemon.kill9() == -signal.SIGKILL
