@@ -304,13 +304,19 @@ class Outbox:
         failing = self.disk != "ok"
         if failing and now < self._retry_at:
             return
-        due = [e for e in self._entries.values() if not e.on_disk and (everything or e.due <= now)]
+
+        def due_now() -> list[_Entry]:
+            return [
+                e for e in self._entries.values() if not e.on_disk and (everything or e.due <= now)
+            ]
+
+        due = due_now()
         if self._loaded and not (due or self._deleted or self._rewrite or failing):
             return  # a failing disk is tried even with nothing to write, to see it recover
         try:
             if not self._loaded:
                 self._load(self._file.open(), late=True)
-                due = [e for e in self._entries.values() if not e.on_disk and e.due <= now]
+                due = due_now()
             rows = [e.row() for e in due]
             self._file.write(rows, sorted(self._deleted), replace_all=self._rewrite)
         except DiskError as err:
