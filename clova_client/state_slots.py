@@ -10,13 +10,12 @@ A snapshot goes into the slot its generation names (``generation % 2``), so the 
 one before; a position tick rewrites only the current slot's header. Reading takes the valid
 slot with the highest generation: a write torn by a crash or a power cut fails its CRC and the
 slot before is used. The file is made (or grown, for a snapshot that no longer fits) whole, by
-a rename, and then written through a shared mapping (see ``SlotFile._store``).
+a rename.
 """
 
 from __future__ import annotations
 
 import errno
-import mmap
 import os
 import struct
 import zlib
@@ -49,7 +48,6 @@ class SlotFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
-        self._map: mmap.mmap | None = None
         self._size = 0
         self._current: tuple[int, int, int] | None = None
         """Generation, body length and CRC of the last snapshot written: what a tick extends."""
@@ -61,7 +59,7 @@ class SlotFile:
         if len(data) > slot_size:
             self._create(generation % 2, data)
         else:
-            self._store(data, (generation % 2) * slot_size)
+            self._pwrite(data, (generation % 2) * slot_size)
         self._current = (generation, len(body), zlib.crc32(body))
 
     def write_position(self, offset_ms: int) -> bool:
@@ -70,7 +68,9 @@ class SlotFile:
         if self._current is None or self._fd is None:
             return False
         generation, length, crc = self._current
-        self._store(_header(generation, offset_ms, length, crc), (generation % 2) * self._size // 2)
+        self._pwrite(
+            _header(generation, offset_ms, length, crc), (generation % 2) * self._size // 2
+        )
         return True
 
     def read(self) -> Slot | None:
@@ -83,9 +83,6 @@ class SlotFile:
         return max(slots, key=lambda s: s.generation, default=None)
 
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -98,7 +95,6 @@ class SlotFile:
                 return 0
             size = os.fstat(self._fd).st_size
             self._size = size if size == PAGE or size % (2 * PAGE) == 0 else 0  # else made anew
-            self._map = _mapping(self._fd, self._size)
         return self._size
 
     def _create(self, slot: int, data: bytes) -> None:
@@ -127,35 +123,15 @@ class SlotFile:
             raise
         self._fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
         self._size = 2 * slot_size
-        self._map = _mapping(self._fd, self._size)
 
-    def _store(self, data: bytes, at: int) -> None:
-        """Through the mapping, so only the first store after the kernel wrote the page back
-        faults and changes the file's mtime: one inode update (and journal commit) per
-        write-back cycle instead of one per save, as a ``pwrite`` would. A store to a mapped
-        page of a file system remounted read-only (ext4 after an error) is a SIGBUS, so that is
-        checked first and refused like a failed write."""
+    def _pwrite(self, data: bytes, at: int) -> None:
         assert self._fd is not None
         try:
-            if os.fstatvfs(self._fd).f_flag & os.ST_RDONLY:
-                raise OSError(errno.EROFS, "read-only file system", str(self.path))
-            if self._map is not None:
-                self._map[at : at + len(data)] = data
-            elif os.pwrite(self._fd, data, at) != len(data):
+            if os.pwrite(self._fd, data, at) != len(data):
                 raise OSError(errno.EIO, "short write", str(self.path))
         except OSError:
             self.close()  # opened again on the next try
             raise
-
-
-def _mapping(fd: int, size: int) -> mmap.mmap | None:
-    """A shared writable mapping of the whole file, or None (then ``pwrite``)."""
-    if size == 0:
-        return None
-    try:
-        return mmap.mmap(fd, size)
-    except (OSError, ValueError):
-        return None
 
 
 def _parse(slot: bytes) -> Slot | None:

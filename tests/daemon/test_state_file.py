@@ -10,7 +10,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-import pytest
 import structlog
 
 from clova_client.daemon_state import StateFile
@@ -157,27 +156,3 @@ def test_snapshots_submitted_together_are_one_write_of_the_newest(tmp_path: Path
         state.write_submitted()
     data = loaded(tmp_path)
     assert (state.generation, data["state"], offset_of(data)) == (1, "PLAYING", 10)
-
-
-def test_a_read_only_file_system_is_refused_before_any_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A store to a mapped page of a read-only file system would be a SIGBUS: never tried."""
-    state = StateFile(tmp_path / "player.json")
-    state.save(snapshot(1000), durable=True)
-    real = os.fstatvfs
-
-    def read_only(fd: int) -> Any:
-        result = real(fd)
-        return type("Stat", (), {"f_flag": result.f_flag | os.ST_RDONLY})()
-
-    monkeypatch.setattr("clova_client.state_slots.os.fstatvfs", read_only)
-    with structlog.testing.capture_logs() as logs:
-        state.save(snapshot(11_000), durable=False)
-        state.save(snapshot(12_000, state="PAUSED"), durable=True)
-    assert state.dirty
-    assert [e["event"] for e in logs] == ["state_save_failed"]
-    assert "Read-only" in logs[0]["reason"] or "read-only" in logs[0]["reason"]
-    monkeypatch.undo()
-    state.save(snapshot(12_000, state="PAUSED"), durable=True)
-    assert loaded(tmp_path)["state"] == "PAUSED" and not state.dirty
