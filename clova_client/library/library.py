@@ -21,8 +21,7 @@ import structlog
 from ..clock import Clock, LoopClock
 from . import index
 from .index import SongSource
-from .models import LibraryPlaylist, LibrarySong, Query, ScanReport
-from .scan import ScanCancelled, scan
+from .models import LibraryPlaylist, LibrarySong, Query, ScanCancelled, ScanReport
 
 log = structlog.get_logger(__name__)
 
@@ -115,6 +114,8 @@ class Library:
 
     async def scan(self) -> ScanReport:
         """Walk the directories now and bring the index up to date."""
+        from .scan import scan  # mutagen is imported only by a speaker that has a library
+
         async with self._scan_lock:
             self._note_missing(await self._scanner.run(lambda _: self._missing_paths()))
             self.scanning = True

@@ -11,6 +11,10 @@ SEPARATOR = "\n"
 """Joins several artists (or genres) in one column; the FTS tokenizer splits on it."""
 
 
+class ScanCancelled(Exception):
+    """The library is closing."""
+
+
 @dataclass(frozen=True, slots=True)
 class Tags:
     """What a file's tags say."""

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import structlog
 
 from . import index
-from .models import SEPARATOR, ScanReport
+from .models import SEPARATOR, ScanCancelled, ScanReport
 from .tags import AUDIO_SUFFIXES, read_tags
 
 log = structlog.get_logger(__name__)
@@ -27,10 +27,6 @@ PLAYLIST_SUFFIXES = frozenset({".m3u", ".m3u8"})
 COVER_NAMES = ("cover", "folder", "front", "albumart", "album")
 COVER_SUFFIXES = (".jpg", ".jpeg", ".png")
 Stat = tuple[int, int]
-
-
-class ScanCancelled(Exception):
-    """The library is closing."""
 
 
 @dataclass
