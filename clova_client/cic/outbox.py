@@ -1,7 +1,7 @@
 """Ordered, bounded event queue: in memory first, on disk as soon as an event is at risk.
 
 Every pending event is in memory (``peek`` never reads the disk). One goes to the SQLite file
-(``outbox_disk``) only if CIC has not accepted it within ``hold_s`` (0.25 s): while CIC takes
+(``outbox_disk``) only if CIC has not accepted it within ``hold_s`` (1 s): while CIC takes
 each event as it comes, nothing is written at all. Once an event had to be written (CIC down or
 slow) and until CIC accepts one again, a new event is written before ``put`` returns, as is
 every event put before the first delivery after a start. The price: a ``kill -9`` or power loss
@@ -40,8 +40,10 @@ from .outbox_disk import DiskError, DiskState, OutboxFile, Row
 
 log = structlog.get_logger(__name__)
 
-HOLD_S = 0.25
-"""How long an event may live in memory only while CIC takes events as they come."""
+HOLD_S = 1.0
+"""How long an event may live in memory only while CIC takes events as they come: above a
+real CIC's round trip from a home network (tens to a few hundred ms), so connected events are
+not written; the bound of what a ``kill -9`` or power cut can lose (docs/ARCHITECTURE.md)."""
 RETRY_S = 5.0
 """How often a disk that failed is tried again."""
 

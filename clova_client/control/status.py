@@ -80,7 +80,7 @@ class OutboxInfo(TypedDict):
     """``ok``, or why pending events are kept in memory only: ``full``, ``read-only``, ``error``
     (the state directory cannot be written; they go to disk when it can be again)."""
     in_memory: NotRequired[int]
-    """Pending events not on disk: those CIC is about to take (held up to 0.25 s), and every
+    """Pending events not on disk: those CIC is about to take (held up to 1 s), and every
     one while ``disk`` is not ``ok``."""
 
 
