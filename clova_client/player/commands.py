@@ -17,7 +17,7 @@ from .core import ACTIVE, PAUSED, PLAYING, STOPPED
 from .lifecycle import AttemptLifecycle
 from .notices import NoticeKind
 from .progress import PositionSample
-from .queue import QueueEntry, QueueRepeat
+from .queue import MAX_UPCOMING, QueueEntry, QueueRepeat
 from .snapshot import parse_snapshot
 
 log = structlog.get_logger(__name__)
@@ -52,13 +52,18 @@ class Commands(AttemptLifecycle):
 
     async def play(self, entry: QueueEntry) -> None:
         item_id, behavior = entry.audio_item_id, entry.play.play_behavior
+        refused = None
         if self._is_current_item(item_id) or self._queue.is_upcoming(item_id):
+            refused = "this audioItemId is already playing or queued"
+        elif behavior is PlayBehavior.ENQUEUE and self._queue.full:
+            refused = f"the queue is full ({MAX_UPCOMING} items wait behind the current one)"
+        if refused is not None:
             log.info(
                 "player.play_dropped",
                 audio_item_id=item_id,
                 token=entry.stream.token,
                 play_behavior=behavior.value,
-                reason="this audioItemId is already playing or queued",
+                reason=refused,
             )
             return
         log.info(
@@ -91,7 +96,7 @@ class Commands(AttemptLifecycle):
         self._leave_current()
         self._next.drop()
         self._queue.replace_all(entries[0])
-        for entry in entries[1:]:
+        for entry in entries[1 : MAX_UPCOMING + 1]:
             self._queue.enqueue(entry)
         await self._start(self._new_attempt(entries[0]))
 

@@ -66,6 +66,11 @@ class QueueEntry:
         return raw
 
 
+MAX_UPCOMING = 500
+"""Items that may wait behind the current one: a Play that would queue more is dropped (a cloud
+gone wrong must not grow the speaker's memory without end; a real playlist is far shorter)."""
+
+
 class PlayQueue:
     def __init__(self, history_size: int = 50, rng: random.Random | None = None) -> None:
         self._history_size = history_size
@@ -100,6 +105,10 @@ class PlayQueue:
     def playlist_size(self) -> int:
         """Items since the latest REPLACE_ALL: one round of repeat ALL."""
         return len(self._items) - self._start
+
+    @property
+    def full(self) -> bool:
+        return len(self._items) - self._first_upcoming >= MAX_UPCOMING
 
     def is_upcoming(self, audio_item_id: str) -> bool:
         return any(e.audio_item_id == audio_item_id for e in self.upcoming)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import structlog
 
 from clova_client.player.backend import MediaSource
 from clova_client.player.fake import FakeMedia
@@ -291,3 +292,22 @@ async def test_repeat_one_plays_the_item_again(new_harness: HarnessFactory) -> N
     h.engine.set_repeat_mode(RepeatMode.NONE)
     await h.run(3)
     assert h.names(with_token=True)[-2:] == [("PlayFinished", "tok-a"), ("PlayStarted", "tok-b")]
+
+
+async def test_a_play_that_would_queue_more_than_the_bound_is_dropped(
+    new_harness: HarnessFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cloud gone wrong cannot grow the queue without end; REPLACE_ALL still works."""
+    monkeypatch.setattr("clova_client.player.queue.MAX_UPCOMING", 2)
+    monkeypatch.setattr("clova_client.player.commands.MAX_UPCOMING", 2)
+    h = await started(new_harness, "a", "b", "c")
+    with structlog.testing.capture_logs() as logs:
+        await h.engine.play(play("d", "ENQUEUE"))
+    assert [e.audio_item_id for e in h.engine.upcoming()] == ["b", "c"]
+    dropped = [e for e in logs if e["event"] == "player.play_dropped"]
+    assert dropped and dropped[0]["audio_item_id"] == "d"
+    assert "queue is full" in dropped[0]["reason"]
+    await h.engine.play(play("d"))
+    assert h.engine.upcoming() == ()
+    current = h.engine.current_entry()
+    assert current is not None and current[0].audio_item_id == "d"
