@@ -1,9 +1,12 @@
 """Daemon benchmark: the real ``clova-client run`` process against the mock CIC on loopback.
 
-    .venv/bin/python bench/daemon.py
+    .venv/bin/python bench/daemon.py [--cli PATH]
 
-About two and a half minutes. Prints a table, then, as its last line, one JSON object (no
-assertions; docs/PERFORMANCE.md has the figures):
+About three minutes. The daemon measured is the one a speaker runs: ``scripts/install-pi
+--prefix .bench/speaker`` stages it (the pinned runtime set only, none of the test tools;
+idempotent, ~30 s the first time) and its venv's ``clova-client`` runs; ``--cli`` names another.
+Prints a table, then, as its last line, one JSON object (no assertions; docs/PERFORMANCE.md has
+the figures):
 
 * ``ready_s``: process spawned -> ``READY=1`` on a notify socket (the mock is up, so READY
   follows Clova.Hello); median of a few starts.
@@ -11,6 +14,10 @@ assertions; docs/PERFORMANCE.md has the figures):
   included: utime + stime from /proc/PID/stat) over 30 s, in percent of one core; connected and
   idle, then playing an MP3 from the mock.
 * ``rss_mib_idle`` / ``rss_mib_playing``: VmRSS at the end of each window.
+* ``floor_rss_mib_idle`` / ``floor_rss_mib_playing``: the baseline, measured in the same run with
+  the same Python: ``bench/stack_floor.py`` imports the stack the daemon is built on and keeps
+  one of each thing it keeps (no code of this project), then plays the long MP3 on libVLC;
+  ``rss_over_floor_*`` are the daemon's figures over these.
 * ``directive_to_started_ms``: the mock pushes a Play (REPLACE_ALL, an MP3 it serves) -> the mock
   has recorded PlayStarted: downchannel, parse, router, engine, libVLC open and pre-roll, first
   TIME, event through the durable outbox and back over HTTP. Median of 10.
@@ -23,6 +30,7 @@ a notify socket and a watchdog (``WATCHDOG_USEC`` = 30 s, the unit's ``WatchdogS
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -45,11 +53,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.raw_vlc import raw_vlc_start
 from clova_client.mock_cic import MockCicServer
+from clova_client.player.vlc.output import QUIET_ARGS
 from tests.support.media import media_file
 
 DEVICE = "bench-speaker"
 ACCESS, REFRESH = "bench-access-token", "bench-refresh-token"
-CLI = Path(sys.executable).parent / "clova-client"
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = ROOT / ".bench" / "speaker"
+STAGED_CLI = STAGE / "opt" / "clova-client" / "venv" / "bin" / "clova-client"
+CLI = STAGED_CLI
 READY_RUNS = 3
 WINDOW_S = 30.0
 START_RUNS = 10
@@ -205,6 +217,33 @@ def raw_vlc_runs(url: str, runs: int) -> list[float]:
         instance.release()
 
 
+# -- the baseline: the stack alone, same Python --------------------------------------------------
+
+
+def stage_speaker() -> Path:
+    """The daemon as ``scripts/install-pi`` installs it, staged under .bench/speaker."""
+    import subprocess
+
+    subprocess.run(
+        [str(ROOT / "scripts" / "install-pi"), "--prefix", str(STAGE)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return STAGED_CLI
+
+
+async def stack_floor(python: Path, url: str) -> tuple[float, float]:
+    """VmRSS (MiB) of bench/stack_floor.py: idle, then playing ``url``."""
+    proc = await asyncio.create_subprocess_exec(
+        str(python), str(ROOT / "bench" / "stack_floor.py"), url, *QUIET_ARGS, "--aout=adummy",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), 90)
+    words = [line.split() for line in out.decode().splitlines()]
+    figures = {w[0]: w[1] for w in words if len(w) == 2 and w[0] in ("idle", "playing")}
+    return int(figures["idle"]) / 1024, int(figures["playing"]) / 1024
+
+
 # -- report -------------------------------------------------------------------------------------
 
 
@@ -260,6 +299,9 @@ async def main() -> None:
 
                 raw = await asyncio.to_thread(raw_vlc_runs, short_url, START_RUNS)
                 await speaker.stop()
+                floor_idle, floor_playing = await stack_floor(
+                    CLI.parent / "python", mock.media_url(long)
+                )
             finally:
                 if speaker.proc is not None and speaker.proc.returncode is None:
                     speaker.proc.kill()
@@ -276,6 +318,8 @@ async def main() -> None:
     print(row(f"CPU playing MP3 ({WINDOW_S:.0f} s)", [playing_cpu], "% of one core", 2))
     print(row("RSS idle", [idle_rss], "MiB"))
     print(row("RSS playing", [playing_rss], "MiB"))
+    print(row("RSS floor idle (the stack alone)", [floor_idle], "MiB"))
+    print(row("RSS floor playing (the stack alone)", [floor_playing], "MiB"))
     print(f"run took {elapsed:.0f} s")
     result = {
         "ready_s": round(statistics.median(ready), 3),
@@ -283,6 +327,10 @@ async def main() -> None:
         "playing_cpu_pct": round(playing_cpu, 2),
         "rss_mib_idle": round(idle_rss, 1),
         "rss_mib_playing": round(playing_rss, 1),
+        "floor_rss_mib_idle": round(floor_idle, 1),
+        "floor_rss_mib_playing": round(floor_playing, 1),
+        "rss_over_floor_idle": round(idle_rss / floor_idle, 2),
+        "rss_over_floor_playing": round(playing_rss / floor_playing, 2),
         "directive_to_started_ms": round(statistics.median(starts), 1),
         "raw_vlc_ms": round(statistics.median(raw), 1),
     }
@@ -290,4 +338,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Benchmark the daemon process.")
+    parser.add_argument("--cli", type=Path, help="a clova-client to run instead of the staged one")
+    options = parser.parse_args()
+    CLI = options.cli or stage_speaker()
     asyncio.run(main())
