@@ -222,6 +222,7 @@ class CicClient:
                 await self._session()
                 failure = SessionEnded("session ended")
             except AuthFailed as exc:
+                await self._delivery.connection_lost()
                 self._backoff.lost(self._clock.now())
                 delay = self._backoff.next_delay()
                 self._note_failure(str(exc), delay)
@@ -241,6 +242,7 @@ class CicClient:
             except Exception as exc:  # a bug must not end the connection for good: log, retry
                 log.exception("cic.unexpected_error", reason=describe(exc))
                 failure = SessionEnded(f"unexpected error: {describe(exc)}")
+            await self._delivery.connection_lost()
             now = self._clock.now()
             if failure.clean and self._backoff.uptime(now) >= self.settings.reopen_at_once_after_s:
                 # "A closed downchannel is reopened at once" (CIC); only a channel closed right

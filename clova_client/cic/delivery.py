@@ -81,6 +81,10 @@ class EventDelivery:
         self._closing.clear()
         self._wakeup.set()
 
+    async def connection_lost(self) -> None:
+        """The connection ended: events wait on disk from now on, not in memory."""
+        await self._in_db(self._outbox.connection_lost)
+
     def close(self) -> None:
         """Release the outbox worker (final)."""
         self._db.shutdown(wait=True)

@@ -3,8 +3,9 @@
 Every pending event is in memory (``peek`` never reads the disk). One goes to the SQLite file
 (``outbox_disk``) only if CIC has not accepted it within ``hold_s`` (1 s): while CIC takes
 each event as it comes, nothing is written at all. Once an event had to be written (CIC down or
-slow) and until CIC accepts one again, a new event is written before ``put`` returns, as is
-every event put before the first delivery after a start. The price: a ``kill -9`` or power loss
+slow, or the connection ended: ``connection_lost``) and until CIC accepts one again, a new event
+is written before ``put`` returns, as is every event put before the first delivery after a
+start. The price: a ``kill -9`` or power loss
 less than ``hold_s`` after an event was put, while CIC is up but has not answered it yet, loses
 that event. ``hold_s=0`` writes every event before ``put`` returns.
 
@@ -237,6 +238,17 @@ class Outbox:
         flusher thread calls this; so do tests without it)."""
         with self._lock:
             self._sync(self._clock())
+            self._count()
+
+    def connection_lost(self) -> None:
+        """CIC cannot take events now: the held ones and every new one go to disk at once (until
+        CIC accepts one again), so a crash while offline loses nothing."""
+        with self._lock:
+            self._online = False
+            now = self._clock()
+            for entry in self._entries.values():
+                entry.due = min(entry.due, now)
+            self._sync(now)
             self._count()
 
     def remove(self, seq: int) -> None:

@@ -242,3 +242,20 @@ def test_a_file_of_the_previous_format_is_moved_over_in_order(tmp_path: Path) ->
     with sqlite3.connect(path) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "events" not in tables and on_disk(path) == [e.message_id for e in events]
+
+
+def test_a_lost_connection_writes_the_held_events_and_the_next_ones_at_once(
+    box: Outbox, clock: Clock
+) -> None:
+    """Offline, an event is on disk before ``put`` returns: a kill -9 then loses nothing (the
+    first report after CIC went away used to wait out the hold in memory)."""
+    online(box)
+    held = ev(i=1)
+    box.put(held)
+    assert on_disk(box.path) == []
+    box.connection_lost()
+    assert on_disk(box.path) == [held.message_id]
+    after = ev(i=2)
+    box.put(after)
+    assert on_disk(box.path) == [held.message_id, after.message_id]
+    assert box.in_memory == 0
