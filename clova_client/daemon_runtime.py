@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ SAVE_EVERY_S = 10.0
 behind (a power loss: up to the kernel's write-back delay more, see daemon_state)."""
 STATUS_EVERY_S = 5.0
 HUNG_AFTER_S = 10.0
+COLLECT_EVERY_S = 5.0
 """A player command running longer than this means libVLC hangs: stop the watchdog pings."""
 
 
@@ -101,6 +103,12 @@ class DaemonRuntime:
                 f"offline: cic {self.client.state.name.lower()} - {self._status_text()}"
             )
 
+    async def _collect_garbage(self) -> None:
+        """A full collection every ``COLLECT_EVERY_S``: see ``freeze_startup_objects``."""
+        while True:
+            await self.clock.sleep(COLLECT_EVERY_S)
+            gc.collect()
+
     async def _keep_state(self) -> None:
         """Refresh STATUS now and then; save the playing position every ``SAVE_EVERY_S``, and
         retry a snapshot that could not be written (disk full or read-only)."""
@@ -134,11 +142,13 @@ class DaemonRuntime:
         self.engine.on_change = self._on_player_change
         self.client.add_state_listener(self._on_connection)
         await self.control.start()
+        freeze_startup_objects()
         tasks = [
             asyncio.create_task(self.client.run(), name="cic"),
             asyncio.create_task(self.sender.run(), name="events"),
             asyncio.create_task(self._keep_state(), name="state"),
             asyncio.create_task(self._ready_after_grace(), name="ready"),
+            asyncio.create_task(self._collect_garbage(), name="gc"),
         ]
         self._vital = tasks[:3]
         if self.settings.systemd.watchdog:
@@ -188,3 +198,13 @@ class DaemonRuntime:
         await self.music.close()
         await self.control.close()
         self.outbox.close()
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up made (modules, models, the engines) into the permanent generation, so
+    the full collection ``_collect_garbage`` runs every ``COLLECT_EVERY_S`` looks only at what
+    the run made since: 2.5 ms instead of 63 ms here. Without that collection, cycles left by
+    refused directives (an exception and its frames) waited for Python's own, rare, full
+    collections: +17 MiB of RSS over 5,000 hostile cases (bench/fuzz.py), +8 MiB with it."""
+    gc.collect()
+    gc.freeze()
