@@ -203,8 +203,8 @@ class DaemonRuntime:
 def freeze_startup_objects() -> None:
     """Move what start-up made (modules, models, the engines) into the permanent generation, so
     the full collection ``_collect_garbage`` runs every ``COLLECT_EVERY_S`` looks only at what
-    the run made since: 2.5 ms instead of 63 ms here. Without that collection, cycles left by
-    refused directives (an exception and its frames) waited for Python's own, rare, full
+    the run made since: 2.5 ms instead of 63 ms here. Without that collection, the reference
+    cycles that handling hostile input leaves behind waited for Python's own, rare, full
     collections: +17 MiB of RSS over 5,000 hostile cases (bench/fuzz.py), +8 MiB with it."""
     gc.collect()
     gc.freeze()

@@ -101,9 +101,8 @@ async def test_volume_set_at_run_time_is_applied_and_saved(daemon: Daemon) -> No
 
 
 async def test_cyclic_garbage_is_collected_on_the_clock(daemon: Daemon) -> None:
-    """Refused directives leave cycles (an exception and its frames); the daemon collects them
-    every COLLECT_EVERY_S instead of waiting for Python's rare full collections (bench/fuzz.py:
-    RSS grew ~3 MiB per 1,000 hostile cases without it)."""
+    """Reference cycles are collected every COLLECT_EVERY_S, not left to Python's rare full
+    collections (bench/fuzz.py: RSS grew ~3 MiB per 1,000 hostile cases without it)."""
 
     class Node:
         me: object
