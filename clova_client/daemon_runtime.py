@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ import structlog
 
 from .cic import CicClient, ConnectionState, Outbox, TokenStore
 from .daemon_state import StateFile, status_line
+from .memory import COLLECT_EVERY_S, collect_garbage, freeze_startup_objects, return_large_blocks
 from .systemd import Notifier, Watchdog
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ SAVE_EVERY_S = 10.0
 behind (a power loss: up to the kernel's write-back delay more, see daemon_state)."""
 STATUS_EVERY_S = 5.0
 HUNG_AFTER_S = 10.0
-COLLECT_EVERY_S = 5.0
 """A player command running longer than this means libVLC hangs: stop the watchdog pings."""
 
 
@@ -104,10 +103,10 @@ class DaemonRuntime:
             )
 
     async def _collect_garbage(self) -> None:
-        """A full collection every ``COLLECT_EVERY_S``: see ``freeze_startup_objects``."""
+        """A full collection every ``COLLECT_EVERY_S`` (``memory.freeze_startup_objects``)."""
         while True:
             await self.clock.sleep(COLLECT_EVERY_S)
-            gc.collect()
+            collect_garbage()
 
     async def _keep_state(self) -> None:
         """Refresh STATUS now and then; save the playing position every ``SAVE_EVERY_S``, and
@@ -142,6 +141,7 @@ class DaemonRuntime:
         self.engine.on_change = self._on_player_change
         self.client.add_state_listener(self._on_connection)
         await self.control.start()
+        return_large_blocks()
         freeze_startup_objects()
         tasks = [
             asyncio.create_task(self.client.run(), name="cic"),
@@ -198,13 +198,3 @@ class DaemonRuntime:
         await self.music.close()
         await self.control.close()
         self.outbox.close()
-
-
-def freeze_startup_objects() -> None:
-    """Move what start-up made (modules, models, the engines) into the permanent generation, so
-    the full collection ``_collect_garbage`` runs every ``COLLECT_EVERY_S`` looks only at what
-    the run made since: 2.5 ms instead of 63 ms here. Without that collection, the reference
-    cycles that handling hostile input leaves behind waited for Python's own, rare, full
-    collections: +17 MiB of RSS over 5,000 hostile cases (bench/fuzz.py), +8 MiB with it."""
-    gc.collect()
-    gc.freeze()

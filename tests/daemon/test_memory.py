@@ -1,0 +1,38 @@
+"""Large blocks go back to the system when freed, even after a larger one was (issue 12)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import ctypes, sys
+from clova_client.memory import return_large_blocks
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] == "tuned":
+    assert return_large_blocks()
+big = bytearray(16 * 1024 * 1024)  # a 16 MiB part buffer, then freed
+del big
+before = libc.mallinfo2().hblks
+buffer = bytearray(4 * 1024 * 1024)  # the next large buffer: its own mapping?
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+def mapped_blocks_after_a_large_free(mode: str) -> int:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True
+    ).stdout
+    return int(out)
+
+
+def test_a_large_buffer_after_a_larger_one_is_mapped_not_taken_from_the_heap() -> None:
+    assert mapped_blocks_after_a_large_free("tuned") == 1
+    assert mapped_blocks_after_a_large_free("untuned") == 0  # glibc's own threshold moved up
