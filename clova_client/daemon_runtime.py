@@ -14,7 +14,12 @@ import structlog
 
 from .cic import CicClient, ConnectionState, Outbox, TokenStore
 from .daemon_state import StateFile, status_line
-from .memory import COLLECT_EVERY_S, collect_garbage, freeze_startup_objects, return_large_blocks
+from .housekeeping import (
+    COLLECT_EVERY_S,
+    collect_garbage,
+    freeze_startup_objects,
+    return_large_blocks,
+)
 from .systemd import Notifier, Watchdog
 
 if TYPE_CHECKING:
@@ -103,7 +108,7 @@ class DaemonRuntime:
             )
 
     async def _collect_garbage(self) -> None:
-        """A full collection every ``COLLECT_EVERY_S`` (``memory.freeze_startup_objects``)."""
+        """A full collection every ``COLLECT_EVERY_S`` (``housekeeping.freeze_startup_objects``)."""
         while True:
             await self.clock.sleep(COLLECT_EVERY_S)
             collect_garbage()

@@ -17,7 +17,7 @@ from clova_client.cic import TokenStore
 from clova_client.clock import ManualClock
 from clova_client.config import AuthSection, Settings
 from clova_client.daemon_state import RecentErrors
-from clova_client.memory import COLLECT_EVERY_S
+from clova_client.housekeeping import COLLECT_EVERY_S
 from clova_client.player.fake import FakeBackend
 
 

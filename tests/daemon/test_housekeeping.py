@@ -7,7 +7,7 @@ import sys
 
 PROBE = """
 import ctypes, sys
-from clova_client.memory import return_large_blocks
+from clova_client.housekeeping import return_large_blocks
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in (
