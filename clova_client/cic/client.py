@@ -388,8 +388,3 @@ class CicClient:
             log.debug("cic.ping", status=response.status_code)
             if response.status_code == 401:
                 await self._tokens.refresh(token)
-
-    # --- sending events -------------------------------------------------------------------
-
-    # --- helpers --------------------------------------------------------------------------
-

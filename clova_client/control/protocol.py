@@ -80,7 +80,7 @@ def parse_request(line: bytes) -> Request:
             return Request(cmd, volume=value)
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
             return Request(cmd, volume=value)
-        raise BadRequest("volume takes a 'value': 0-100, \"up\" or \"down\"")
+        raise BadRequest('volume takes a \'value\': 0-100, "up" or "down"')
     if cmd is Command.DIALOG:
         value = obj.get("id")
         if not isinstance(value, str) or not value.strip():

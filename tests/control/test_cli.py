@@ -232,7 +232,7 @@ def test_bad_config_under_run_is_logged_with_its_priority(
     env = clean_env | {"CLOVA_PLAYER__AUDIO_OUTPUT": "hdmi"}
     done = cli(env, "run", "--config", str(config), "--log-format", "journal")
     assert done.returncode == 2
-    assert done.stderr.startswith("<3>event=cannot_start reason=\"config: player.audio_output")
+    assert done.stderr.startswith('<3>event=cannot_start reason="config: player.audio_output')
     as_json = cli(env, "run", "--config", str(config), "--log-format", "json")
     line = json.loads(as_json.stderr)
     assert (line["level"], line["event"]) == ("error", "cannot_start")

@@ -74,7 +74,7 @@ def test_a_warning_carries_priority_and_event_as_journal_fields() -> None:
     assert warning["REASON"] == "HTTP 404"
     assert warning["SYSLOG_IDENTIFIER"] == "clova-client"
     assert warning["CODE_FUNC"] and warning["CODE_LINE"].isdigit()
-    assert warning["MESSAGE"].startswith('event=player.item_abandoned ')
+    assert warning["MESSAGE"].startswith("event=player.item_abandoned ")
     assert not warning["MESSAGE"].startswith("<")  # the priority travels as a field
     assert info["PRIORITY"] == "6"
     assert "s3cret-token" not in json.dumps(info)  # redacted before any field is made
@@ -100,4 +100,4 @@ def test_without_a_journal_socket_it_falls_back_to_prefixed_logfmt() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout == '<4>event=cannot_start reason=bad level=warning logger=clova_client.x\n'
+    assert done.stdout == "<4>event=cannot_start reason=bad level=warning logger=clova_client.x\n"
