@@ -11,21 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
-import socket
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
-
 from clova_client.protocol.multipart import MultipartParser, encode_directive_part
+from tests.support.cic_peer import Receive, Scope, Send, disconnected, lifespan
+from tests.support.cic_peer import serving as serve_h2c
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 BOUNDARY = "b0und"
 CONTENT_TYPE = f"multipart/related; boundary={BOUNDARY}".encode()
 END = b""
@@ -107,9 +101,7 @@ class HostilePeer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await lifespan(receive, send)
             return
         if scope["path"] == "/v1/directives":
             await self._downchannel(receive, send)
@@ -154,7 +146,7 @@ class HostilePeer:
         first = encode_directive_part(hello(f"hello-{channel.number}"), BOUNDARY, first=True)
         await send({"type": "http.response.body", "body": first, "more_body": True})
         await self._notify()
-        gone = asyncio.create_task(_disconnected(receive))
+        gone = asyncio.create_task(disconnected(receive))
         try:
             while True:
                 data = asyncio.create_task(channel.outgoing.get())
@@ -174,42 +166,12 @@ class HostilePeer:
             await self._notify()
 
 
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+def serving(app: HostilePeer) -> contextlib.AbstractAsyncContextManager[str]:
+    """Serve ``app`` over h2c (prior knowledge) on 127.0.0.1; yields the base URL. On the way
+    out every open channel is ended first."""
 
-
-def _not_a_cancelled_connection(record: logging.LogRecord) -> bool:
-    """At shutdown hypercorn cancels the connections whose sends were stuck (channels the client
-    had left); asyncio logs each as an error. They are the peer's, and expected: not logged."""
-    return not (record.exc_info and record.exc_info[0] is asyncio.CancelledError)
-
-
-@contextlib.asynccontextmanager
-async def serving(app: HostilePeer) -> AsyncIterator[str]:
-    """Serve ``app`` over h2c (prior knowledge) on 127.0.0.1; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) the socket
-    config.graceful_timeout = 1
-    config.loglevel = "WARNING"
-    config.accesslog = None
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
+    def end_channels() -> None:
         for channel in app.channels:
             channel.push(END)
-        stop.set()
-        asyncio_log = logging.getLogger("asyncio")
-        asyncio_log.addFilter(_not_a_cancelled_connection)
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(task, 10)
-            await asyncio.sleep(0)  # the cancelled connections' callbacks run here
-        finally:
-            asyncio_log.removeFilter(_not_a_cancelled_connection)
+
+    return serve_h2c(app, before_stop=end_channels)

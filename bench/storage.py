@@ -3,9 +3,9 @@
     .venv/bin/python bench/storage.py [--track-s 150] [--idle-s 60] [--dir DIR]
 
 The real ``clova_client.app.Daemon`` runs in a child process on ``FakeBackend`` (playback
-simulated in real time: a TIME tick every 250 ms, the track ends at its length) against this
-bench's own CIC peer: hypercorn serving a minimal ASGI app over h2c (prior knowledge) on
-127.0.0.1 (downchannel with Clova.Hello, 204 to every event and ping). The bench reads the
+simulated in real time: a TIME tick every 250 ms, the track ends at its length) against the
+smallest CIC peer (``tests/support/cic_peer.py``: hypercorn over h2c on 127.0.0.1, downchannel
+with Clova.Hello, 204 to every event and ping). The bench reads the
 child's ``/proc/PID/io`` (``write_bytes``: bytes the child sent to the block layer, counted
 when it dirties page-cache pages; ``syscw``: write calls of any kind) around two phases:
 
@@ -29,18 +29,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +48,6 @@ BOUNDARY = "bench-b0und"
 TRACKS = 4
 WARMUP = 99
 REPORT_MS = 60_000
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def track_url(n: int) -> str:
@@ -115,11 +107,6 @@ def offline_event_cost(directory: Path, count: int = 200) -> dict[str, float]:
 # --- the parent: a minimal CIC peer, and the measurement ---------------------------------------
 
 
-def directive(namespace: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    header = {"namespace": namespace, "name": name, "messageId": str(uuid.uuid4())}
-    return {"directive": {"header": header, "payload": payload}}
-
-
 def play(n: int, behavior: str) -> dict[str, Any]:
     stream = {
         "token": f"bench-{n}",
@@ -132,93 +119,9 @@ def play(n: int, behavior: str) -> dict[str, Any]:
     }
     item = {"audioItemId": f"item-{n}", "stream": stream, "title": f"Track {n}"}
     payload = {"audioItem": item, "playBehavior": behavior, "source": {"name": "bench"}}
+    from tests.support.cic_peer import directive  # the parent's: the child imports no server
+
     return directive("AudioPlayer", "Play", payload)
-
-
-class Peer:
-    """CIC in its simplest form: one downchannel at a time, 204 to events and pings."""
-
-    def __init__(self) -> None:
-        self.outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.connected = asyncio.Event()
-        self.events: Counter[str] = Counter()
-        self.changed = asyncio.Condition()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from clova_client.protocol.multipart import MultipartParser, encode_directive_part
-
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        if scope["path"] == "/v1/directives":
-            content_type = f"multipart/related; boundary={BOUNDARY}".encode()
-            start = {"type": "http.response.start", "status": 200}
-            await send({**start, "headers": [(b"content-type", content_type)]})
-            hello = directive("Clova", "Hello", {})
-            first = encode_directive_part(hello, BOUNDARY, first=True)
-            await send({"type": "http.response.body", "body": first, "more_body": True})
-            self.connected.set()
-            gone = asyncio.ensure_future(_disconnected(receive))
-            while True:
-                pushed = asyncio.ensure_future(self.outgoing.get())
-                await asyncio.wait({pushed, gone}, return_when=asyncio.FIRST_COMPLETED)
-                if gone.done():
-                    pushed.cancel()
-                    return
-                body = encode_directive_part(pushed.result(), BOUNDARY)
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        if scope["path"] == "/v1/events":
-            ctype = dict(scope["headers"]).get(b"content-type", b"").decode()
-            parts = MultipartParser.from_content_type(ctype).feed(body)
-            meta = json.loads(next(p for p in parts if p.name == "metadata").body)
-            header = meta["event"]["header"]
-            self.events[f"{header['namespace']}.{header['name']}"] += 1
-            async with self.changed:
-                self.changed.notify_all()
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    def push(self, message: dict[str, Any]) -> None:
-        self.outgoing.put_nowait(message)
-
-    async def wait_event(self, name: str, timeout_s: float) -> None:
-        async with asyncio.timeout(timeout_s), self.changed:
-            await self.changed.wait_for(lambda: self.events[name] > 0)
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Peer) -> AsyncIterator[str]:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]
-    config.graceful_timeout = 1
-    config.loglevel = "WARNING"
-    config.accesslog = None
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop.set()
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)
-
-
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
 
 
 def proc_io(pid: int) -> dict[str, int]:
@@ -253,7 +156,9 @@ async def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     token_file.write_text("bench-access-token\n")
     token_file.chmod(0o600)
     runtime = Path(tempfile.mkdtemp(prefix="ccs"))  # short: AF_UNIX paths stop at 108 bytes
-    peer = Peer()
+    from tests.support.cic_peer import Peer, serving
+
+    peer = Peer(BOUNDARY)
     async with serving(peer) as base_url:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -291,7 +196,7 @@ async def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             await asyncio.sleep(args.idle_s)
             idle = per_hour(idle_start, proc_io(proc.pid), time.monotonic() - t0)
 
-            peer.events.clear()
+            mark = len(peer.received)
             play_start, t0 = proc_io(proc.pid), time.monotonic()
             peer.push(play(0, "REPLACE_ALL"))
             for n in range(1, TRACKS):
@@ -299,7 +204,7 @@ async def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             await asyncio.sleep(args.track_s + 2)
             seconds = time.monotonic() - t0
             playing = per_hour(play_start, proc_io(proc.pid), seconds)
-            events = dict(peer.events)
+            events = Counter(name for name, _ in peer.received[mark:])
         finally:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)

@@ -14,18 +14,14 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import structlog
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from clova_client import daemon_runtime
 from clova_client.app import Daemon
@@ -34,78 +30,13 @@ from clova_client.clock import LoopClock
 from clova_client.config import AuthSection, CicSection, Settings, SystemdSection
 from clova_client.daemon_state import RecentErrors
 from clova_client.player.fake import FakeBackend, FakeMedia
-from clova_client.protocol.multipart import MultipartParser, encode_directive_part
+from tests.support.cic_peer import Peer, directive, serving
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 BOUNDARY = "full-disk"
 URL = "https://media.test.invalid/long.mp3"
 INTERVAL_MS = 200
 WITHIN_S = 60.0
 """A safety net for every wait, never a timing assertion."""
-
-
-class Peer:
-    """Downchannel (Clova.Hello, then what is pushed), events recorded and answered 204 while
-    ``answering`` is set, anything else 204."""
-
-    def __init__(self) -> None:
-        self.outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.connected = asyncio.Event()
-        self.answering = asyncio.Event()
-        self.answering.set()
-        self.received: list[tuple[str, str]] = []
-
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        if scope["path"] == "/v1/directives":
-            await self._downchannel(receive, send)
-            return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        if scope["path"] == "/v1/events":
-            ctype = dict(scope["headers"])[b"content-type"].decode()
-            part = MultipartParser.from_content_type(ctype).feed(body)[0]
-            header = json.loads(part.body)["event"]["header"]
-            self.received.append((f"{header['namespace']}.{header['name']}", header["messageId"]))
-            await self.answering.wait()
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    async def _downchannel(self, receive: Receive, send: Send) -> None:
-        ctype = f"multipart/related; boundary={BOUNDARY}".encode()
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", ctype)]}
-        )
-        hello = encode_directive_part(directive("Clova", "Hello", {}), BOUNDARY, first=True)
-        await send({"type": "http.response.body", "body": hello, "more_body": True})
-        self.connected.set()
-        gone = asyncio.ensure_future(_disconnected(receive))
-        while True:
-            pushed = asyncio.ensure_future(self.outgoing.get())
-            await asyncio.wait({pushed, gone}, return_when=asyncio.FIRST_COMPLETED)
-            if gone.done():
-                pushed.cancel()
-                return
-            body = encode_directive_part(pushed.result(), BOUNDARY)
-            await send({"type": "http.response.body", "body": body, "more_body": True})
-
-
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-def directive(namespace: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    header = {"namespace": namespace, "name": name, "messageId": str(uuid.uuid4())}
-    return {"directive": {"header": header, "payload": payload}}
 
 
 def play() -> dict[str, Any]:
@@ -118,27 +49,6 @@ def play() -> dict[str, Any]:
     item = {"audioItemId": "item-long", "stream": stream}
     payload = {"audioItem": item, "playBehavior": "REPLACE_ALL", "source": {"name": "test"}}
     return directive("AudioPlayer", "Play", payload)
-
-
-@contextlib.asynccontextmanager
-async def serving(peer: Peer) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]
-    config.graceful_timeout = 1
-    config.loglevel = "WARNING"
-    config.accesslog = None
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(peer, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop.set()
-        # hypercorn may fail to shut a stream down the client left open: nothing to test there
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)
 
 
 async def until(predicate: Callable[[], bool]) -> None:
@@ -165,7 +75,7 @@ def on_disk(db: Path) -> list[str]:
 
 async def scenario(kind: str, state: Path, runtime: Path, token: Path) -> dict[str, Any]:
     report: dict[str, Any] = {}
-    peer = Peer()
+    peer = Peer(BOUNDARY)
     daemon_runtime.STATUS_EVERY_S = 1.0  # the state file's retry tick: sooner than in production
     async with serving(peer) as base_url:
         settings = Settings(
