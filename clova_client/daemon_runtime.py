@@ -14,12 +14,7 @@ import structlog
 
 from .cic import CicClient, ConnectionState, Outbox, TokenStore
 from .daemon_state import StateFile, status_line
-from .housekeeping import (
-    COLLECT_EVERY_S,
-    collect_garbage,
-    freeze_startup_objects,
-    return_large_blocks,
-)
+from .housekeeping import collect_garbage, freeze_startup_objects, return_large_blocks
 from .systemd import Notifier, Watchdog
 
 if TYPE_CHECKING:
@@ -107,12 +102,6 @@ class DaemonRuntime:
                 f"offline: cic {self.client.state.name.lower()} - {self._status_text()}"
             )
 
-    async def _collect_garbage(self) -> None:
-        """A full collection every ``COLLECT_EVERY_S`` (``housekeeping.freeze_startup_objects``)."""
-        while True:
-            await self.clock.sleep(COLLECT_EVERY_S)
-            collect_garbage()
-
     async def _keep_state(self) -> None:
         """Refresh STATUS now and then; save the playing position every ``SAVE_EVERY_S``, and
         retry a snapshot that could not be written (disk full or read-only)."""
@@ -153,7 +142,7 @@ class DaemonRuntime:
             asyncio.create_task(self.sender.run(), name="events"),
             asyncio.create_task(self._keep_state(), name="state"),
             asyncio.create_task(self._ready_after_grace(), name="ready"),
-            asyncio.create_task(self._collect_garbage(), name="gc"),
+            asyncio.create_task(collect_garbage(self.clock), name="gc"),
         ]
         self._vital = tasks[:3]
         if self.settings.systemd.watchdog:

@@ -8,6 +8,8 @@ import gc
 
 import structlog
 
+from .clock import Clock
+
 log = structlog.get_logger(__name__)
 
 COLLECT_EVERY_S = 5.0
@@ -27,8 +29,11 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def collect_garbage() -> None:
-    gc.collect()
+async def collect_garbage(clock: Clock) -> None:
+    """A full collection every ``COLLECT_EVERY_S``, for ever (``freeze_startup_objects``)."""
+    while True:
+        await clock.sleep(COLLECT_EVERY_S)
+        gc.collect()
 
 
 def return_large_blocks() -> bool:

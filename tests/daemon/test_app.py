@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import shutil
 import tempfile
-import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,10 +12,8 @@ import pytest
 
 from clova_client.app import Daemon
 from clova_client.cic import TokenStore
-from clova_client.clock import ManualClock
 from clova_client.config import AuthSection, Settings
 from clova_client.daemon_state import RecentErrors
-from clova_client.housekeeping import COLLECT_EVERY_S
 from clova_client.player.fake import FakeBackend
 
 
@@ -98,31 +94,3 @@ async def test_volume_set_at_run_time_is_applied_and_saved(daemon: Daemon) -> No
         assert saved is not None and saved["volume"] == 35  # a restart restores it
     finally:
         await daemon.engine.close()
-
-
-async def test_cyclic_garbage_is_collected_on_the_clock(daemon: Daemon) -> None:
-    """Reference cycles are collected every COLLECT_EVERY_S, not left to Python's rare full
-    collections (bench/fuzz.py: RSS grew ~3 MiB per 1,000 hostile cases without it)."""
-
-    class Node:
-        me: object
-
-    clock = ManualClock()
-    daemon.clock = clock
-    gc.disable()  # only the daemon's collection may free it
-    collector = asyncio.create_task(daemon._collect_garbage())
-    try:
-        node = Node()
-        node.me = node
-        alive = weakref.ref(node)
-        del node
-        await asyncio.sleep(0)
-        clock.advance(COLLECT_EVERY_S - 0.1)
-        await asyncio.sleep(0)
-        assert alive() is not None
-        clock.advance(0.1)
-        await asyncio.sleep(0)
-        assert alive() is None
-    finally:
-        gc.enable()
-        collector.cancel()
