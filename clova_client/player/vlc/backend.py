@@ -17,6 +17,7 @@ import vlc
 from clova_client.redact import redact_url
 
 from ..backend import BackendEvent, EventSink, MediaSource
+from .container import Container, container_of, demux_option, needs_sniff
 from .diagnosis import LogDiagnosis
 from .output import QUIET_ARGS, Output, resolve_output
 from .source import VlcSource
@@ -87,9 +88,12 @@ class VlcBackend:
                     log.info("vlc.play", prepared=True, **vsource.describe())
                     await self._start_prepared(vsource, old)
                 else:
-                    log.info("vlc.play", prepared=False, **self._describe(source))
+                    container = await self._container(source)
+                    log.info(
+                        "vlc.play", prepared=False, container=container, **self._describe(source)
+                    )
                     vsource = await self._worker.run_owning(
-                        lambda: self._open(source, stop=old), self._drop
+                        lambda: self._open(source, container, stop=old), self._drop
                     )
                     self._promote(vsource, "current")
             finally:
@@ -135,8 +139,11 @@ class VlcBackend:
             await self._preroll(source)
 
     async def _preroll(self, source: MediaSource) -> None:
-        log.info("vlc.prepare", **self._describe(source))
-        vsource = await self._worker.run_owning(lambda: self._open(source, stop=None), self._drop)
+        container = await self._container(source)
+        log.info("vlc.prepare", container=container, **self._describe(source))
+        vsource = await self._worker.run_owning(
+            lambda: self._open(source, container, stop=None), self._drop
+        )
         self._promote(vsource, "prepared")
 
     async def _preroll_deferred(self) -> None:
@@ -250,13 +257,24 @@ class VlcBackend:
 
     # -- slots ----------------------------------------------------------------------------------
 
-    def _open(self, source: MediaSource, *, stop: VlcSource | None) -> VlcSource:
+    @staticmethod
+    async def _container(source: MediaSource) -> Container:
+        """The container of ``source`` (container.py): from its name or data at once, or from
+        its first bytes, read off the loop and off the worker (a slow server delays only it)."""
+        if source.data is None and needs_sniff(source.url):
+            return await asyncio.to_thread(container_of, source.url)
+        return container_of(source.url, source.data)
+
+    def _open(
+        self, source: MediaSource, container: Container, *, stop: VlcSource | None
+    ) -> VlcSource:
         """Worker thread: stop ``stop``'s player, then open (pre-roll) ``source``."""
         if stop is not None:
             stop.player.stop()
         return VlcSource.open(
             self._instance,
             source,
+            demux=demux_option(container),
             host=self,
             loop=self._loop_now(),
             null_output=self.output == "null",

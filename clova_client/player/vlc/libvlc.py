@@ -74,7 +74,9 @@ class LibVlcPlayer:
     ``keep`` holds the ctypes callbacks and buffers libVLC points into, until ``release``.
     """
 
-    def __init__(self, instance: Any, source: MediaSource, *, null_output: bool) -> None:
+    def __init__(
+        self, instance: Any, source: MediaSource, *, null_output: bool, demux: str | None = None
+    ) -> None:
         self.keep: list[object] = []
         if source.data is not None:
             memory = MemoryInput(source.data)
@@ -87,6 +89,8 @@ class LibVlcPlayer:
         if media is None:
             raise RuntimeError("libVLC could not create the media")
         media.add_option(":start-paused")
+        if demux is not None:
+            media.add_option(demux)
         if source.start_ms > 0:
             media.add_option(f":start-time={source.start_ms / 1000:.3f}")
         self.media: Any = media

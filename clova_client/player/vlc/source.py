@@ -94,14 +94,16 @@ class VlcSource:
         instance: Any,
         source: MediaSource,
         *,
+        demux: str | None,
         host: SourceHost,
         loop: asyncio.AbstractEventLoop,
         null_output: bool,
         volume: int,
         muted: bool,
     ) -> VlcSource:
-        """Worker thread: create the player for ``source`` and begin its pre-roll."""
-        player = LibVlcPlayer(instance, source, null_output=null_output)
+        """Worker thread: create the player for ``source`` (``demux``: a media option that
+        picks the demuxer, see container.py) and begin its pre-roll."""
+        player = LibVlcPlayer(instance, source, null_output=null_output, demux=demux)
         new = cls(source, player, host, loop)
         player.start(loop, new.on_event, volume=volume, muted=muted)
         return new
