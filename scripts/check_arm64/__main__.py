@@ -40,6 +40,7 @@ class Report:
 
     lines: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    skipped: int = 0
     steps: int = 0
 
     def say(self, text: str) -> None:
@@ -57,9 +58,9 @@ class Report:
         took = time.monotonic() - began
         mark = "ok    " if ok else "FAILED"
         first, *rest = detail.splitlines() or [""]
-        self.say(f"{mark} {self.steps:>2} {name:<36} {took:6.1f} s  {first}")
+        self.say(f"{mark} {self.steps:>2} {name:<40} {took:6.1f} s  {first}")
         for line in rest:
-            self.say(f"{'':>52}{line}")
+            self.say(f"{'':>56}{line}")
         if not ok:
             self.failed.append(name)
         return ok
@@ -67,8 +68,8 @@ class Report:
     def skip(self, names: list[str]) -> None:
         for name in names:
             self.steps += 1
-            self.failed.append(name)
-            self.say(f"SKIPPED {self.steps:>1} {name}")
+            self.skipped += 1
+            self.say(f"SKIP   {self.steps:>2} {name}")
 
 
 def _version(cmd: list[str]) -> str:
@@ -187,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     check(workdir, report)
     total = time.monotonic() - began
     if report.failed:
+        skipped = f", {report.skipped} skipped" if report.skipped else ""
         report.say(
-            f"check-arm64: FAILED {len(report.failed)} of {report.steps} steps "
+            f"check-arm64: FAILED {len(report.failed)} of {report.steps} steps{skipped} "
             f"in {total:.0f} s: {', '.join(report.failed)}"
         )
         report.say(f"  logs: {workdir / 'run'} (daemon.log, mock.log, build.log)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class Played:
     def describe(self) -> str:
         if self.started_s is None:
             return "no PlayStarted" + (f" ({self.why})" if self.why else "")
+        if self.why:
+            return f"PlayStarted +{self.started_s:.1f} s, then {self.why}"
         text = f"PlayStarted +{self.started_s:.1f} s at {self.start_offset_ms} ms"
         if self.end is None:
             return text + ", then neither PlayFinished nor PlayStopped"
@@ -98,9 +101,18 @@ def play(
             elif event["name"] in END_EVENTS:
                 offset = state.get("offsetInMilliseconds")
                 return Played(started, start_offset, event["name"], at, offset, "")
+        why = _abandoned(daemon, token)
+        if why or (daemon.proc is not None and daemon.proc.poll() is not None):
+            why = why or f"the daemon exited {daemon.proc.returncode if daemon.proc else '?'}"
+            return Played(started, start_offset, None, None, None, why)
         time.sleep(0.2)
-    why = ""
-    if started is None:
-        lines = [ln for ln in daemon.log_lines(token) if "abandon" in ln or "error" in ln]
-        why = lines[-1].strip()[:300] if lines else ""
-    return Played(started, start_offset, None, None, None, why)
+    return Played(started, start_offset, None, None, None, _abandoned(daemon, token))
+
+
+def _abandoned(daemon: Daemon, token: str) -> str:
+    """The reason the daemon logged for giving up on the item, or ""."""
+    for line in daemon.log_lines(f"token={token}"):
+        if "player.item_abandoned" in line:
+            found = re.search(r"reason=('[^']*'|\"[^\"]*\"|\S+)", line)
+            return "abandoned: " + (found.group(1).strip("'\"") if found else line.strip()[:200])
+    return ""

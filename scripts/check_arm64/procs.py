@@ -85,12 +85,14 @@ class Mock:
             "--media-dir",
             str(self.media_dir),
         ]
-        log = (self.run_dir / "mock.log").open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.run_dir)
+        with (self.run_dir / "mock.log").open("wb") as log:
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.run_dir
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise CheckError(f"the mock exited {self.proc.returncode}; see {log.name}")
+                raise CheckError(f"the mock exited {self.proc.returncode}; see mock.log")
             if self.ca_file.is_file() and self.ca_file.stat().st_size:
                 try:
                     self.get("/_mock/devices")
@@ -205,11 +207,11 @@ class Daemon:
             "--log-format",
             "console",
         ]
-        log = (self.run_dir / "daemon.log").open("wb")
         # cwd is the run dir: the checkout's clova_client/ must not shadow SITE's on sys.path.
-        self.proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.run_dir, env=env
-        )
+        with (self.run_dir / "daemon.log").open("wb") as log:
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.run_dir, env=env
+            )
 
     def wait_ready(self, notify: NotifySocket, timeout: float) -> str:
         """Wait for READY=1 on the notify socket; returns the daemon's STATUS= text."""
