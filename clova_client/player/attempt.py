@@ -19,6 +19,10 @@ from .backend import MediaSource
 from .progress import PositionSample, ProgressPlanner
 from .queue import QueueEntry
 
+START_SLACK_MS = 25
+"""A first tick up to this far before the start position (one Ogg or AAC frame) still marks
+the start of sound; one further back is a stale position."""
+
 
 class Phase(Enum):
     NEW = auto()  # made, not started (the prefetched next item waits here)
@@ -154,9 +158,10 @@ class Attempt:
     def is_sound(self, time_ms: int) -> bool:
         """True when a TIME value shows audio flowing: the position moved past where playback
         was told to start, or libVLC's first time tick after it said PLAYING (its first PCM
-        block: after a pre-roll that tick carries the start position itself)."""
+        block: after a pre-roll that tick carries the start position itself, or a frame before
+        it: libavformat starts an Ogg asked for 3000 ms at 2999)."""
         return (
             time_ms > self.sound_baseline_ms
-            or (self.playing_seen and time_ms >= self.sound_baseline_ms)
+            or (self.playing_seen and time_ms >= self.sound_baseline_ms - START_SLACK_MS)
             or (self.last_time_ms is not None and time_ms > self.last_time_ms)
         )

@@ -282,3 +282,29 @@ async def test_after_a_resume_playing_then_a_time_at_the_position_resumes_there(
     resumed = h.sent[-1]
     assert resumed.offset == 300 and resumed.activity == "PLAYING"
     assert resumed.at == pytest.approx(5.31, abs=1e-6)
+
+
+async def test_a_first_tick_a_frame_before_the_start_is_the_start_of_sound(
+    new_harness: HarnessFactory,
+) -> None:
+    """libavformat starts an Ogg asked for 3000 ms at 2999: that tick after PLAYING is the
+    sound, not the next one a quarter of a second later."""
+    h = await new_harness(simulate=False)
+    await h.engine.play(play("a", begin=3000))
+    h.backend.emit_length(60_000)
+    h.backend.emit_playing()
+    h.backend.emit_time(2999)
+    await h.settle()
+    assert h.names() == ["PlayStarted"]
+    assert h.sent[0].offset == 2999
+
+
+async def test_a_first_tick_far_before_the_start_is_no_sound(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness(simulate=False)
+    await h.engine.play(play("a", begin=3000))
+    h.backend.emit_playing()
+    h.backend.emit_time(0)  # the start position not applied yet: nothing sounds from here
+    await h.settle()
+    assert h.names() == []
