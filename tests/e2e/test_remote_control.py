@@ -162,3 +162,34 @@ async def test_speaker_buttons_play_resumes_token_plays_repeat_and_custom(
     custom = await wait_event(mock, "PlaybackController.CustomCommandIssued")
     assert custom.message["event"]["payload"] == {"button": "CUSTOM_BUTTON_2"}
     assert playback_state(custom)["stream"]["token"] == "tok-b2"
+
+
+async def test_mute_unmute_and_volume_sound_an_earcon_outside_the_audioplayer_state(
+    mock: MockCicServer, daemon: DaemonProcess, e2e_media: Media
+) -> None:
+    daemon.overrides["CLOVA_LOG__LEVEL"] = "debug"  # earcon_done: libVLC played it to its end
+    await daemon.start()
+    config = ("--config", str(daemon.config_file))
+    await mock.push(DEVICE, play("item-e", _stream(mock, e2e_media, "tok-e")))
+    await wait_event(mock, "AudioPlayer.PlayStarted")
+
+    await mock.push(DEVICE, directive("PlaybackController", "Mute"))
+    await daemon.wait_logged("earcon", earcon="mute", muted=True)
+    await mock.push(DEVICE, directive("PlaybackController", "Unmute"))
+    await daemon.wait_logged("earcon", earcon="unmute", muted=False)
+    await mock.push(DEVICE, directive("PlaybackController", "VolumeDown"))
+    await daemon.wait_logged("earcon", earcon="volume", volume=70)
+    changed = await daemon.cli("volume", "up", *config)
+    assert changed.stdout == "volume 80\n", changed
+    await daemon.wait_logged("earcon", earcon="volume", volume=80)
+    for _ in range(4):
+        await daemon.wait_logged("earcon_done")
+    assert len(daemon.logged("earcon_done")) == 4
+    assert not daemon.logged("earcon_failed")
+
+    await mock.push(DEVICE, directive("AudioPlayer", "ExpectReportPlaybackState"))
+    report = playback_state(await wait_event(mock, "AudioPlayer.ReportPlaybackState"))
+    assert (report["playerActivity"], report["stream"]["token"]) == ("PLAYING", "tok-e")
+    names = [e.name for e in mock.events(DEVICE) if e.name.startswith("AudioPlayer.")]
+    assert names == ["AudioPlayer.PlayStarted", "AudioPlayer.ReportPlaybackState"]
+    assert (await daemon.status())["player"]["volume"] == 80
