@@ -204,10 +204,10 @@ class PlaybackControllerAgent:
             else CommandSource(namespace=payload.target.namespace.value)
         )
         body: CommandIssuedPayload = CommandIssuedPayload(source=source)
+        handover = None
         if isinstance(payload, ExpectPlayPayload):
-            body = PlayCommandIssuedPayload(
-                source=source, handover=payload.handover, token=payload.token
-            )
+            handover = payload.handover
+            body = PlayCommandIssuedPayload(source=source, handover=handover, token=payload.token)
         name = directive.header.name.removeprefix("Expect").removesuffix("Command")
         event = make_event(
             NAMESPACE,
@@ -222,9 +222,8 @@ class PlaybackControllerAgent:
             event_name=event.full_name,
             event_message_id=event.message_id,
             source=None if source is None else source.namespace,
-            handover=payload.handover is not None
-            if isinstance(payload, ExpectPlayPayload)
-            else None,
+            token=getattr(body, "token", None),
+            handover_from=None if handover is None else handover.get("deviceId"),
         )
 
     async def press(
