@@ -35,6 +35,7 @@ from .library import Library
 from .library.music import MusicApp
 from .logging import LogFormat, configure_logging, set_level
 from .player.backend import PlayerBackend
+from .player.earcon import EarconOutput, sound_for
 from .player.engine import PlayerEngine
 from .player.settings import PlayerSettings
 from .player.shared import SharedBackend
@@ -67,14 +68,22 @@ class Daemon(DaemonRuntime):
         self.client = CicClient(self._cic_settings(), self.tokens, self.outbox, self.router)
         self.client.register_handlers(self.router)
         self.sender = EventSender(self.client, self.outbox, self._player_fields)
+        sound = sound_for(settings.player.earcon)
+        earcons: EarconOutput | None = None
         if backend is None:
             from .player.vlc import VlcBackend  # the one import of libVLC, kept lazy
+            from .player.vlc.earcon import VlcEarcons
 
             device = settings.player.alsa_device
             alsa = [f"--alsa-audio-device={device}"] if device else []
             backend = VlcBackend(settings.player.audio_output, extra_args=alsa)
+            if sound is not None:
+                earcons = VlcEarcons(sound, settings.player.audio_output, extra_args=alsa)
+        elif sound is not None and isinstance(backend, EarconOutput):
+            earcons = backend  # a test's FakeBackend records them
         self.backend = backend
-        self.output = SharedBackend(backend)  # one speaker: AudioPlayer and MediaPlayer share it
+        # one speaker: AudioPlayer and MediaPlayer share it (and the earcons sound beside them)
+        self.output = SharedBackend(backend, earcons)
         audio_port = self.output.port("AudioPlayer")
         player = settings.player
         self.engine = PlayerEngine(
@@ -104,7 +113,11 @@ class Daemon(DaemonRuntime):
         MediaPlayerAgent(self.music, send, self._context).register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
         self.controller = PlaybackControllerAgent(
-            [AudioSide(self.engine), self.music], self.sender.submit_now, self._context, self.engine
+            [AudioSide(self.engine), self.music],
+            self.sender.submit_now,
+            self._context,
+            self.engine,
+            saved=lambda: self._save(durable=True),
         )
         self.controller.register(self.router)
         self.state_file = StateFile(state_dir / "player.json")
@@ -127,7 +140,6 @@ class Daemon(DaemonRuntime):
             self.client,
             self.engine,
             self.router.dialogs,
-            lambda: self._save(durable=True),
         )
         self.control = ControlServer.in_dir(settings.control_dir, self.actions)
         self._saving = True

@@ -139,6 +139,15 @@ class PlayerSection(_Section):
     stall_timeout_s: Seconds = 10.0
     stream_deliver_timeout_s: Seconds = 8.0
     stream_request_lead_s: Seconds = 5.0
+    earcon: Annotated[str, Field(min_length=1, max_length=4096)] = "default"
+    """The short sound for mute / unmute / volume changes: default, off, or a WAV file."""
+
+    @field_validator("earcon")
+    @classmethod
+    def _earcon(cls, value: str) -> str:
+        if value not in ("default", "off") and not Path(value).expanduser().is_file():
+            raise ValueError('must be "default", "off" or an existing sound file')
+        return value
 
 
 class OutboxSection(_Section):

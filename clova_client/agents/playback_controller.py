@@ -1,8 +1,11 @@
 """PlaybackController: remote-control directives, and the speaker's own buttons.
 
 Pause / Resume / Stop with ``target.namespace`` go to that side; without a target, to the
-side that is active. Expect*Command directives remember a target that the matching button
-press echoes back as ``source`` in its *CommandIssued event.
+side that is active. ExpectXCommand is the Clova app's remote control: the speaker at once does
+what pressing X does, i.e. sends XCommandIssued (``source`` = the directive's target;
+ExpectPlayCommand's ``handover`` and ``token`` in PlayCommandIssued), echoing the directive's
+dialogRequestId; CIC then answers with X itself. Nothing is kept for a later press.
+Mute / Unmute / volume changes sound an earcon (CIC speaks no confirmation for them).
 """
 
 from __future__ import annotations
@@ -12,16 +15,24 @@ from typing import Any, Protocol
 
 import structlog
 
+from ..player.earcon import Earcon
 from ..player.engine import PlayerEngine
 from ..protocol import Directive, Event, make_event
-from ..protocol.audioplayer import PlayerActivity
+from ..protocol.audioplayer import PlayerActivity, RepeatMode
+from ..protocol.base import OutModel
 from ..protocol.playback_controller import (
     EXPECT_DIRECTIVES,
     NAMESPACE,
+    CommandIssuedPayload,
+    CommandSource,
+    CustomCommandIssuedPayload,
+    ExpectPlayPayload,
+    PlayCommandIssuedPayload,
+    SetRepeatModeCommandIssuedPayload,
     SetRepeatModePayload,
     TargetedPayload,
 )
-from .buttons import Button
+from .buttons import Button, Press
 from .router import Attachments, Router, expect_payload
 
 log = structlog.get_logger(__name__)
@@ -89,6 +100,15 @@ COMMANDS: dict[str, Callable[[Side], Awaitable[bool]]] = {
 }
 """The remote-control directives and what each asks of the side it goes to."""
 
+VOLUME_STEP = 10
+"""VolumeUp / VolumeDown and ``clova-client volume up|down`` move by this many percent."""
+
+REPEAT_DIRECTIVES = {
+    "TurnOnRepeatMode": RepeatMode.REPEAT_ONE,
+    "TurnOffRepeatMode": RepeatMode.NONE,
+}
+"""The deprecated repeat directives, as the SetRepeatMode they stand for."""
+
 
 class PlaybackControllerAgent:
     def __init__(
@@ -97,14 +117,16 @@ class PlaybackControllerAgent:
         send: Callable[[Event], Awaitable[None]],
         context: Callable[[], list[dict[str, Any]]],
         engine: PlayerEngine,
+        *,
+        saved: Callable[[], None] | None = None,
     ) -> None:
         self._sides = {side.namespace: side for side in sides}
         self._default = sides[0]
         self._send = send
         self._context = context
         self._engine = engine
-        self.expected: dict[str, str] = {}
-        """Expect*Command name -> target namespace, consumed by the next matching press."""
+        self._saved = saved
+        """Saves the player state now (a volume change survives a restart)."""
 
     def register(self, router: Router) -> None:
         for name in COMMANDS:
@@ -112,6 +134,10 @@ class PlaybackControllerAgent:
         router.register(NAMESPACE, "Mute", self._mute)
         router.register(NAMESPACE, "Unmute", self._mute)
         router.register(NAMESPACE, "SetRepeatMode", self._repeat)
+        for name in REPEAT_DIRECTIVES:
+            router.register(NAMESPACE, name, self._repeat)
+        router.register(NAMESPACE, "VolumeUp", self._volume_step)
+        router.register(NAMESPACE, "VolumeDown", self._volume_step)
         for name in EXPECT_DIRECTIVES:
             router.register(NAMESPACE, name, self._expect)
 
@@ -133,27 +159,91 @@ class PlaybackControllerAgent:
         done = await COMMANDS[directive.header.name](side)
         log.info("command_done", side=side.namespace, acted=done)
 
+    # --- the speaker's output ---------------------------------------------------------------
+
     async def _mute(self, directive: Directive[Any], attachments: Attachments) -> None:
-        await self._engine.set_mute(directive.header.name == "Mute")
+        muted = directive.header.name == "Mute"
+        await self._engine.set_mute(muted)
+        log.info("mute_set", muted=muted)
+        await self._engine.earcon(Earcon.MUTE if muted else Earcon.UNMUTE)
+
+    async def _volume_step(self, directive: Directive[Any], attachments: Attachments) -> None:
+        await self.change_volume("up" if directive.header.name == "VolumeUp" else "down")
+
+    async def change_volume(self, value: int | str) -> int:
+        """Set the output volume (0-100, or "up" / "down" by ``VOLUME_STEP``), keep it across
+        restarts and confirm it with an earcon; the new volume. Mute stays as it is."""
+        current = self._engine.volume
+        if isinstance(value, int):
+            target = value
+        else:
+            target = current + VOLUME_STEP if value == "up" else current - VOLUME_STEP
+        await self._engine.set_volume(max(0, min(100, target)))
+        log.info("volume_set", volume=self._engine.volume, previous=current)
+        if self._saved is not None:
+            self._saved()
+        await self._engine.earcon(Earcon.VOLUME)
+        return self._engine.volume
 
     async def _repeat(self, directive: Directive[Any], attachments: Attachments) -> None:
-        payload = expect_payload(directive, SetRepeatModePayload)
-        self._engine.set_repeat_mode(payload.repeat_mode)
+        mode = REPEAT_DIRECTIVES.get(directive.header.name)
+        if mode is None:
+            mode = expect_payload(directive, SetRepeatModePayload).repeat_mode
+        self._engine.set_repeat_mode(mode)
+        log.info("repeat_mode_set", repeat_mode=mode.value)
+
+    # --- remote control (the Clova app) and the speaker's buttons ---------------------------
 
     async def _expect(self, directive: Directive[Any], attachments: Attachments) -> None:
+        """ExpectXCommand: send XCommandIssued now, as if X had been pressed (with the
+        directive's dialogRequestId, so CIC's answer belongs to the same request)."""
         payload = expect_payload(directive, TargetedPayload)
-        button = directive.header.name.removeprefix("Expect").removesuffix("Command")
-        if payload.target is None:
-            self.expected.pop(button, None)
-        else:
-            self.expected[button] = payload.target.namespace.value
-        log.info("command_expected", button=button, target=self.expected.get(button))
+        source = (
+            None
+            if payload.target is None
+            else CommandSource(namespace=payload.target.namespace.value)
+        )
+        body: CommandIssuedPayload = CommandIssuedPayload(source=source)
+        handover = None
+        if isinstance(payload, ExpectPlayPayload):
+            handover = payload.handover
+            body = PlayCommandIssuedPayload(source=source, handover=handover, token=payload.token)
+        name = directive.header.name.removeprefix("Expect").removesuffix("Command")
+        event = make_event(
+            NAMESPACE,
+            f"{name}CommandIssued",
+            body,
+            self._context(),
+            dialog_request_id=directive.header.dialog_request_id,
+        )
+        await self._send(event)
+        log.info(
+            "remote_command",
+            event_name=event.full_name,
+            event_message_id=event.message_id,
+            source=None if source is None else source.namespace,
+            token=getattr(body, "token", None),
+            handover_from=None if handover is None else handover.get("deviceId"),
+        )
 
-    async def press(self, button: Button) -> Event:
-        """A button on the speaker: send the matching *CommandIssued event (the cloud answers)."""
-        name = button.event_name.removesuffix("CommandIssued")
-        source = self.expected.pop(name, None)
-        payload = {"source": {"namespace": source}} if source else {}
-        event = make_event(NAMESPACE, button.event_name, payload, self._context())
+    async def press(
+        self, button: Button, *, token: str | None = None, name: str | None = None
+    ) -> Event:
+        """A button on the speaker: send its *CommandIssued event (the cloud answers; nothing
+        acts locally). ValueError for a combination ``Press`` refuses."""
+        press = Press(button, token, name)
+        event_name = button.event_name
+        payload: OutModel = CommandIssuedPayload()
+        if button is Button.PLAY and press.token is not None:
+            event_name = "PlayCommandIssued"
+            payload = PlayCommandIssuedPayload(token=press.token)
+        elif button is Button.REPEAT:
+            following = RepeatMode.NONE
+            if self._engine.repeat.mode is RepeatMode.NONE:
+                following = RepeatMode.REPEAT_ONE
+            payload = SetRepeatModeCommandIssuedPayload(repeat_mode=following)
+        elif button is Button.CUSTOM:
+            payload = CustomCommandIssuedPayload(button=press.name or "")
+        event = make_event(NAMESPACE, event_name, payload, self._context())
         await self._send(event)
         return event

@@ -29,7 +29,19 @@ def _status(args: argparse.Namespace) -> int:
 
 def _press(args: argparse.Namespace) -> int:
     # The daemon answers once CIC took the press or its time ran out (button_ttl_s, 10 s).
-    result = ask(socket_of(args), {"cmd": "press", "button": args.button}, timeout_s=PRESS_WAIT_S)
+    from ..agents.buttons import Press
+    from ..control import Button
+
+    request: dict[str, str] = {"cmd": "press", "button": args.button}
+    try:
+        Press(Button(args.button), args.token, args.name)
+    except ValueError as exc:
+        raise Failure(f"press: {exc}", EXIT_CONFIG) from None
+    if args.token is not None:
+        request["token"] = args.token
+    if args.name is not None:
+        request["name"] = args.name
+    result = ask(socket_of(args), request, timeout_s=PRESS_WAIT_S)
     event = result.get("event", args.button)
     ids = f" (messageId {result['message_id']})" if result.get("message_id") else ""
     if result.get("delivered") is False:
@@ -86,13 +98,22 @@ def add_press(commands: Commands) -> None:
         "press",
         help="press a speaker button (sends PlaybackController.<Button>CommandIssued)",
         description="Press BUTTON on the running daemon, as the speaker's own button would: "
-        "the matching *CommandIssued event goes to CIC. Exit 1 on any failure.",
+        "the matching *CommandIssued event goes to CIC, which answers with what to do. play "
+        "sends ResumeCommandIssued, or PlayCommandIssued with --token (a playableItems token "
+        "of RenderPlayerInfo); repeat sends SetRepeatModeCommandIssued with the next mode "
+        "(NONE <-> REPEAT_ONE); custom NAME sends CustomCommandIssued. Exit 1 on any failure.",
     )
     p.add_argument(
         "button",
         choices=[b.value for b in Button],
         metavar="BUTTON",
         help=", ".join(b.value for b in Button),
+    )
+    p.add_argument(
+        "name", nargs="?", metavar="NAME", help="custom only: the button's name (CUSTOM_BUTTON_2)"
+    )
+    p.add_argument(
+        "--token", metavar="T", help="play only: the chosen item's token (PlayCommandIssued)"
     )
     socket_options(p)
     p.set_defaults(func=_press)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-VOLUME_STEP = 10
-"""``clova-client volume up|down`` moves by this many percent."""
 PRESS_SLACK_S = 2.0
 """A press whose POST started in time gets this long for its answer."""
 
@@ -35,24 +32,26 @@ class SpeakerControl:
         client: CicClient,
         engine: PlayerEngine,
         dialogs: Dialogs,
-        saved: Callable[[], None],
     ) -> None:
         self._status = status
         self._controller = controller
         self._client = client
         self._engine = engine
         self._dialogs = dialogs
-        self._saved = saved
-        """Saves the player state now (a volume set at run time survives a restart)."""
 
     def status(self) -> StatusDocument:
         return self._status.build()
 
-    async def press(self, button: Button) -> PressResult:
+    async def press(
+        self, button: Button, *, token: str | None = None, name: str | None = None
+    ) -> PressResult:
         """Send the button's event and wait for CIC to take it (a press is time-sensitive:
         one not delivered within ``button_ttl_s`` is dropped, and the answer says so)."""
-        event = await self._controller.press(button)
-        log.info("button", button=button.value, event_name=event.full_name)
+        try:
+            event = await self._controller.press(button, token=token, name=name)
+        except ValueError as exc:
+            raise CommandRefused(str(exc)) from None
+        log.info("button", button=button.value, event_name=event.full_name, name=name)
         ttl = self._client.settings.button_ttl_s
         delivered = await self._client.wait_delivered(event.message_id, ttl + PRESS_SLACK_S)
         result: PressResult = {
@@ -66,14 +65,10 @@ class SpeakerControl:
 
     async def volume(self, value: int | str | None) -> dict[str, Any]:
         """``clova-client volume``: set or report the output volume (both sources share it);
-        kept across restarts in the saved state. Mute/Unmute stay independent of it."""
-        current = self._engine.volume
+        kept across restarts in the saved state, confirmed by an earcon. Mute/Unmute stay
+        independent of it."""
         if value is not None:
-            target = current + VOLUME_STEP if value == "up" else current - VOLUME_STEP
-            target = int(value) if isinstance(value, int) else max(0, min(100, target))
-            await self._engine.set_volume(target)
-            log.info("volume_set", volume=self._engine.volume, previous=current)
-            self._saved()
+            await self._controller.change_volume(value)
         return {"volume": self._engine.volume, "muted": self._engine.muted}
 
     def begin_dialog(self, dialog_request_id: str) -> dict[str, Any]:

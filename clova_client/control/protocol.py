@@ -1,6 +1,7 @@
 """The control socket's wire format: one JSON object per line each way.
 
-Requests: ``{"cmd": "status"}``, ``{"cmd": "press", "button": "pause"}`` and
+Requests: ``{"cmd": "status"}``, ``{"cmd": "press", "button": "pause"}`` (``"token"`` with
+``play``: a chosen item; ``"name"`` with ``custom``: which shortcut button) and
 ``{"cmd": "dialog", "id": "<dialogRequestId>"}`` (the voice component announces a new dialog) and
 ``{"cmd": "volume", "value": 40 | "up" | "down" | null}`` (null: only report it).
 Responses:
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..agents.buttons import Button as Button
+from ..agents.buttons import Press
 
 SOCKET_NAME = "control.sock"
 MAX_REQUEST_BYTES = 4096
@@ -48,6 +50,10 @@ class Request:
     dialog_request_id: str | None = None
     volume: int | str | None = None
     """VOLUME: a percentage 0-100, "up", "down", or None to report it."""
+    token: str | None = None
+    """PRESS play: the chosen item's token (PlayCommandIssued)."""
+    name: str | None = None
+    """PRESS custom: the shortcut button's name (CustomCommandIssued)."""
 
 
 def socket_path(control_dir: Path) -> Path:
@@ -88,7 +94,15 @@ def parse_request(line: bytes) -> Request:
         return Request(cmd, dialog_request_id=value)
     if "button" not in obj:
         raise BadRequest(f"press needs a 'button' (known: {_choices(Button)})")
-    return Request(cmd, _member(Button, obj["button"], "button"))
+    button = _member(Button, obj["button"], "button")
+    token, name = obj.get("token"), obj.get("name")
+    if not isinstance(token, str | None) or not isinstance(name, str | None):
+        raise BadRequest("press: 'token' and 'name' must be strings")
+    try:
+        Press(button, token, name)
+    except ValueError as exc:
+        raise BadRequest(f"press: {exc}") from None
+    return Request(cmd, button, token=token, name=name)
 
 
 def _member(enum: type[_E], value: object, what: str) -> _E:

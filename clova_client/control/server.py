@@ -50,8 +50,11 @@ class ControlHandler(Protocol):
         """A ``StatusDocument`` (``control.status``)."""
         ...
 
-    async def press(self, button: Button) -> Mapping[str, Any]:
-        """Act on a button press; a ``PressResult``. Raise ``CommandRefused`` to say no."""
+    async def press(
+        self, button: Button, *, token: str | None = None, name: str | None = None
+    ) -> Mapping[str, Any]:
+        """Act on a button press (``token``: play a chosen item; ``name``: which custom
+        button); a ``PressResult``. Raise ``CommandRefused`` to say no."""
         ...
 
     def begin_dialog(self, dialog_request_id: str) -> Mapping[str, Any]:
@@ -203,8 +206,18 @@ class ControlServer:
                 log.info("control.volume", value=request.volume, **peer)
                 return ok(await self._handler.volume(request.volume))
             if request.cmd is Command.PRESS and request.button is not None:
-                log.info("control.press", button=request.button.value, **peer)
-                return ok(await self._handler.press(request.button))
+                log.info(
+                    "control.press",
+                    button=request.button.value,
+                    token=request.token,
+                    name=request.name,
+                    **peer,
+                )
+                return ok(
+                    await self._handler.press(
+                        request.button, token=request.token, name=request.name
+                    )
+                )
             raise BadRequest(f"incomplete request for {request.cmd.value}")
         except BadRequest as exc:
             return _refuse(str(exc))

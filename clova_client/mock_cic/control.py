@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .fault_table import FaultError, inject
 from .records import WaitTimeout
+from .remote import parse_remote
 from .state import MockState
 
 ServerInfo = Callable[[], dict[str, Any]]
@@ -77,6 +78,7 @@ class ControlRoutes:
         router.add_get("/_mock/devices", self.devices)
         router.add_post("/_mock/push", self.push)
         router.add_post("/_mock/reply", self.reply)
+        router.add_post("/_mock/remote", self.remote)
         router.add_get("/_mock/events", self.events)
         router.add_get("/_mock/events/wait", self.wait_event)
         router.add_get("/_mock/downchannel/wait", self.wait_downchannel)
@@ -135,6 +137,24 @@ class ControlRoutes:
             device, directives_of(body), on=body.get("on"), attachments=attachments
         )
         return self._ok(device=device)
+
+    async def remote(self, request: web.Request) -> web.StreamResponse:
+        """The Clova app's remote control: CIC's Expect*Command (or SetRepeatMode) for a tap."""
+        body = await self._body(request)
+        device = self._device(body.get("device"))
+        try:
+            command = parse_remote(body)
+        except ValueError as exc:
+            raise ControlRequestError(str(exc)) from None
+        message, delivered = self.state.remote_control(device, command)
+        return self._ok(
+            device=device,
+            directive=message,
+            dialog_request_id=command.dialog_request_id,
+            answer=command.event_name,
+            delivered=delivered,
+            queued=not delivered,
+        )
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         device = self._device(request.query.get("device"))

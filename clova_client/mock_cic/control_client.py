@@ -107,6 +107,13 @@ class ControlClient:
         body = {"device": device, "directives": directives, "on": on, "attachments": attachments}
         await self._ok("POST", "/_mock/reply", json=body)
 
+    async def remote(self, device: str, command: dict[str, Any]) -> dict[str, Any]:
+        """The Clova app's tap (``POST /_mock/remote``); the mock's answer."""
+        body: dict[str, Any] = await self._ok(
+            "POST", "/_mock/remote", json={**command, "device": device}
+        )
+        return body
+
     async def events(
         self, device: str, name: str | None = None, *, since: int = 0
     ) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """Auto-responders: what a real extension would answer to StreamRequested, RequestPlayerInfo
-and PlayFinished."""
+and PlayFinished, and what CIC answers to a speaker's *CommandIssued."""
 
 from __future__ import annotations
 
@@ -77,6 +77,8 @@ BUTTON_EVENTS = {
     f"PlaybackController.{name}CommandIssued": name
     for name in ("Pause", "Resume", "Stop", "Next", "Previous")
 }
+PLAY_EVENT = "PlaybackController.PlayCommandIssued"
+REPEAT_EVENT = "PlaybackController.SetRepeatModeCommandIssued"
 
 
 @dataclass
@@ -89,7 +91,8 @@ class Responders:
     ``reply_via``: "response" (in the 200 answer to the event, like CIC) or "downchannel".
     ``buttons``: a speaker's button event (``PlaybackController.PauseCommandIssued`` ...) is
     answered with the matching PlaybackController directive, as CIC does (its ``source``
-    becomes the directive's ``target``).
+    becomes the directive's ``target``); PlayCommandIssued with a token by a Play of the
+    ``playlist`` item of that stream token; SetRepeatModeCommandIssued by SetRepeatMode.
     """
 
     stream_deliver: dict[str, JsonObject] = field(default_factory=dict)
@@ -149,12 +152,15 @@ class Responders:
             "buttons": self.buttons,
         }
 
-    def answer(self, device: str, name: str, message: JsonObject) -> list[JsonObject]:
-        """The directives an extension would send back for this event (maybe none)."""
+    def answer(
+        self, device: str, name: str, message: JsonObject, *, dialog: str | None = None
+    ) -> list[JsonObject]:
+        """The directives an extension (or CIC) would send back for this event (maybe none);
+        they carry the event's dialogRequestId, else ``dialog`` (the Expect it answers)."""
         event = message.get("event", {})
         header = event.get("header", {})
         payload = event.get("payload", {}) or {}
-        dialog = header.get("dialogRequestId")
+        dialog = header.get("dialogRequestId") or dialog
         if name == "AudioPlayer.StreamRequested":
             return self._stream_deliver(payload, dialog)
         if name == "TemplateRuntime.RequestPlayerInfo":
@@ -171,7 +177,27 @@ class Responders:
             body = {"target": source} if isinstance(source, dict) else {}
             button = BUTTON_EVENTS[name]
             return [directive("PlaybackController", button, body, dialog_request_id=dialog)]
+        if self.buttons and name == PLAY_EVENT:
+            return self._play_token(device, payload.get("token"), dialog)
+        if self.buttons and name == REPEAT_EVENT and payload.get("repeatMode"):
+            body = {"repeatMode": payload["repeatMode"]}
+            return [
+                directive("PlaybackController", "SetRepeatMode", body, dialog_request_id=dialog)
+            ]
         return []
+
+    def _play_token(self, device: str, token: Any, dialog: str | None) -> list[JsonObject]:
+        """PlayCommandIssued: a Play of the playlist item whose stream has ``token`` (nothing
+        without a token or for one the playlist does not hold)."""
+        if not isinstance(token, str):
+            return []
+        index = self._index_of({"token": token})
+        if index is None:
+            return []
+        self._cursor[device] = index
+        play = copy.deepcopy(self.playlist[index])
+        play.setdefault("playBehavior", "REPLACE_ALL")
+        return [directive("AudioPlayer", "Play", play, dialog_request_id=dialog)]
 
     def _stream_deliver(self, payload: JsonObject, dialog: str | None) -> list[JsonObject]:
         item_id = payload.get("audioItemId")

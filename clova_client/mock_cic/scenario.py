@@ -125,6 +125,8 @@ class ScenarioRunner:
             await client.fault({"device": self.device, **step.arg})
         elif step.action == "responders":
             await client.responders(self._vars(step.arg))
+        elif step.action == "remote":
+            await client.remote(self.device, self._vars(step.arg))
         elif step.action == "sleep":
             await asyncio.sleep(step.arg)
         elif step.action == "wait_downchannel":

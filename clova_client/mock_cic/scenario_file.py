@@ -15,6 +15,7 @@ import yaml
 
 from . import scenario_checks as checks
 from .fault_table import FaultError, check_names
+from .remote import parse_remote
 from .responders import Responders
 
 ACTIONS = (
@@ -26,6 +27,7 @@ ACTIONS = (
     "sleep",
     "wait_downchannel",
     "responders",
+    "remote",
 )
 STEP_OPTIONS: dict[str, set[str]] = {
     "push": {"attachments", "raw"},
@@ -36,6 +38,7 @@ STEP_OPTIONS: dict[str, set[str]] = {
     "sleep": set(),
     "wait_downchannel": {"timeout"},
     "responders": set(),
+    "remote": set(),
 }
 TOP_LEVEL = {
     "name",
@@ -205,6 +208,20 @@ def _wait_downchannel(arg: Any, where: str) -> dict[str, Any]:
     return arg
 
 
+def _remote(value: Any, where: str) -> dict[str, Any]:
+    """A remote step: a command name or ``{command, target?, token?, handover?, repeatMode?}``,
+    checked as the mock will check it."""
+    body = {"command": value} if isinstance(value, str) else value
+    try:
+        parse_remote(body)
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    if "device" in body:
+        raise ScenarioError(f"{where}: the device is the scenario's, not the step's")
+    _checked(where, checks.known_variables, body)
+    return dict(body)
+
+
 def _step(number: int, raw: Any, fixed_ids: bool) -> Step:
     where = f"step {number}"
     if not isinstance(raw, dict):
@@ -233,6 +250,8 @@ def _step(number: int, raw: Any, fixed_ids: bool) -> Step:
         arg = _number(arg, f"{where} sleep")
     elif action == "wait_downchannel":
         arg = _wait_downchannel(arg, where)
+    elif action == "remote":
+        arg = _remote(arg, f"{where} remote")
     return Step(number, action, arg, options, label)
 
 

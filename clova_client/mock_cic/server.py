@@ -28,6 +28,7 @@ from .faults import Faults
 from .listener import CicListener
 from .messages import JsonObject
 from .records import DeviceBook, DeviceRecord, RecordedEvent
+from .remote import parse_remote
 from .responders import Responders
 from .rules import Rules
 from .state import SUBTYPES, MockState
@@ -245,6 +246,14 @@ class MockCicServer:
     ) -> None:
         """Answer the device's next event (named ``on``, if given) with these directives."""
         self.state.reply_next(device, list(directives), on=on, attachments=attachments)
+
+    def remote(self, device: str, command: str, **fields: Any) -> JsonObject:
+        """The Clova app's tap on ``command`` (pause, resume, next, previous, stop, play, repeat;
+        ``target``, ``token``, ``handover``, ``repeatMode``, ``dialogRequestId`` as in
+        docs/MOCK_CIC.md): CIC's directive, pushed now (or queued); returns that directive.
+        ValueError for a bad command."""
+        message, _ = self.state.remote_control(device, parse_remote({"command": command, **fields}))
+        return message
 
     def events(
         self, device: str, name: str | None = None, *, since: int = 0

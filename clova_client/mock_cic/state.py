@@ -15,6 +15,7 @@ from .downchannel import Downchannel
 from .faults import Faults
 from .messages import JsonObject, log_directive
 from .records import DeviceBook, RecordedEvent
+from .remote import RemoteCommand, RemoteLog
 from .responders import Responders
 from .rules import Rules
 
@@ -59,6 +60,8 @@ class MockState:
         self.devices = DeviceBook()
         self.faults = Faults()
         self.responders = Responders()
+        self.remote = RemoteLog()
+        """The Expect*Commands the app sent, until the speaker answers them."""
         self.connections = Connections()
         self.downchannels: dict[str, Downchannel] = {}
         self.refuse: Callable[[float], None] | None = None
@@ -127,6 +130,19 @@ class MockState:
                 queue.remove(reply)
                 return reply
         return None
+
+    def remote_control(self, device: str, command: RemoteCommand) -> tuple[JsonObject, bool]:
+        """The Clova app's tap on ``command``: CIC's directive for it, pushed to the device (or
+        queued); (the directive, delivered now)."""
+        message = command.directive()
+        self.remote.sent(device, command)
+        log.info(
+            "mock_cic.remote",
+            device=device,
+            command=command.command,
+            dialog_request_id=command.dialog_request_id,
+        )
+        return message, self.deliver(device, [message])
 
     # downchannels ----------------------------------------------------------------------------
 
@@ -217,7 +233,8 @@ class MockState:
         if reply is not None:
             answer.directives += reply.directives
             answer.attachments.update(reply.attachments or {})
-        automatic = self.responders.answer(event.device, event.name, event.message)
+        expected = self.remote.take(event.device, event.name)
+        automatic = self.responders.answer(event.device, event.name, event.message, dialog=expected)
         if automatic and self.responders.reply_via == "downchannel":
             self.deliver(event.device, automatic)
         else:
@@ -244,6 +261,7 @@ class MockState:
         self.devices.clear()
         self.faults.clear()
         self.responders.clear()
+        self.remote.clear()
         self._pending.clear()
         self._replies.clear()
         self.auth.reset()

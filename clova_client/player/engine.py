@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+import structlog
+
 from clova_client.clock import Clock
 from clova_client.protocol.audioplayer import (
     ClearQueuePayload,
@@ -21,6 +23,7 @@ from clova_client.protocol.base import JsonObject
 from clova_client.protocol.items import NO_ATTACHMENTS
 
 from .backend import PlayerBackend
+from .earcon import Earcon, EarconOutput
 from .machine import AttemptStatus, PlayerMachine
 from .notices import Listener, NoticeBoard, NoticeKind
 from .queue import QueueEntry, QueueRepeat
@@ -28,6 +31,8 @@ from .serial import SerialRunner
 from .settings import PlayerSettings
 
 DEFAULT_SETTINGS = PlayerSettings()
+
+log = structlog.get_logger(__name__)
 
 
 class PlayerEngine:
@@ -210,3 +215,10 @@ class PlayerEngine:
 
     async def set_mute(self, muted: bool) -> None:
         await self._serial.run(lambda: self._machine.set_mute(muted))
+
+    async def earcon(self, earcon: Earcon) -> None:
+        """Confirm an output change with a short sound, at the current volume, when the backend
+        plays earcons; beside the player: no state change, no notice, no job."""
+        log.info("earcon", earcon=earcon.value, volume=self.volume, muted=self.muted)
+        if isinstance(self._backend, EarconOutput):
+            await self._backend.play_earcon(earcon, self.volume)

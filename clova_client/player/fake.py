@@ -15,6 +15,7 @@ from typing import Literal
 from clova_client.clock import Clock, Timer
 
 from .backend import BackendEvent, BackendEventType, EventSink, MediaSource
+from .earcon import Earcon
 
 Behaviour = Literal["ok", "404", "refused", "stall_at_ms", "garbage"]
 
@@ -44,6 +45,8 @@ class FakeBackend:
         self.volume = 100
         self.muted = False
         self.closed = False
+        self.earcons: list[tuple[Earcon, int]] = []
+        """Every earcon asked for, with its volume (an ``EarconOutput``; not in ``calls``)."""
         self._sink: EventSink | None = None
         self._clock = clock
         self._media = media
@@ -120,6 +123,10 @@ class FakeBackend:
     async def set_mute(self, muted: bool) -> None:
         self.calls.append(("set_mute", muted))
         self.muted = muted
+
+    async def play_earcon(self, earcon: Earcon, volume: int) -> None:
+        """Record it; the simulated playback is untouched (no call, no event)."""
+        self.earcons.append((earcon, volume))
 
     async def close(self) -> None:
         self.calls.append(("close", None))

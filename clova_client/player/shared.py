@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 
 from .backend import BackendEvent, EventSink, MediaSource, PlayerBackend
+from .earcon import Earcon, EarconOutput
 
 log = structlog.get_logger(__name__)
 
@@ -29,8 +30,10 @@ MAX_PORTS = 4
 
 
 class SharedBackend:
-    def __init__(self, backend: PlayerBackend) -> None:
+    def __init__(self, backend: PlayerBackend, earcons: EarconOutput | None = None) -> None:
         self.backend = backend
+        self.earcons = earcons
+        """Plays the earcons of every port (None: no earcon sounds)."""
         self._ports: list[BackendPort] = []
         self.owner: BackendPort | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -83,6 +86,9 @@ class SharedBackend:
             for task in list(self._tasks):
                 task.cancel()
             await self.backend.close()
+            earcons: object = self.earcons
+            if self.earcons is not None and earcons is not self.backend:  # closed once
+                await self.earcons.close()
 
 
 class BackendPort:
@@ -133,6 +139,11 @@ class BackendPort:
 
     async def set_mute(self, muted: bool) -> None:
         await self._shared.backend.set_mute(muted)
+
+    async def play_earcon(self, earcon: Earcon, volume: int) -> None:
+        """Any port may sound an earcon: it plays beside the output, whoever owns it."""
+        if self._shared.earcons is not None:
+            await self._shared.earcons.play_earcon(earcon, volume)
 
     async def close(self) -> None:
         """The real backend closes once every port is closed."""

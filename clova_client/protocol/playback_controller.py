@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
@@ -27,6 +28,14 @@ class TargetedPayload(InModel):
     target: Target | None = None
 
 
+class ExpectPlayPayload(TargetedPayload):
+    """ExpectPlayCommand: ``handover`` ({deviceId, customData}) and ``token`` when playback moves
+    to this speaker from another device; both go into PlayCommandIssued as they came."""
+
+    handover: dict[str, Any] | None = None
+    token: str | None = None
+
+
 class PlainPayload(InModel):
     """Next / Previous / Replay / Mute / Unmute: no documented fields."""
 
@@ -45,9 +54,23 @@ class CommandIssuedPayload(OutModel):
     source: CommandSource | None = None
 
 
+class PlayCommandIssuedPayload(CommandIssuedPayload):
+    """PlayCommandIssued: the chosen item's ``token`` (RenderPlayerInfo's playableItems), or an
+    ExpectPlayCommand's ``handover`` and ``token``."""
+
+    handover: dict[str, Any] | None = None
+    token: str | None = None
+
+
 class SetRepeatModeCommandIssuedPayload(OutModel):
     repeat_mode: RepeatMode
     source: CommandSource | None = Field(default=None)
+
+
+class CustomCommandIssuedPayload(OutModel):
+    """CustomCommandIssued: which of the speaker's shortcut buttons (``CUSTOM_BUTTON_2``)."""
+
+    button: str = Field(min_length=1)
 
 
 EXPECT_DIRECTIVES = (
@@ -58,6 +81,10 @@ EXPECT_DIRECTIVES = (
     "ExpectStopCommand",
     "ExpectPlayCommand",
 )
+"""The Clova app's remote control: ExpectXCommand asks for XCommandIssued at once."""
+
+DEPRECATED_DIRECTIVES = ("TurnOnRepeatMode", "TurnOffRepeatMode", "VolumeUp", "VolumeDown")
+"""Deprecated, still sent, still obeyed (no payload)."""
 
 DIRECTIVE_PAYLOADS: dict[str, type[InModel]] = {
     "Pause": TargetedPayload,
@@ -70,6 +97,8 @@ DIRECTIVE_PAYLOADS: dict[str, type[InModel]] = {
     "Unmute": PlainPayload,
     "SetRepeatMode": SetRepeatModePayload,
     **{name: TargetedPayload for name in EXPECT_DIRECTIVES},
+    "ExpectPlayCommand": ExpectPlayPayload,
+    **{name: PlainPayload for name in DEPRECATED_DIRECTIVES},
 }
 
 EVENT_NAMES = (
@@ -80,4 +109,5 @@ EVENT_NAMES = (
     "StopCommandIssued",
     "PlayCommandIssued",
     "SetRepeatModeCommandIssued",
+    "CustomCommandIssued",
 )

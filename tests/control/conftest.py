@@ -65,6 +65,8 @@ class StubHandler:
     def __init__(self, status: StatusDocument | None = None) -> None:
         self.document = status if status is not None else sample_status()
         self.pressed: list[Button] = []
+        self.details: list[tuple[str | None, str | None]] = []
+        """(token, name) of each press."""
         self.dialogs: list[str] = []
         self.refuse: str | None = None
         self.undelivered = False
@@ -77,14 +79,18 @@ class StubHandler:
             raise RuntimeError("status exploded")
         return self.document
 
-    async def press(self, button: Button) -> PressResult:
+    async def press(
+        self, button: Button, *, token: str | None = None, name: str | None = None
+    ) -> PressResult:
         if self.refuse is not None:
             raise CommandRefused(self.refuse)
         if self.fail:
             raise RuntimeError("press exploded")
         self.pressed.append(button)
+        self.details.append((token, name))
+        event_name = "PlayCommandIssued" if token is not None else button.event_name
         result: PressResult = {
-            "event": f"PlaybackController.{button.event_name}",
+            "event": f"PlaybackController.{event_name}",
             "message_id": f"m-{len(self.pressed)}",
         }
         if self.undelivered:

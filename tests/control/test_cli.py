@@ -87,6 +87,41 @@ def test_press(served: ServerThread, handler: StubHandler, clean_env: dict[str, 
     assert handler.pressed == [Button.PAUSE]
 
 
+def test_press_play_token_and_custom_name(
+    served: ServerThread, handler: StubHandler, clean_env: dict[str, str]
+) -> None:
+    sock = str(served.server.path)
+    done = cli(clean_env, "press", "play", "--token", "TR-7", "--socket", sock)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "sent PlaybackController.PlayCommandIssued (messageId m-1)\n"
+    done = cli(clean_env, "press", "custom", "CUSTOM_BUTTON_2", "--socket", sock)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "sent PlaybackController.CustomCommandIssued (messageId m-2)\n"
+    assert handler.pressed == [Button.PLAY, Button.CUSTOM]
+    assert handler.details == [("TR-7", None), (None, "CUSTOM_BUTTON_2")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pause", "--token", "T"], "press: only play takes a token, not pause"),
+        (["custom"], "press: custom needs the button's name"),
+        (["stop", "X"], "press: only custom takes a button name, not stop"),
+    ],
+)
+def test_press_bad_combination_is_usage_error(
+    served: ServerThread,
+    handler: StubHandler,
+    clean_env: dict[str, str],
+    args: list[str],
+    message: str,
+) -> None:
+    done = cli(clean_env, "press", *args, "--socket", str(served.server.path))
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert handler.pressed == []
+
+
 def test_press_not_delivered_in_time_says_dropped(
     served: ServerThread, handler: StubHandler, clean_env: dict[str, str]
 ) -> None:

@@ -60,20 +60,46 @@ async def test_status_round_trip(server: ControlServer, sock_path: Path) -> None
     assert response == {"ok": True, "result": sample_status()}
 
 
-@pytest.mark.parametrize("button", list(Button))
+PRESSES = {
+    "pause": ({}, "PauseCommandIssued"),
+    "resume": ({}, "ResumeCommandIssued"),
+    "next": ({}, "NextCommandIssued"),
+    "previous": ({}, "PreviousCommandIssued"),
+    "stop": ({}, "StopCommandIssued"),
+    "play": ({}, "ResumeCommandIssued"),  # the Play button of the guide resumes
+    "repeat": ({}, "SetRepeatModeCommandIssued"),
+    "custom": ({"name": "CUSTOM_BUTTON_2"}, "CustomCommandIssued"),
+}
+
+
+def test_every_button_is_tried() -> None:
+    assert set(PRESSES) == {b.value for b in Button}
+
+
+@pytest.mark.parametrize("button", list(PRESSES))
 async def test_press_each_button(
-    server: ControlServer, sock_path: Path, handler: StubHandler, button: Button
+    server: ControlServer, sock_path: Path, handler: StubHandler, button: str
 ) -> None:
-    response = await request(sock_path, {"cmd": "press", "button": button.value})
-    name = f"{button.value.capitalize()}CommandIssued"
+    extra, name = PRESSES[button]
+    response = await request(sock_path, {"cmd": "press", "button": button, **extra})
     assert response == {
         "ok": True,
         "result": {"event": f"PlaybackController.{name}", "message_id": "m-1"},
     }
-    assert handler.pressed == [button]
+    assert handler.pressed == [Button(button)]
     assert type(handler.pressed[0]) is Button
+    assert handler.details == [(None, extra.get("name"))]
 
 
+async def test_press_play_with_a_chosen_token(
+    server: ControlServer, sock_path: Path, handler: StubHandler
+) -> None:
+    response = await request(sock_path, {"cmd": "press", "button": "play", "token": "TR-1"})
+    assert response["result"]["event"] == "PlaybackController.PlayCommandIssued"
+    assert handler.details == [("TR-1", None)]
+
+
+BUTTONS = "pause, resume, next, previous, stop, play, repeat, custom"
 BAD_REQUESTS = {
     b"not json\n": "malformed JSON: Expecting value: line 1 column 1 (char 0)",
     b'{"cmd": "\xff"}\n': "not UTF-8 text (byte 9)",
@@ -84,14 +110,19 @@ BAD_REQUESTS = {
     b'{"cmd": "dialog"}\n': "dialog needs an 'id': the new dialog's dialogRequestId",
     b'{"cmd": "dialog", "id": 7}\n': "dialog needs an 'id'",
     b'{"cmd": "dialog", "id": " "}\n': "dialog needs an 'id'",
-    b'{"cmd": "press"}\n': "press needs a 'button' (known: pause, resume, next, previous, stop, "
-    "play)",
-    b'{"cmd": "press", "button": "eject"}\n': "unknown button 'eject' (known: pause, resume, "
-    "next, previous, stop, play)",
-    b'{"cmd": "press", "button": 1}\n': "unknown button 1 (known: pause, resume, next, "
-    "previous, stop, play)",
-    b'{"cmd": "press", "button": "PAUSE"}\n': "unknown button 'PAUSE' (known: pause, resume, "
-    "next, previous, stop, play)",
+    b'{"cmd": "press"}\n': f"press needs a 'button' (known: {BUTTONS})",
+    b'{"cmd": "press", "button": "eject"}\n': f"unknown button 'eject' (known: {BUTTONS})",
+    b'{"cmd": "press", "button": 1}\n': f"unknown button 1 (known: {BUTTONS})",
+    b'{"cmd": "press", "button": "PAUSE"}\n': f"unknown button 'PAUSE' (known: {BUTTONS})",
+    b'{"cmd": "press", "button": "pause", "token": "t"}\n': "press: only play takes a token, "
+    "not pause",
+    b'{"cmd": "press", "button": "play", "token": 5}\n': "press: 'token' and 'name' must be "
+    "strings",
+    b'{"cmd": "press", "button": "custom"}\n': "press: custom needs the button's name",
+    b'{"cmd": "press", "button": "custom", "name": "a b"}\n': "press: custom needs the "
+    "button's name",
+    b'{"cmd": "press", "button": "stop", "name": "X"}\n': "press: only custom takes a button "
+    "name, not stop",
 }
 
 

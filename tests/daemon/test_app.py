@@ -94,3 +94,36 @@ async def test_volume_set_at_run_time_is_applied_and_saved(daemon: Daemon) -> No
         assert saved is not None and saved["volume"] == 35  # a restart restores it
     finally:
         await daemon.engine.close()
+
+
+async def test_earcons_go_to_the_output_unless_switched_off(tmp_path: Path, runtime: Path) -> None:
+    from clova_client.agents.router import Outcome
+    from clova_client.config import PlayerSection
+    from clova_client.player.earcon import Earcon
+
+    token_file = tmp_path / "access_token"
+    token_file.write_text("test-access-token\n")
+    token_file.chmod(0o600)
+    for setting, expected in (("default", [(Earcon.MUTE, 80)]), ("off", [])):
+        settings = Settings(
+            state_dir=tmp_path / f"state-{setting}",
+            runtime_dir=runtime,
+            auth=AuthSection(access_token_file=token_file),
+            player=PlayerSection(earcon=setting),
+        )
+        backend = FakeBackend()
+        built = Daemon(settings, TokenStore(token_file), RecentErrors(), backend=backend)
+        try:
+            await built.engine.set_volume(80)
+            mute = {
+                "directive": {
+                    "header": {"namespace": "PlaybackController", "name": "Mute", "messageId": "m"},
+                    "payload": {},
+                }
+            }
+            assert await built.router.dispatch(mute) is Outcome.HANDLED
+            assert backend.muted
+            assert backend.earcons == expected
+        finally:
+            await built.client.close()
+            built.outbox.close()

@@ -12,7 +12,7 @@ from .helpers import DEVICE, controller, directive, play, playback_state, wait_e
 pytestmark = pytest.mark.e2e
 
 
-async def test_status_and_press_pause_with_and_without_expected_target(
+async def test_status_press_and_the_apps_expect_pause_sends_at_once(
     mock: MockCicServer, running: DaemonProcess, e2e_media: Media
 ) -> None:
     mock.responders.buttons = False  # about what a press sends, not how the cloud answers
@@ -54,21 +54,21 @@ async def test_status_and_press_pause_with_and_without_expected_target(
     assert state["playerActivity"] == "PLAYING"  # the cloud decides; the press only reports
     assert state["stream"] == stream
 
-    # ExpectPauseCommand targeted at MediaPlayer: the next press names it as its source
-    await mock.push(
-        DEVICE, controller("ExpectPauseCommand", {"target": {"namespace": "MediaPlayer"}})
-    )
-    await running.wait_logged("command_expected", button="Pause", target="MediaPlayer")
-    pressed = await running.cli("press", "pause", *config)
-    assert pressed.returncode == 0, pressed.stderr
+    # ExpectPauseCommand (the Clova app's pause) targeted at MediaPlayer: the speaker sends
+    # PauseCommandIssued at once, as if pressed, with the target as its source
+    expect = controller("ExpectPauseCommand", {"target": {"namespace": "MediaPlayer"}})
+    expect["directive"]["header"]["dialogRequestId"] = "app-dialog-1"
+    await mock.push(DEVICE, expect)
     second = await wait_event(mock, "PlaybackController.PauseCommandIssued", index=1)
     assert second.message["event"]["payload"] == {"source": {"namespace": "MediaPlayer"}}
+    assert second.message["event"]["header"]["dialogRequestId"] == "app-dialog-1"
     assert playback_state(second)["stream"] == stream
 
-    # the expectation is used up by that press
+    # nothing was kept for a later press: it carries no source
     await running.cli("press", "pause", *config)
     third = await wait_event(mock, "PlaybackController.PauseCommandIssued", index=2)
     assert third.message["event"]["payload"] == {}
+    assert "dialogRequestId" not in third.message["event"]["header"]
     assert not mock.events(DEVICE, "AudioPlayer.PlayPaused")
 
     # the cloud asks for the state; SetRepeatMode shows in it

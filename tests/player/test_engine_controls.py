@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clova_client.player.backend import MediaSource
+from clova_client.player.earcon import Earcon
 from clova_client.player.fake import FakeMedia
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
@@ -132,6 +133,29 @@ async def test_volume_and_mute_pass_through(new_harness: HarnessFactory) -> None
     ]
     assert h.backend.volume == 100 and not h.backend.muted
     assert h.names() == []
+
+
+async def test_an_earcon_sounds_beside_the_player_and_changes_nothing(
+    new_harness: HarnessFactory,
+) -> None:
+    h = await new_harness(MEDIA)
+    await h.engine.play(play("a"))
+    await h.run(1.0)
+    changes: list[PlayerActivity] = []
+    h.engine.on_change = lambda: changes.append(h.engine.state)
+    before, calls, sent = h.engine.playback_state().payload(), list(h.backend.calls), h.names()
+    await h.engine.set_volume(40)
+    await h.engine.earcon(Earcon.VOLUME)
+    await h.engine.set_mute(True)
+    await h.engine.earcon(Earcon.MUTE)
+    await h.settle()
+    assert h.backend.earcons == [(Earcon.VOLUME, 40), (Earcon.MUTE, 40)]
+    assert h.backend.calls == [*calls, ("set_volume", 40), ("set_mute", True)]
+    assert h.names() == sent and changes == []
+    after = h.engine.playback_state().payload()
+    assert after["playerActivity"] == before["playerActivity"] == "PLAYING"
+    assert after["stream"] == before["stream"]
+    assert h.engine.snapshot()["muted"] is True and h.engine.volume == 40
 
 
 async def test_on_change_fires_on_every_transition(new_harness: HarnessFactory) -> None:
