@@ -116,3 +116,28 @@ async def test_an_m4a_over_range_http_ticks_and_finishes(make_rig: RigFactory) -
     assert not rig.named("PlayStopped")
     assert abs(delay.state["offsetInMilliseconds"] - 1000) <= 100
     assert abs(end.state["offsetInMilliseconds"] - 3000) <= 300
+
+
+def _adts(directory: Path, length_ms: int) -> Path:
+    """AAC in ADTS (.aac) from the suite's noise WAV, made by ffmpeg."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise RuntimeError("ffmpeg is not installed (scripts/bootstrap installs it)")
+    wav = media_file(directory, "wav", length_ms).path
+    out = directory / f"noise-{length_ms}ms.aac"
+    if not out.exists():
+        cmd = [ffmpeg, "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-f", "adts", str(out)]
+        subprocess.run(cmd, check=True)
+    return out
+
+
+@pytest.mark.vlc
+async def test_the_first_pcm_block_is_the_start_of_sound(make_rig: RigFactory) -> None:  # noqa: F811
+    """libVLC's first tick for ADTS AAC comes ~140 ms after its first PCM block, carrying ~131:
+    the null output's first block is the start, at the start position."""
+    rig = await make_rig()
+    url = rig.server.url("range", _adts(rig.server.directory, 2000).name)
+    await rig.engine.play(play("adts", url=url, delay=None, interval=None, position=None))
+    started = await rig.wait_for("PlayStarted")
+    assert started.state["offsetInMilliseconds"] <= 25
+    await rig.wait_for("PlayFinished")

@@ -79,6 +79,7 @@ class VlcSource:
         self.hold = False  # paused by the engine before it ever started
         self.switching = False  # the previous source is still being stopped
         self.pending_seek: int | None = None
+        self.started_from = source.start_ms  # where sound begins: the start, or a seek before it
         self.length_ms = 0
         self.length_sent = 0
         self.time_floor = -1
@@ -146,6 +147,7 @@ class VlcSource:
                 self.maybe_go()
             case VlcEventKind.PCM:
                 self._host.output_opened(self)
+                self._on_first_pcm()
             case VlcEventKind.LENGTH:
                 self._on_length(value)
             case VlcEventKind.PLAYING:
@@ -196,6 +198,13 @@ class VlcSource:
         self.had_time = True
         self.emit(BackendEventType.TIME, time_ms=time_ms)
         self._host.time_passed(self)
+
+    def _on_first_pcm(self) -> None:
+        """The null output got its first block: that is the start of sound, at the position
+        playback was started from. libVLC's first tick may come well after it (ADTS AAC: 142 ms
+        later, carrying 131), so it stands in for that tick when it comes first."""
+        if self.phase == "running" and not self.had_time:
+            self._on_time(self.started_from)
 
     def _on_end(self) -> None:
         silent = not self.had_time and self.player.decoded_audio() == 0
@@ -264,6 +273,7 @@ class VlcSource:
         self.phase = "running"
         if self.pending_seek is not None:
             self.player.set_time(self.pending_seek)
+            self.started_from = self.pending_seek
             self.pending_seek = None
         self.player.set_pause(False)
 
