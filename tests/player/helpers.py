@@ -218,6 +218,7 @@ async def make_harness(
     )
     sent: list[Sent] = []
     engine = PlayerEngine(backend, clock, settings or PlayerSettings())
+
     def volume() -> list[JsonObject]:
         return [VolumeState(volume=engine.volume, muted=engine.muted).context()]
 
