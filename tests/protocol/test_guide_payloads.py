@@ -48,7 +48,7 @@ GUIDE_REPORT_PLAYING = {
     "token": "TR-NM-4435786",
 }
 # VolumeState.md
-GUIDE_VOLUME = {
+GUIDE_VOLUME: dict[str, Any] = {
     "header": {"namespace": "Speaker", "name": "VolumeState"},
     "payload": {"volume": 8, "muted": False},
 }
