@@ -226,3 +226,20 @@ async def make_harness(
     engine.subscribe(reporter.on_notice)
     await engine.start()
     return Harness(clock, backend, engine, sent)
+
+
+def reports(sent: list[Sent]) -> list[tuple[str, int | None]]:
+    return [
+        (s.name.removeprefix("ProgressReport").removesuffix("Passed"), s.offset)
+        for s in sent
+        if s.name.startswith("ProgressReport")
+    ]
+
+
+def reported(sent: list[Sent]) -> list[tuple[str, int | None]]:
+    """The progress reports with their payload's offsetInMilliseconds."""
+    return [
+        (s.name.removeprefix("ProgressReport").removesuffix("Passed"), s.reported)
+        for s in sent
+        if s.name.startswith("ProgressReport")
+    ]

@@ -11,26 +11,9 @@ from clova_client.player.backend import MediaSource
 from clova_client.player.fake import FakeMedia
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
-from tests.player.helpers import Sent, deliver, play, stream, url_of
+from tests.player.helpers import deliver, play, reported, reports, stream, url_of
 
 A = url_of("a")
-
-
-def reports(sent: list[Sent]) -> list[tuple[str, int | None]]:
-    return [
-        (s.name.removeprefix("ProgressReport").removesuffix("Passed"), s.offset)
-        for s in sent
-        if s.name.startswith("ProgressReport")
-    ]
-
-
-def reported(sent: list[Sent]) -> list[tuple[str, int | None]]:
-    """The progress reports with their payload's offsetInMilliseconds."""
-    return [
-        (s.name.removeprefix("ProgressReport").removesuffix("Passed"), s.reported)
-        for s in sent
-        if s.name.startswith("ProgressReport")
-    ]
 
 
 async def test_begin_3500_delay_1000_interval_2000_as_the_guide_asks(
@@ -143,71 +126,6 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
     ]
 
 
-async def test_a_seek_back_counts_on_and_passes_the_position_again(
-    new_harness: HarnessFactory,
-) -> None:
-    h = await new_harness({A: FakeMedia(10_000)})
-    await h.engine.play(play("a", interval=1000, position=2500))
-    await h.run(3.2)
-    assert reported(h.sent) == [
-        ("Interval", 1000),
-        ("Interval", 2000),
-        ("Position", 2500),
-        ("Interval", 3000),
-    ]
-    assert await h.engine.seek(500)  # 3200 ms played; the seek adds and removes nothing
-    assert len(reports(h.sent)) == 4
-    await h.run(3.2)  # plays 500 -> 3700: 4000, 5000, 6000 ms of playback at 1300, 2300, 3300
-    assert reported(h.sent)[4:] == [
-        ("Interval", 1300),
-        ("Interval", 2300),
-        ("Position", 2500),  # passed again after the seek back before it
-        ("Interval", 3300),
-    ]
-    assert h.names().count("PlayStarted") == 1
-
-
-async def test_a_seek_past_the_position_reports_it_at_once_with_the_point(
-    new_harness: HarnessFactory,
-) -> None:
-    h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", interval=1000, position=5000))
-    await h.run(1.1)
-    assert await h.engine.seek(7400)
-    position = h.sent[-1]
-    assert (position.name, position.reported) == ("ProgressReportPositionPassed", 5000)
-    assert position.offset == 7400 and position.activity == "PLAYING"  # the context: where it is
-    assert position.at == pytest.approx(1.1, abs=0.001)
-    await h.run(0.8)  # 7400 -> 8200: 1900 ms played in all
-    assert reported(h.sent) == [("Interval", 1000), ("Position", 5000)]
-    await h.run(0.2)  # -> 8400
-    assert reported(h.sent)[-1] == ("Interval", 8300)  # 2000 ms of playback
-    assert await h.engine.seek(9000)  # already past it: nothing
-    assert await h.engine.seek(4000)  # back before it: re-armed; 2100 ms played
-    await h.run(1.1)
-    assert reported(h.sent)[-2:] == [("Interval", 4900), ("Position", 5000)]
-    assert await h.engine.seek(6000)  # passed by playback already: nothing
-    assert len(reports(h.sent)) == 5
-
-
-async def test_a_seek_past_the_position_while_paused_reports_it_at_once(
-    new_harness: HarnessFactory,
-) -> None:
-    h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", position=5000))
-    await h.run(1)
-    assert await h.engine.pause()
-    assert await h.engine.seek(6000)
-    position = h.sent[-1]
-    assert (position.name, position.reported) == ("ProgressReportPositionPassed", 5000)
-    assert position.activity == "PAUSED" and position.offset == 6000
-    assert await h.engine.seek(2000)
-    assert await h.engine.resume()
-    await h.run(3.1)
-    assert reported(h.sent) == [("Position", 5000), ("Position", 5000)]
-    assert h.sent[-1].at == pytest.approx(4.0, abs=0.001)
-
-
 async def test_repeat_one_reports_again_on_every_play(new_harness: HarnessFactory) -> None:
     h = await new_harness({A: FakeMedia(2000)})
     h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
@@ -253,6 +171,7 @@ async def test_reports_are_within_100_ms_of_their_targets_with_irregular_ticks(
     ]
     for report, target in zip(got, targets, strict=True):
         media_ms = (report.at - started_at) * 1000  # where the sound really was
+        assert report.reported == target  # the payload names the report's own offset
         assert abs((report.offset or 0) - target) <= 100, (report.name, target, report.offset)
         assert abs(media_ms - target) <= 100, (report.name, target, media_ms)
     # scheduled between ticks, not merely noticed at the next tick
