@@ -39,6 +39,7 @@ from .player.earcon import EarconOutput, sound_for
 from .player.engine import PlayerEngine
 from .player.settings import PlayerSettings
 from .player.shared import SharedBackend
+from .protocol.speaker import VolumeState
 from .systemd import Notifier
 
 log = structlog.get_logger(__name__)
@@ -106,9 +107,10 @@ class Daemon(DaemonRuntime):
         )
         self.music.on_change = lambda: self.notifier.status(self._status_text())
         send = self.sender.submit
-        self.template_runtime = TemplateRuntimeAgent(send)
+        self.template_runtime = TemplateRuntimeAgent(send, self._volume_context)
         self.template_runtime.register(self.router)
-        self.engine.subscribe(AudioPlayerReporter(send, self.router.dialogs).on_notice)
+        reporter = AudioPlayerReporter(send, self.router.dialogs, self._volume_context)
+        self.engine.subscribe(reporter.on_notice)
         self.engine.subscribe(self.template_runtime.on_notice)  # after its PlayStarted
         MediaPlayerAgent(self.music, send, self._context).register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
@@ -168,7 +170,15 @@ class Daemon(DaemonRuntime):
     # --- events out ----------------------------------------------------------------------
 
     def _context(self) -> list[dict[str, Any]]:
-        return [self.engine.playback_state().context(), self.music.context().context()]
+        return [
+            self.engine.playback_state().context(),
+            self.music.context().context(),
+            *self._volume_context(),
+        ]
+
+    def _volume_context(self) -> list[dict[str, Any]]:
+        """Speaker.VolumeState: the output's volume and mute (both sources share them)."""
+        return [VolumeState(volume=self.engine.volume, muted=self.engine.muted).context()]
 
     def _player_fields(self) -> dict[str, object]:
         """The player's token and state, for the log line of each non-AudioPlayer event."""

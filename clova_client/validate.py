@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ValidationError
 
-from .protocol import audioplayer, mediaplayer
+from .protocol import audioplayer, mediaplayer, speaker
 from .protocol.base import Directive
 from .protocol.errors import never_raises_other
 from .protocol.registry import (
@@ -56,6 +56,7 @@ BARE_PAYLOADS: tuple[tuple[tuple[str, ...], str, type[BaseModel]], ...] = (
     (("playerActivity",), "AudioPlayer.PlaybackState", audioplayer.PlaybackStatePayload),
     (("category",), "MediaPlayer.Song", mediaplayer.Song),
     (STREAM_KEYS, "AudioPlayer.AudioStreamInfoObject", audioplayer.AudioStreamInfo),
+    (("muted",), "Speaker.VolumeState", speaker.VolumeStateIn),
 )
 UNKNOWN = "not known to this client: kept whole as a generic payload"
 

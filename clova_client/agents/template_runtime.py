@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from ..player.notices import Notice, NoticeKind
-from ..protocol import Directive, Event, make_event
+from ..protocol import Directive, Event, JsonObject, make_event
 from ..protocol.audioplayer import NAMESPACE as AUDIO_PLAYER
 from ..protocol.template_runtime import (
     NAMESPACE,
@@ -73,8 +73,14 @@ class NowPlaying:
 
 
 class TemplateRuntimeAgent:
-    def __init__(self, emit: Callable[[Event], None]) -> None:
+    def __init__(
+        self,
+        emit: Callable[[Event], None],
+        more_context: Callable[[], list[JsonObject]] | None = None,
+    ) -> None:
         self._emit = emit
+        self._more_context = more_context
+        """Context objects after AudioPlayer.PlaybackState (Speaker.VolumeState)."""
         self._items: OrderedDict[str, NowPlaying] = OrderedDict()
         self.playing: str | None = None
         """The token of the AudioPlayer item that started last."""
@@ -95,7 +101,7 @@ class TemplateRuntimeAgent:
             return
         self.playing = token
         payload = RequestPlayerInfoPayload(token=token, range=Range(after=AFTER))
-        context = [notice.state.context()]
+        context = [notice.state.context(), *(self._more_context() if self._more_context else [])]
         self._emit(make_event(NAMESPACE, "RequestPlayerInfo", payload, context))
         self._log(token)
 

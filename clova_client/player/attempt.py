@@ -71,6 +71,8 @@ class Attempt:
     progress: ProgressPlanner | None = None
     seek_floor_ms: int | None = None
     """After a forward seek: TIME values below this are from before the seek (in flight)."""
+    seek_ceiling_ms: int | None = None
+    """After a seek back: TIME values above this are from before the seek (in flight)."""
     seek_drops: int = 0
     resume_at_ms: int | None = None
     """Start here instead of ``beginAtInMilliseconds`` (resume after Stop, restore)."""
@@ -116,6 +118,17 @@ class Attempt:
         self.stream, self.info, self.delivered = merged, info, True
         self.start_ms = info.begin_at_ms if self.resume_at_ms is None else self.resume_at_ms
         self.sample = PositionSample(self.start_ms, self.sample.at)
+
+    def update_stream(self, deliver_raw: JsonObject) -> None:
+        """A StreamDeliver for the stream that already plays: merged into the stream as it
+        stands (a second delivery keeps what the first added); start and position stay."""
+        merged = merge_stream(self.stream, deliver_raw)
+        try:
+            info = AudioStreamInfo.model_validate(merged)
+        except ValidationError as exc:
+            problem = f"StreamDeliver stream is invalid ({exc.error_count()} errors)"
+            raise StreamError(problem) from exc
+        self.stream, self.info = merged, info
 
     def source(self, start_ms: int | None = None) -> MediaSource:
         """What the backend plays; raises StreamError when the stream cannot be played."""

@@ -12,7 +12,7 @@ import structlog
 from clova_client.protocol.audioplayer import ClearBehavior, PlayBehavior, StreamDeliverPayload
 from clova_client.redact import redact_url
 
-from .attempt import Phase, StreamError
+from .attempt import Attempt, Phase, StreamError
 from .core import ACTIVE, PAUSED, PLAYING, STOPPED
 from .lifecycle import AttemptLifecycle
 from .notices import NoticeKind
@@ -23,8 +23,8 @@ from .snapshot import parse_snapshot
 log = structlog.get_logger(__name__)
 
 SEEK_STALE_MARGIN_MS = 500
-"""After a forward seek, a TIME value more than this below the target is from before the seek
-(``reactions.SEEK_STALE_DROPS`` of them at most are ignored)."""
+"""After a seek, a TIME value more than this short of the target (forward) or past it (back) is
+from before the seek (``reactions.SEEK_STALE_DROPS`` of them at most are ignored)."""
 
 
 class Commands(AttemptLifecycle):
@@ -110,6 +110,10 @@ class Commands(AttemptLifecycle):
 
     async def stream_deliver(self, payload: StreamDeliverPayload) -> None:
         attempt = self._streams.take(payload.audio_item_id)
+        playing = self._playing_attempt(payload.audio_item_id) if attempt is None else None
+        if playing is not None:
+            await self._update_stream(playing, payload)
+            return
         if attempt is None:
             log.warning(
                 "player.stream_deliver_ignored",
@@ -141,12 +145,57 @@ class Commands(AttemptLifecycle):
         elif attempt is self._next.attempt:
             await self._next.prepare(attempt)
 
+    def _playing_attempt(self, audio_item_id: str) -> Attempt | None:
+        """The current attempt, when it plays (or holds, paused) this item's delivered stream."""
+        attempt = self._current
+        if (
+            attempt is not None
+            and attempt.audio_item_id == audio_item_id
+            and attempt.delivered
+            and attempt.opened
+            and attempt.phase in (Phase.OPENING, Phase.PLAYING, Phase.PAUSED)
+        ):
+            return attempt
+        return None
+
+    async def _update_stream(self, attempt: Attempt, payload: StreamDeliverPayload) -> None:
+        """A StreamDeliver for the item that plays: its stream (what the context reports) and
+        its progress-report values change from now on; the sound goes on from the source that
+        is open (docs/ARCHITECTURE.md, Decisions)."""
+        playing_url = attempt.url
+        if attempt.phase is Phase.PLAYING:
+            self._report_crossings(attempt, self._position(attempt))  # under the old values
+        try:
+            attempt.update_stream(payload.stream.raw)
+        except StreamError as exc:
+            log.warning(
+                "player.stream_deliver_rejected",
+                audio_item_id=attempt.audio_item_id,
+                token=attempt.token,
+                reason=str(exc),
+            )
+            return
+        if attempt.progress is not None and attempt.info is not None:
+            attempt.progress.update(attempt.info.progress_report)
+        log.info(
+            "player.stream_updated",
+            audio_item_id=attempt.audio_item_id,
+            token=attempt.token,
+            url=redact_url(attempt.url),
+            url_changed=attempt.url != playing_url,
+            played_ms=attempt.progress.played_ms if attempt.progress else None,
+        )
+        self._plan(attempt)
+
     async def pause(self) -> bool:
         attempt = self._current
         if attempt is None or attempt.phase not in ACTIVE or attempt.phase is Phase.PAUSED:
             return False
         phase = attempt.phase
-        attempt.sample = PositionSample(self._position(attempt), self._clock.now())
+        position = self._position(attempt)
+        if phase is Phase.PLAYING:
+            self._report_crossings(attempt, position)  # what was played up to the pause
+        attempt.sample = PositionSample(position, self._clock.now())
         attempt.phase = Phase.PAUSED
         self._timers.cancel()
         if attempt.opened:
@@ -222,16 +271,19 @@ class Commands(AttemptLifecycle):
         end = attempt.end_ms
         target = max(0, offset_ms if end is None else min(offset_ms, end))
         old = self._position(attempt)
-        await self._backend.seek(target)
         running = attempt.phase is Phase.PLAYING
+        if running:
+            self._report_crossings(attempt, old)  # what was played up to the seek
+        await self._backend.seek(target)
         attempt.sample = PositionSample(target, self._clock.now(), running)
         attempt.last_time_ms = None
         attempt.sound_baseline_ms = target
         attempt.seek_floor_ms = target - SEEK_STALE_MARGIN_MS if target > old else None
+        back = target < old - SEEK_STALE_MARGIN_MS
+        attempt.seek_ceiling_ms = target + SEEK_STALE_MARGIN_MS if back else None
         attempt.seek_drops = 0
-        if attempt.progress:
-            attempt.progress.jump(target)
         log.info("player.seek", token=attempt.token, from_ms=old, to_ms=target)
+        self._report_jump(attempt, target)
         if running:
             self._arm_stall(attempt)
             await self._reach(attempt, target)

@@ -210,6 +210,7 @@ class MachineCore:
         item: ItemRef | None = None,
         reason: str | None = None,
         dialog_request_id: str | None = None,
+        report_ms: int | None = None,
     ) -> None:
         """Issue a notice as of now (the item shown, unless ``item`` names another)."""
         shown = self._shown if self._state is not IDLE else None
@@ -219,6 +220,7 @@ class MachineCore:
             item or (item_ref(shown) if shown else None),
             reason=reason,
             dialog_request_id=dialog_request_id,
+            report_ms=report_ms,
         )
         self._notify(notice)
 

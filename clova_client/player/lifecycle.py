@@ -193,10 +193,19 @@ class AttemptLifecycle(MachineCore):
         self._plan(attempt)
 
     def _report_crossings(self, attempt: Attempt, position_ms: int) -> None:
+        """Playback reached ``position_ms``: issue the progress reports due on the way."""
         if attempt.progress is None:
             return
         for crossing in attempt.progress.passed(position_ms):
-            self.notify(_PROGRESS_NOTICE[crossing.kind])
+            self.notify(_PROGRESS_NOTICE[crossing.kind], report_ms=crossing.target_ms)
+
+    def _report_jump(self, attempt: Attempt, position_ms: int) -> None:
+        """A seek to ``position_ms``: no playback counted; a Position point it went past is
+        reported at once."""
+        if attempt.progress is None:
+            return
+        for crossing in attempt.progress.jump(position_ms):
+            self.notify(_PROGRESS_NOTICE[crossing.kind], report_ms=crossing.target_ms)
 
     def _plan(self, attempt: Attempt) -> None:
         """Schedule the next media-time crossing at its predicted clock time (re-planned on

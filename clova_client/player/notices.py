@@ -62,10 +62,18 @@ class Notice:
     """FAILED: why, one line."""
     dialog_request_id: str | None = None
     """STATE_REQUESTED: the id of the request it answers."""
+    report_ms: int | None = None
+    """PROGRESS_*: the media offset the report is for (where it fell due, or the Position
+    point a seek went past), which the context's interpolated position may miss by a few ms."""
 
     @property
     def position_ms(self) -> int | None:
         return self.state.offset_ms
+
+    @property
+    def offset_ms(self) -> int | None:
+        """The offset the event reports: ``report_ms`` for a progress report, else the state's."""
+        return self.report_ms if self.report_ms is not None else self.state.offset_ms
 
 
 Listener = Callable[[Notice], None]

@@ -1,12 +1,18 @@
-"""Progress reports in media time (pure): which reports a position has crossed, and when the next
-crossing will happen, interpolated from the last time tick.
+"""Progress reports (pure): which reports the media position has crossed and where the next one is
+due, and the interpolation of the position between time ticks.
 
-Rules (AVS ProgressTimer, nugu-android ProgressTimer): the delay report fires once when the
-offset passes the delay, never when playback begins at or past it; the interval report fires at
-each whole multiple of the interval; the position report fires once when the offset passes the
-position. Only positions crossed while playing count: a seek moves the mark without reporting,
-and nothing is reported twice for the same play (seek back, pause/resume). A zero or null value
-turns its report off.
+Rules (the Clova guide, ``Handle_Audio_Playback.md``, the table after its progress section):
+Delay fires once when that much playback has passed since the play started; Interval fires each
+time that much playback has passed (at every multiple of it, counted from the start); Position
+fires when playback passes that media position. Playback is media time advanced while playing:
+a pause does not count, and a seek neither adds nor removes any. A seek from before the Position
+point to it or past it reports it at once (its offset is the point); a seek back before it lets
+playback report it again. New values (a StreamDeliver during the play) apply from then on; the
+playback counted so far stays. A zero or null value turns its report off.
+
+The planner works in media positions: ``origin`` is where the media would be had every ms of it
+been played since the start (the start position, moved by each seek), so the report due after
+``n`` ms of playback is due at media position ``origin + n``.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ _ORDER = {ReportKind.DELAY: 0, ReportKind.POSITION: 1, ReportKind.INTERVAL: 2}
 
 @dataclass(frozen=True, slots=True)
 class Crossing:
+    """A report that is due; ``target_ms`` is the media offset it reports."""
+
     kind: ReportKind
     target_ms: int
 
@@ -68,6 +76,28 @@ class ProgressPlanner:
     """The progress reports of one play of one item, from ``start_ms`` on."""
 
     def __init__(self, report: ProgressReport | None, start_ms: int) -> None:
+        self._mark = start_ms
+        self._origin = start_ms
+        self.delay_ms: int | None = None
+        self.interval_ms: int | None = None
+        self.position_ms: int | None = None
+        self._delay_due = False
+        self._next_interval = 0
+        self.update(report)
+
+    @property
+    def checked_ms(self) -> int:
+        """Crossings up to this media position have been handled."""
+        return self._mark
+
+    @property
+    def played_ms(self) -> int:
+        """The playback counted so far (media time played, pauses and seeks excluded)."""
+        return self._mark - self._origin
+
+    def update(self, report: ProgressReport | None) -> None:
+        """Use these values from now on; the playback counted so far stays (a Delay or Interval
+        whose playback has already passed is not reported for it)."""
         self.delay_ms = _enabled(report.progress_report_delay_in_milliseconds) if report else None
         self.interval_ms = (
             _enabled(report.progress_report_interval_in_milliseconds) if report else None
@@ -75,56 +105,52 @@ class ProgressPlanner:
         self.position_ms = (
             _enabled(report.progress_report_position_in_milliseconds) if report else None
         )
-        self._checked_ms = start_ms
-        self._once: dict[ReportKind, int] = {
-            kind: target
-            for kind, target in (
-                (ReportKind.DELAY, self.delay_ms),
-                (ReportKind.POSITION, self.position_ms),
-            )
-            if target is not None and target > start_ms  # begun at or past it: never
-        }
-        self._next_multiple = start_ms // self.interval_ms + 1 if self.interval_ms else 0
-
-    @property
-    def checked_ms(self) -> int:
-        """Crossings up to here have been handled."""
-        return self._checked_ms
+        played = self.played_ms
+        self._delay_due = self.delay_ms is not None and played < self.delay_ms
+        self._next_interval = played // self.interval_ms + 1 if self.interval_ms else 0
 
     def passed(self, position_ms: int) -> list[Crossing]:
-        """The reports crossed between the last call and ``position_ms``, in media order.
+        """Playback reached ``position_ms``: the reports due on the way, in media order.
 
-        A position behind the last one (the media went back by itself) moves the mark like
-        a seek: nothing is reported for it.
+        A position at or behind the mark (a tick behind the interpolated position, a stale one)
+        counts no playback and reports nothing; only a seek (``jump``) moves the mark back.
         """
-        if position_ms < self._checked_ms:
-            self.jump(position_ms)
+        if position_ms <= self._mark:
             return []
-        crossed = [
-            Crossing(kind, target)
-            for kind, target in self._once.items()
-            if self._checked_ms < target <= position_ms
-        ]
-        for crossing in crossed:
-            del self._once[crossing.kind]
+        crossed: list[Crossing] = []
+        if self._delay_due and self.delay_ms is not None:
+            target = self._origin + self.delay_ms
+            if target <= position_ms:
+                crossed.append(Crossing(ReportKind.DELAY, target))
+                self._delay_due = False
+        point = self.position_ms
+        if point is not None and self._mark < point <= position_ms:
+            crossed.append(Crossing(ReportKind.POSITION, point))
         if self.interval_ms:
-            while self._next_multiple * self.interval_ms <= position_ms:
-                target = self._next_multiple * self.interval_ms
-                if target > self._checked_ms:
-                    crossed.append(Crossing(ReportKind.INTERVAL, target))
-                self._next_multiple += 1
-        self._checked_ms = position_ms
+            while (target := self._origin + self._next_interval * self.interval_ms) <= position_ms:
+                crossed.append(Crossing(ReportKind.INTERVAL, target))
+                self._next_interval += 1
+        self._mark = position_ms
         return sorted(crossed, key=lambda c: (c.target_ms, _ORDER[c.kind]))
 
-    def jump(self, position_ms: int) -> None:
-        """A seek: move the mark without reporting; already reported multiples stay done."""
-        self._checked_ms = position_ms
-        if self.interval_ms:
-            self._next_multiple = max(self._next_multiple, position_ms // self.interval_ms + 1)
+    def jump(self, position_ms: int) -> list[Crossing]:
+        """A seek to ``position_ms``: no playback counted; a seek from before the Position point
+        to it or past it reports it at once (returned), a seek back before it re-arms it."""
+        point = self.position_ms
+        crossed = []
+        if point is not None and self._mark < point <= position_ms:
+            crossed.append(Crossing(ReportKind.POSITION, point))
+        self._origin += position_ms - self._mark
+        self._mark = position_ms
+        return crossed
 
     def next_target(self) -> int | None:
         """The nearest media position ahead where a report is due, if any."""
-        targets = [t for t in self._once.values() if t > self._checked_ms]
+        targets: list[int] = []
+        if self._delay_due and self.delay_ms is not None:
+            targets.append(self._origin + self.delay_ms)
+        if self.position_ms is not None and self.position_ms > self._mark:
+            targets.append(self.position_ms)
         if self.interval_ms:
-            targets.append(self._next_multiple * self.interval_ms)
+            targets.append(self._origin + self._next_interval * self.interval_ms)
         return min(targets, default=None)

@@ -16,7 +16,7 @@ from .timers import TimerName
 log = structlog.get_logger(__name__)
 
 SEEK_STALE_DROPS = 3
-"""After a forward seek, at most this many older TIME values (in flight) are ignored."""
+"""After a seek, at most this many older TIME values (in flight) are ignored."""
 
 
 class BackendReactions(AttemptLifecycle):
@@ -50,11 +50,15 @@ class BackendReactions(AttemptLifecycle):
                 )
 
     async def _on_time(self, attempt: Attempt, time_ms: int) -> None:
-        if attempt.seek_floor_ms is not None:
-            if time_ms < attempt.seek_floor_ms and attempt.seek_drops < SEEK_STALE_DROPS:
+        floor, ceiling = attempt.seek_floor_ms, attempt.seek_ceiling_ms
+        if floor is not None or ceiling is not None:
+            stale = (floor is not None and time_ms < floor) or (
+                ceiling is not None and time_ms > ceiling
+            )
+            if stale and attempt.seek_drops < SEEK_STALE_DROPS:
                 attempt.seek_drops += 1
                 return  # a tick from before the seek, still in flight
-            attempt.seek_floor_ms = None
+            attempt.seek_floor_ms = attempt.seek_ceiling_ms = None
         now = self._clock.now()
         sound = attempt.is_sound(time_ms)
         moved = time_ms != attempt.last_time_ms

@@ -182,6 +182,31 @@ class PlaybackStatePayload(InModel):
         return "PAUSED" if v == "PAUSE" else v
 
 
+class PlaybackEventPayload(OutModel):
+    """The payload of the Play* and ProgressReport* events (and PlaybackQueueCleared): the
+    item's token and the offset the event is about, as the Clova guide's examples show."""
+
+    token: str | None = None
+    offset_in_milliseconds: int | None = None
+
+
+class PlaybackEventIn(InModel):
+    """An AudioPlayer event payload as a server reads it: ``{}`` (the older AudioPlayer file)
+    or ``token`` and ``offsetInMilliseconds`` (the guide's examples)."""
+
+    token: str | None = None
+    offset_in_milliseconds: int | None = Field(default=None, ge=0)
+
+
+class ReportPlaybackStateIn(PlaybackStatePayload):
+    """ReportPlaybackState's payload as a server reads it: the PlaybackState fields and the
+    item's ``token`` (the guide), or ``{}`` (the older AudioPlayer file)."""
+
+    player_activity: PlayerActivity | None = None  # type: ignore[assignment]
+    offset_in_milliseconds: int | None = Field(default=None, ge=0)
+    token: str | None = None
+
+
 class PlaybackState(BaseModel):
     """What the client reports as AudioPlayer.PlaybackState (built by the player, never parsed)."""
 
@@ -207,6 +232,14 @@ class PlaybackState(BaseModel):
 
     def context(self) -> JsonObject:
         return context_item(NAMESPACE, "PlaybackState", self.payload())
+
+    def report_payload(self, token: str | None) -> JsonObject:
+        """ReportPlaybackState's payload: the PlaybackState fields, and the item's token while
+        one is shown (the guide's example)."""
+        out = self.payload()
+        if token and self.player_activity is not PlayerActivity.IDLE:
+            out["token"] = token
+        return out
 
 
 def merge_stream(play_stream: JsonObject, deliver_stream: JsonObject) -> JsonObject:

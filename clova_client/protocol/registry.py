@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, Field, ValidationError
 
-from . import audioplayer, mediaplayer, playback_controller, system, template_runtime
+from . import audioplayer, mediaplayer, playback_controller, speaker, system, template_runtime
 from .base import Directive, GenericPayload, Header, InModel, JsonObject, LooseHeader
 from .errors import FieldError as FieldError
 from .errors import ProtocolError as ProtocolError
@@ -44,8 +44,9 @@ class _StreamRequestedIn(InModel):
 
 
 EVENTS: dict[tuple[str, str], type[InModel]] = {
-    **{(audioplayer.NAMESPACE, n): audioplayer.EmptyPayload for n in audioplayer.EVENT_NAMES},
+    **{(audioplayer.NAMESPACE, n): audioplayer.PlaybackEventIn for n in audioplayer.EVENT_NAMES},
     (audioplayer.NAMESPACE, "StreamRequested"): _StreamRequestedIn,
+    (audioplayer.NAMESPACE, "ReportPlaybackState"): audioplayer.ReportPlaybackStateIn,
     **{(playback_controller.NAMESPACE, n): GenericPayload for n in playback_controller.EVENT_NAMES},
     **{(mediaplayer.NAMESPACE, n): mediaplayer.EventIn for n in mediaplayer.EVENT_NAMES},
     **_table(template_runtime.NAMESPACE, template_runtime.EVENT_PAYLOADS),
@@ -54,6 +55,7 @@ EVENTS: dict[tuple[str, str], type[InModel]] = {
 CONTEXTS: dict[tuple[str, str], type[InModel]] = {
     (audioplayer.NAMESPACE, "PlaybackState"): audioplayer.PlaybackStatePayload,
     (mediaplayer.NAMESPACE, "PlaybackState"): mediaplayer.MediaPlayerContextIn,
+    (speaker.NAMESPACE, "VolumeState"): speaker.VolumeStateIn,
 }
 
 

@@ -50,6 +50,10 @@ async def test_status_press_and_the_apps_expect_pause_sends_at_once(
         f"sent PlaybackController.PauseCommandIssued (messageId {first.message_id})"
     )
     assert first.message["event"]["payload"] == {}
+    assert first.message["context"][-1] == {
+        "header": {"namespace": "Speaker", "name": "VolumeState"},
+        "payload": {"volume": 80, "muted": False},
+    }
     state = playback_state(first)
     assert state["playerActivity"] == "PLAYING"  # the cloud decides; the press only reports
     assert state["stream"] == stream
@@ -74,7 +78,10 @@ async def test_status_press_and_the_apps_expect_pause_sends_at_once(
     # the cloud asks for the state; SetRepeatMode shows in it
     await mock.push(DEVICE, controller("SetRepeatMode", {"repeatMode": "REPEAT_ONE"}))
     await mock.push(DEVICE, directive("AudioPlayer", "ExpectReportPlaybackState"))
-    report = playback_state(await wait_event(mock, "AudioPlayer.ReportPlaybackState"))
+    report_event = await wait_event(mock, "AudioPlayer.ReportPlaybackState")
+    report = playback_state(report_event)
+    # the guide: the PlaybackState fields (and the token) in the payload too
+    assert report_event.message["event"]["payload"] == {**report, "token": "tok-p"}
     assert report["playerActivity"] == "PLAYING"
     assert report["repeatMode"] == "REPEAT_ONE"
     assert report["stream"] == stream

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from clova_client.mock_cic import MockCicServer
+from clova_client.mock_cic.records import RecordedEvent
 
 from .conftest import DaemonProcess, Media
 from .helpers import (
@@ -187,4 +188,81 @@ async def test_play_stream_deliver_progress_pause_resume_queue_clear_stop(
     cleared = by_name["PlaybackQueueCleared"][0]
     assert cleared["playerActivity"] == "PLAYING"
     assert not mock.events(DEVICE, "AudioPlayer.StreamRequested")[1:]  # only A needed one
+
+    # --- the guide's payloads; Speaker.VolumeState in every event's context ---------------
+    for event in mock.events(DEVICE):
+        assert volume_state(event) == {"volume": 80, "muted": False}, event.name
+    for event in events[1:]:
+        state = playback_state(event)
+        assert event.message["event"]["payload"] == {
+            "token": state["stream"]["token"],
+            "offsetInMilliseconds": reported(event, state),
+        }, event.name
+    progress_offsets = [
+        (e.name.removeprefix("AudioPlayer.ProgressReport"), reported(e))
+        for e in events
+        if e.name.startswith("AudioPlayer.ProgressReport")
+    ]
+    assert progress_offsets == [
+        ("DelayPassed", 400),
+        ("IntervalPassed", 1000),
+        ("PositionPassed", 1500),
+        ("IntervalPassed", 2000),
+        ("IntervalPassed", 3000),
+        ("IntervalPassed", 4000),
+    ]
     assert running.returncode is None
+
+
+def volume_state(event: RecordedEvent) -> object:
+    """The Speaker.VolumeState context payload, right after AudioPlayer.PlaybackState."""
+    context = event.message["context"]
+    names = [f"{c['header']['namespace']}.{c['header']['name']}" for c in context]
+    assert names[0] == "AudioPlayer.PlaybackState", (event.name, names)
+    assert names[-1] == "Speaker.VolumeState", (event.name, names)
+    return context[-1]["payload"]
+
+
+def reported(event: RecordedEvent, state: dict[str, Any] | None = None) -> int:
+    """The event payload's offsetInMilliseconds; a Play* event's is its context's offset."""
+    offset = event.message["event"]["payload"]["offsetInMilliseconds"]
+    assert isinstance(offset, int)
+    if state is not None and not event.name.startswith("AudioPlayer.ProgressReport"):
+        assert offset == state["offsetInMilliseconds"], event.name
+    return offset
+
+
+async def test_begin_3500_delay_1000_interval_2000_muted_through_the_daemon(
+    mock: MockCicServer, running: DaemonProcess, e2e_media: Media
+) -> None:
+    """The issue's measurement, on libVLC: Delay at 4500 and Intervals at 5500, 7500, 9500
+    (the AVS rule sent no Delay and Intervals at 4001, 6000, 8001)."""
+    progress = {
+        "progressReportDelayInMilliseconds": 1000,
+        "progressReportIntervalInMilliseconds": 2000,
+        "progressReportPositionInMilliseconds": None,
+    }
+    stream = _stream(
+        "tok-g",
+        f"{mock.media_url()}/{e2e_media.name(10000)}",
+        beginAtInMilliseconds=3500,
+        progressReport=progress,
+    )
+    await mock.push(DEVICE, controller("Mute"))
+    await mock.push(DEVICE, play("item-g", stream))
+    started = await wait_event(mock, "AudioPlayer.PlayStarted")
+    assert 3500 <= playback_state(started)["offsetInMilliseconds"] < 3500 + TOLERANCE_MS
+    await wait_event(mock, "AudioPlayer.PlayFinished", timeout=20)
+    events = audio_events(mock)
+    assert [(e.name.removeprefix("AudioPlayer."), reported(e)) for e in events[1:-1]] == [
+        ("ProgressReportDelayPassed", 4500),
+        ("ProgressReportIntervalPassed", 5500),
+        ("ProgressReportIntervalPassed", 7500),
+        ("ProgressReportIntervalPassed", 9500),
+    ]
+    for event in events[1:-1]:
+        offset = playback_state(event)["offsetInMilliseconds"]
+        assert reported(event) <= offset <= reported(event) + TOLERANCE_MS, (event.name, offset)
+    for event in events:
+        assert volume_state(event) == {"volume": 80, "muted": True}, event.name
+        assert event.message["event"]["payload"]["token"] == "tok-g"

@@ -97,3 +97,57 @@ async def test_ping_answers_204(server: MockCicServer, cic: httpx.AsyncClient) -
     response = await cic.get("/ping", headers=auth("token-b"))
     assert response.status_code == 204
     assert server.device("dev-b").requests["ping"] == 1
+
+
+VOLUME = {"header": {"namespace": "Speaker", "name": "VolumeState"}, "payload": {}}
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"),
+    [
+        ("ProgressReportIntervalPassed", {"token": "TR-NM-4435786", "offsetInMilliseconds": 1}),
+        ("PlayPaused", {}),  # the older AudioPlayer file: payload "None"
+        ("ReportPlaybackState", {"playerActivity": "IDLE", "repeatMode": "NONE"}),
+        ("ReportPlaybackState", {}),
+    ],
+)
+async def test_audioplayer_payloads_of_both_documents_are_accepted(
+    server: MockCicServer,
+    cic: httpx.AsyncClient,
+    online: DownchannelReader,
+    name: str,
+    payload: dict[str, object],
+) -> None:
+    message = event("AudioPlayer", name, payload)
+    message["context"].append({**VOLUME, "payload": {"volume": 25, "muted": False}})
+    assert (await post_event(cic, "token-a", message))[0] == 204
+    assert (await server.wait_event("dev-a", f"AudioPlayer.{name}")).message == message
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "volume", "path"),
+    [
+        ("PlayStarted", {"offsetInMilliseconds": -1}, None, "event.payload.offsetInMilliseconds"),
+        ("PlayStarted", {"token": 7}, None, "event.payload.token"),
+        ("ReportPlaybackState", {"playerActivity": "GONE"}, None, "playerActivity"),
+        ("PlayStarted", {}, {"volume": 25}, "context[1].payload.muted"),
+        ("PlayStarted", {}, {"volume": "25", "muted": False}, "context[1].payload.volume"),
+        ("PlayStarted", {}, {"volume": -1, "muted": False}, "context[1].payload.volume"),
+    ],
+)
+async def test_malformed_audioplayer_payload_or_volume_state_is_400(
+    server: MockCicServer,
+    cic: httpx.AsyncClient,
+    online: DownchannelReader,
+    name: str,
+    payload: dict[str, object],
+    volume: dict[str, object] | None,
+    path: str,
+) -> None:
+    message = event("AudioPlayer", name, payload)
+    if volume is not None:
+        message["context"].append({**VOLUME, "payload": volume})
+    status, _, response = await post_event(cic, "token-a", message)
+    assert status == 400
+    assert any(path in e["path"] for e in response.json()["errors"]), response.json()
+    assert server.events("dev-a") == []

@@ -16,6 +16,7 @@ from clova_client.player.fake import FakeBackend, FakeMedia
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol.audioplayer import PlayPayload, StreamDeliverPayload
 from clova_client.protocol.base import Event, JsonObject
+from clova_client.protocol.speaker import VolumeState
 
 
 @dataclass(eq=False)
@@ -142,6 +143,12 @@ class Sent:
     def activity(self) -> str | None:
         return self.state.get("playerActivity")
 
+    @property
+    def reported(self) -> int | None:
+        """The event payload's offsetInMilliseconds (a progress report's own offset)."""
+        value = self.event.payload.get("offsetInMilliseconds")
+        return value if isinstance(value, int) else None
+
 
 @dataclass
 class Harness:
@@ -211,7 +218,28 @@ async def make_harness(
     )
     sent: list[Sent] = []
     engine = PlayerEngine(backend, clock, settings or PlayerSettings())
-    reporter = AudioPlayerReporter(lambda e: sent.append(Sent(clock.now(), e)))
+
+    def volume() -> list[JsonObject]:
+        return [VolumeState(volume=engine.volume, muted=engine.muted).context()]
+
+    reporter = AudioPlayerReporter(lambda e: sent.append(Sent(clock.now(), e)), None, volume)
     engine.subscribe(reporter.on_notice)
     await engine.start()
     return Harness(clock, backend, engine, sent)
+
+
+def reports(sent: list[Sent]) -> list[tuple[str, int | None]]:
+    return [
+        (s.name.removeprefix("ProgressReport").removesuffix("Passed"), s.offset)
+        for s in sent
+        if s.name.startswith("ProgressReport")
+    ]
+
+
+def reported(sent: list[Sent]) -> list[tuple[str, int | None]]:
+    """The progress reports with their payload's offsetInMilliseconds."""
+    return [
+        (s.name.removeprefix("ProgressReport").removesuffix("Passed"), s.reported)
+        for s in sent
+        if s.name.startswith("ProgressReport")
+    ]

@@ -23,8 +23,13 @@ async def test_idle_context_and_report(new_harness: HarnessFactory) -> None:
         {
             "header": {"namespace": "AudioPlayer", "name": "PlaybackState"},
             "payload": {"playerActivity": "IDLE", "repeatMode": "NONE"},
-        }
+        },
+        {
+            "header": {"namespace": "Speaker", "name": "VolumeState"},
+            "payload": {"volume": 100, "muted": False},
+        },
     ]
+    assert event.payload == {"playerActivity": "IDLE", "repeatMode": "NONE"}
     assert h.engine.token is None and h.engine.state is PlayerActivity.IDLE
 
 

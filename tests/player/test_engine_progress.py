@@ -5,45 +5,89 @@ from __future__ import annotations
 import random
 
 import pytest
+from structlog.testing import capture_logs
 
+from clova_client.player.backend import MediaSource
 from clova_client.player.fake import FakeMedia
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
-from tests.player.helpers import Sent, play, url_of
+from tests.player.helpers import deliver, play, reported, reports, stream, url_of
 
 A = url_of("a")
 
 
-def reports(sent: list[Sent]) -> list[tuple[str, int | None]]:
-    return [
-        (s.name.removeprefix("ProgressReport").removesuffix("Passed"), s.offset)
-        for s in sent
-        if s.name.startswith("ProgressReport")
-    ]
-
-
-async def test_delay_is_skipped_when_begin_at_is_past_it(new_harness: HarnessFactory) -> None:
-    h = await new_harness({A: FakeMedia(9000)})
-    await h.engine.play(play("a", begin=5000, delay=3000, interval=2000))
-    await h.run(5)
+async def test_begin_3500_delay_1000_interval_2000_as_the_guide_asks(
+    new_harness: HarnessFactory,
+) -> None:
+    """The issue's measurement: the AVS rule gave no Delay and Intervals at 4001, 6000, ..."""
+    h = await new_harness({A: FakeMedia(12_000)})
+    await h.engine.play(play("a", begin=3500, delay=1000, interval=2000))
+    await h.run(9)
     assert h.names() == [
         "PlayStarted",
-        "ProgressReportIntervalPassed",
-        "ProgressReportIntervalPassed",
+        "ProgressReportDelayPassed",
+        *["ProgressReportIntervalPassed"] * 4,
         "PlayFinished",
     ]
-    assert reports(h.sent) == [("Interval", 6000), ("Interval", 8000)]
-    assert h.sent[0].offset == 5000  # sounding from the start position
+    expected = [
+        ("Delay", 4500),
+        ("Interval", 5500),
+        ("Interval", 7500),
+        ("Interval", 9500),
+        ("Interval", 11500),
+    ]
+    assert reported(h.sent) == expected
+    assert reports(h.sent) == expected  # the context's offset agrees
+    progress = [s for s in h.sent if s.name.startswith("ProgressReport")]
+    assert [s.at for s in progress] == pytest.approx([1.0, 2.0, 4.0, 6.0, 8.0], abs=0.001)
+    assert h.sent[0].offset == 3500  # sounding from the start position
     assert h.sent[0].at == pytest.approx(0.0, abs=0.001)
 
 
-async def test_interval_fires_at_whole_multiples_from_an_odd_begin(
+async def test_the_guides_podcast_reports_each_minute_of_playback(
+    new_harness: HarnessFactory,
+) -> None:
+    """Handle_Audio_Playback.md's podcast: beginAtInMilliseconds 419704, interval 60000 (the AVS
+    rule reported at 420000, 0.3 s after the start)."""
+    h = await new_harness({A: FakeMedia(1_800_000)})
+    stream_raw = stream("a", begin=419704, interval=60000)
+    stream_raw["progressReport"]["progressReportDelayInMilliseconds"] = None
+    await h.engine.play(play("a", stream_raw=stream_raw))
+    await h.run(59.9)
+    assert reports(h.sent) == []
+    await h.run(60.2)
+    assert reported(h.sent) == [("Interval", 479704), ("Interval", 539704)]
+    assert [s.at for s in h.sent[1:]] == pytest.approx([60.0, 120.0], abs=0.001)
+
+
+async def test_an_odd_begin_counts_whole_intervals_of_playback(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(10_000)})
     await h.engine.play(play("a", begin=1300, interval=1000))
-    await h.run(3)
-    assert reports(h.sent) == [("Interval", 2000), ("Interval", 3000), ("Interval", 4000)]
+    await h.run(3.1)
+    assert reported(h.sent) == [("Interval", 2300), ("Interval", 3300), ("Interval", 4300)]
+
+
+async def test_a_pause_is_not_playback(new_harness: HarnessFactory) -> None:
+    h = await new_harness({A: FakeMedia(20_000)})
+    await h.engine.play(play("a", begin=3500, delay=1000, interval=2000))
+    await h.run(0.8)  # 3500 -> 4300
+    assert await h.engine.pause()
+    await h.run(30)
+    assert reports(h.sent) == []
+    assert await h.engine.resume()
+    await h.run(1.5)  # 4300 -> 5800
+    assert h.names()[1:] == [
+        "PlayPaused",
+        "PlayResumed",
+        "ProgressReportDelayPassed",
+        "ProgressReportIntervalPassed",
+    ]
+    assert reported(h.sent) == [("Delay", 4500), ("Interval", 5500)]
+    delay, interval = h.sent[-2:]
+    assert delay.at == pytest.approx(31.0, abs=0.001)  # 0.2 s of playback after the resume
+    assert interval.at == pytest.approx(32.0, abs=0.001)
 
 
 async def test_no_reports_while_paused_and_none_repeated_after_resume(
@@ -80,34 +124,6 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
         ("Interval", 3000),
         ("Interval", 4000),
     ]
-
-
-async def test_seek_back_repeats_no_report(new_harness: HarnessFactory) -> None:
-    h = await new_harness({A: FakeMedia(10_000)})
-    await h.engine.play(play("a", interval=1000, position=2500))
-    await h.run(3.2)
-    assert reports(h.sent) == [
-        ("Interval", 1000),
-        ("Interval", 2000),
-        ("Position", 2500),
-        ("Interval", 3000),
-    ]
-    assert await h.engine.seek(500)
-    await h.run(3.2)  # plays 500 -> 3700: all of it reported before
-    assert len(reports(h.sent)) == 4
-    await h.run(0.5)  # crosses 4000: new
-    assert reports(h.sent)[-1] == ("Interval", 4000)
-    assert h.names().count("PlayStarted") == 1
-
-
-async def test_seek_forward_skips_unplayed_reports(new_harness: HarnessFactory) -> None:
-    h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", interval=1000, position=5000))
-    await h.run(1.1)
-    await h.engine.seek(7400)
-    await h.run(0.8)
-    assert reports(h.sent) == [("Interval", 1000), ("Interval", 8000)]
-    assert reports(h.sent)[-1][1] == 8000
 
 
 async def test_repeat_one_reports_again_on_every_play(new_harness: HarnessFactory) -> None:
@@ -155,6 +171,7 @@ async def test_reports_are_within_100_ms_of_their_targets_with_irregular_ticks(
     ]
     for report, target in zip(got, targets, strict=True):
         media_ms = (report.at - started_at) * 1000  # where the sound really was
+        assert report.reported == target  # the payload names the report's own offset
         assert abs((report.offset or 0) - target) <= 100, (report.name, target, report.offset)
         assert abs(media_ms - target) <= 100, (report.name, target, media_ms)
     # scheduled between ticks, not merely noticed at the next tick
@@ -196,3 +213,41 @@ async def test_duration_cut_stops_the_backend_when_nothing_follows(
     assert h.engine.playback_state().offset_ms == 1000
     await h.run(60)
     assert h.names() == ["PlayStarted", "PlayFinished"]
+
+
+async def test_new_values_in_a_stream_deliver_apply_from_then_on(
+    new_harness: HarnessFactory,
+) -> None:
+    url = "https://cdn.example/x.mp3"
+    h = await new_harness({url: FakeMedia(30_000)})
+    held = stream("x", playable=False, begin=1000, interval=2000)
+    await h.engine.play(play("x", stream_raw=held))
+    await h.engine.stream_deliver(deliver("x", {"url": url, "urlPlayable": True}))
+    await h.run(2.5)  # 1000 -> 3500: 2500 ms played
+    assert reported(h.sent) == [("Interval", 3000)]
+    new_values = {
+        "progressReportDelayInMilliseconds": 3500,
+        "progressReportIntervalInMilliseconds": 3000,
+        "progressReportPositionInMilliseconds": 4800,
+    }
+    with capture_logs() as logs:
+        await h.engine.stream_deliver(deliver("x", {"progressReport": new_values}))
+    assert [e["event"] for e in logs] == ["player.stream_updated"]
+    assert logs[0]["played_ms"] == 2500 and logs[0]["url_changed"] is False
+    assert h.played() == [MediaSource(1, url, 1000)]  # the sound goes on, not reopened
+    await h.run(4)  # -> 7500
+    assert reported(h.sent) == [
+        ("Interval", 3000),
+        ("Interval", 4000),  # 3000 ms played
+        ("Delay", 4500),  # 3500 ms played
+        ("Position", 4800),
+        ("Interval", 7000),  # 6000 ms played
+    ]
+    assert h.sent[-1].state["stream"]["progressReport"] == new_values
+    assert h.sent[-1].state["stream"]["url"] == url
+    await h.engine.stream_deliver(
+        deliver("x", {"progressReport": {"progressReportIntervalInMilliseconds": 0}})
+    )
+    await h.run(10)
+    assert len(reports(h.sent)) == 5
+    assert h.engine.playback_state().offset_ms == 17_500

@@ -56,7 +56,7 @@ async def test_stream_deliver_merge_reaches_the_context(new_harness: HarnessFact
     await h.engine.play(play("x", stream_raw=copy.deepcopy(PLAY_STREAM)))
     assert h.names() == ["StreamRequested"]
     request = h.sent[0].event
-    assert request.context == []
+    assert [c["header"]["name"] for c in request.context] == ["PlaybackState", "VolumeState"]
     assert request.payload == {"audioItemId": "x", "audioStream": PLAY_STREAM}
     assert h.backend.calls_named("play") == []  # nothing to play until the stream comes
     await h.engine.stream_deliver(deliver("x", DELIVER_STREAM))

@@ -23,7 +23,7 @@ def walk(planner: ProgressPlanner, positions: range | list[int]) -> list[Crossin
     return out
 
 
-def test_delay_interval_and_position_fire_once_at_their_crossings() -> None:
+def test_from_offset_zero_the_reports_coincide_with_media_offsets() -> None:
     planner = ProgressPlanner(report(delay=3000, interval=2000, position=5000), start_ms=0)
     crossed = walk(planner, range(0, 7001, 250))
     assert crossed == [
@@ -35,45 +35,124 @@ def test_delay_interval_and_position_fire_once_at_their_crossings() -> None:
     ]
 
 
-def test_delay_is_skipped_when_playback_begins_at_or_past_it() -> None:
-    assert walk(ProgressPlanner(report(delay=3000), 3000), range(3000, 9000, 250)) == []
-    assert walk(ProgressPlanner(report(delay=3000), 5000), range(5000, 9000, 250)) == []
-    # not even after a seek back before the delay
-    planner = ProgressPlanner(report(delay=3000, position=4000), 5000)
-    planner.jump(0)
-    assert walk(planner, range(0, 6000, 250)) == []
-
-
-def test_interval_counts_whole_multiples_from_the_start_of_the_media() -> None:
+def test_the_guides_podcast_reports_each_minute_of_playback_from_its_begin() -> None:
+    """Handle_Audio_Playback.md: beginAtInMilliseconds 419704, interval 60000."""
     planner = ProgressPlanner(report(interval=60000), start_ms=419704)
-    assert planner.next_target() == 420000
-    assert walk(planner, [419704, 420100, 480000, 539999]) == [
-        Crossing(INTERVAL, 420000),
-        Crossing(INTERVAL, 480000),
+    assert planner.next_target() == 479704
+    assert walk(planner, [420004, 479703]) == []  # not 0.3 s after the start (the AVS rule)
+    assert walk(planner, [479704, 539703, 539704, 599000]) == [
+        Crossing(INTERVAL, 479704),
+        Crossing(INTERVAL, 539704),
     ]
 
 
-def test_seek_back_repeats_nothing() -> None:
-    planner = ProgressPlanner(report(delay=1000, interval=2000, position=3000), 0)
-    first = walk(planner, range(0, 4501, 500))
-    assert [c.kind for c in first] == [DELAY, INTERVAL, POSITION, INTERVAL]
-    planner.jump(500)
-    assert walk(planner, range(500, 4501, 500)) == []
-    assert walk(planner, [5000, 6000]) == [Crossing(INTERVAL, 6000)]
+def test_begin_3500_delay_1000_interval_2000_counts_playback_from_the_begin() -> None:
+    """The issue's measurement: the AVS rule gave no Delay and Intervals at 4000, 6000, ..."""
+    planner = ProgressPlanner(report(delay=1000, interval=2000), start_ms=3500)
+    assert walk(planner, range(3500, 12001, 250)) == [
+        Crossing(DELAY, 4500),
+        Crossing(INTERVAL, 5500),
+        Crossing(INTERVAL, 7500),
+        Crossing(INTERVAL, 9500),
+        Crossing(INTERVAL, 11500),
+    ]
 
 
-def test_seek_forward_skips_what_was_not_played() -> None:
-    planner = ProgressPlanner(report(delay=1000, interval=2000, position=3000), 0)
-    planner.jump(7000)
-    assert planner.next_target() == 8000
-    assert walk(planner, [7500, 8100]) == [Crossing(INTERVAL, 8000)]
+def test_a_position_that_does_not_advance_counts_no_playback() -> None:
+    planner = ProgressPlanner(report(delay=1000, interval=2000), start_ms=3500)
+    assert walk(planner, [4000, 4000, 4000]) == []  # paused: the media time stands still
+    assert planner.played_ms == 500
+    assert walk(planner, [4499, 4500]) == [Crossing(DELAY, 4500)]
 
 
-def test_a_position_going_back_by_itself_counts_as_a_seek() -> None:
-    planner = ProgressPlanner(report(interval=1000), 0)
-    assert walk(planner, [1200]) == [Crossing(INTERVAL, 1000)]
-    assert walk(planner, [300, 1300]) == []
+def test_a_seek_forward_neither_adds_nor_removes_playback() -> None:
+    planner = ProgressPlanner(report(delay=3000, interval=2000, position=20000), 0)
+    assert walk(planner, [1500]) == []
+    assert planner.jump(10000) == []
+    assert planner.played_ms == 1500
+    assert planner.next_target() == 10500  # 2000 ms of playback
+    assert walk(planner, [10400, 10600, 11600]) == [
+        Crossing(INTERVAL, 10500),
+        Crossing(DELAY, 11500),
+    ]
+
+
+def test_a_seek_back_neither_adds_nor_removes_playback() -> None:
+    planner = ProgressPlanner(report(delay=3000, interval=2000), 0)
+    assert walk(planner, [2500]) == [Crossing(INTERVAL, 2000)]
+    assert planner.jump(500) == []
+    assert planner.played_ms == 2500
+    # Delay at 3000 ms of playback, the 2nd Interval at 4000: media 1000 and 2000 now
+    assert walk(planner, range(750, 2501, 250)) == [Crossing(DELAY, 1000), Crossing(INTERVAL, 2000)]
+    assert walk(planner, [4000]) == [Crossing(INTERVAL, 4000)]  # 6000 ms of playback
+
+
+def test_a_seek_past_the_position_reports_it_at_once_with_the_point_as_offset() -> None:
+    planner = ProgressPlanner(report(position=5000), 0)
+    assert walk(planner, [2000]) == []
+    assert planner.jump(6000) == [Crossing(POSITION, 5000)]
+    assert walk(planner, [8000]) == []
+    assert planner.jump(9000) == []  # already past it: nothing to report
+    assert planner.jump(5000) == []  # back to the point, not before it
+    assert planner.jump(4000) == []  # before it: re-armed
+    assert planner.next_target() == 5000
+    assert walk(planner, [4900, 5100]) == [Crossing(POSITION, 5000)]
+    assert planner.jump(1000) == []
+    assert planner.jump(5000) == [Crossing(POSITION, 5000)]  # a seek onto the point passes it
+
+
+def test_a_seek_back_before_the_position_reports_it_again_when_passed() -> None:
+    planner = ProgressPlanner(report(position=3000), 0)
+    assert walk(planner, [2800, 3200]) == [Crossing(POSITION, 3000)]
+    assert planner.jump(1000) == []
+    assert walk(planner, [2900, 3100]) == [Crossing(POSITION, 3000)]
+
+
+def test_a_start_past_the_position_never_passes_it_unless_a_seek_goes_back() -> None:
+    planner = ProgressPlanner(report(position=60000), 419704)
+    assert planner.next_target() is None
+    assert walk(planner, [420000, 500000]) == []
+    assert planner.jump(30000) == []
+    assert walk(planner, [59900, 60100]) == [Crossing(POSITION, 60000)]
+
+
+def test_a_tick_behind_the_mark_counts_nothing_and_re_arms_nothing() -> None:
+    """libVLC's ticks jitter around the interpolated position; only a seek moves the mark back."""
+    planner = ProgressPlanner(report(interval=1000, position=1100), 0)
+    assert walk(planner, [1200]) == [Crossing(INTERVAL, 1000), Crossing(POSITION, 1100)]
+    assert walk(planner, [1050, 1150, 1300]) == []
+    assert planner.played_ms == 1300
     assert walk(planner, [2100]) == [Crossing(INTERVAL, 2000)]
+
+
+def test_new_values_apply_from_then_on_and_the_playback_count_goes_on() -> None:
+    planner = ProgressPlanner(report(delay=5000, interval=2000), 1000)
+    assert walk(planner, [3000, 4000]) == [Crossing(INTERVAL, 3000)]  # 2000 ms played
+    planner.update(report(delay=4000, interval=3000, position=4500))
+    assert planner.played_ms == 3000
+    assert walk(planner, range(4250, 11001, 250)) == [
+        Crossing(POSITION, 4500),
+        Crossing(DELAY, 5000),  # 4000 ms of playback
+        Crossing(INTERVAL, 7000),  # 6000 ms of playback
+        Crossing(INTERVAL, 10000),
+    ]
+
+
+def test_new_values_already_behind_the_playback_are_not_reported() -> None:
+    planner = ProgressPlanner(report(delay=1000, interval=1000), 0)
+    assert walk(planner, [2500]) == [
+        Crossing(DELAY, 1000),
+        Crossing(INTERVAL, 1000),
+        Crossing(INTERVAL, 2000),
+    ]
+    planner.update(report(delay=1000, interval=1000))  # the same values: nothing again
+    assert walk(planner, [2900]) == []
+    planner.update(report(delay=2000, interval=4000, position=2000))
+    assert walk(planner, [3900]) == []
+    assert walk(planner, [4100]) == [Crossing(INTERVAL, 4000)]
+    planner.update(report(delay=0, interval=None))  # off
+    assert planner.next_target() is None
+    assert walk(planner, [20000]) == []
 
 
 def test_zero_and_null_turn_reports_off() -> None:
@@ -84,14 +163,16 @@ def test_zero_and_null_turn_reports_off() -> None:
 
 
 def test_next_target_is_the_nearest_pending_one() -> None:
-    planner = ProgressPlanner(report(delay=2500, interval=1000, position=1800), 0)
-    assert planner.next_target() == 1000
-    planner.passed(1100)
+    planner = ProgressPlanner(report(delay=2500, interval=1000, position=1800), 200)
+    assert planner.next_target() == 1200
+    planner.passed(1300)
     assert planner.next_target() == 1800
     planner.passed(1900)
-    assert planner.next_target() == 2000
-    planner.passed(2100)
-    assert planner.next_target() == 2500
+    assert planner.next_target() == 2200
+    planner.passed(2300)
+    assert planner.next_target() == 2700
+    planner.passed(2800)
+    assert planner.next_target() == 3200
 
 
 def test_position_sample_interpolates_up_to_a_limit() -> None:

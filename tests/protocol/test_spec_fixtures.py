@@ -41,7 +41,7 @@ def ap_event(kind_name: str, activity: PlayerActivity, offset: int, **more: Any)
     return Expect(
         E,
         f"AudioPlayer.{kind_name}",
-        audioplayer.EmptyPayload,
+        audioplayer.PlaybackEventIn,
         {
             "header.message_id": MSG_ID,
             "parsed_context[0].payload.player_activity": activity,
@@ -321,7 +321,7 @@ EXPECTED: dict[str, Expect] = {
     "cek-audio-content__play-stopped": Expect(
         Q,
         "AudioPlayer.PlayStopped",
-        audioplayer.EmptyPayload,
+        audioplayer.PlaybackEventIn,
         {
             "playback_state.player_activity": PlayerActivity.STOPPED,
             "playback_state.offset_in_milliseconds": 60000,
