@@ -43,10 +43,6 @@ class DownchannelGate:
     def hello_seen(self) -> bool:
         return self._hello.is_set()
 
-    @property
-    def ended(self) -> bool:
-        return self._ended.is_set()
-
     def hello(self) -> None:
         """This downchannel delivered Clova.Hello (no effect once it has ended)."""
         if not self._ended.is_set():
