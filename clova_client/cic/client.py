@@ -27,6 +27,7 @@ from .auth import AuthFailed, RefreshUnavailable, TokenFileError, TokenStore
 from .backoff import Backoff
 from .delivery import EventDelivery
 from .errors import SessionEnded, describe, ended, error_reason, retry_after
+from .gate import DownchannelGate
 from .inbox import DirectiveInbox, DirectiveRouter
 from .outbox import Outbox, PutResult
 from .settings import CicSettings
@@ -118,18 +119,18 @@ class CicClient:
             raise RuntimeError("CicClient.run() is already running")
         self._run_task = asyncio.current_task()
         dispatcher = asyncio.create_task(self._inbox.dispatch_loop(), name="cic-dispatch")
+        connection = asyncio.create_task(self._connect_loop(), name="cic-connection")
         try:
-            connection = asyncio.create_task(self._connect_loop(), name="cic-connection")
             await asyncio.wait({dispatcher, connection}, return_when=asyncio.FIRST_COMPLETED)
             if not connection.done():  # the dispatcher died: so does run(), and the watchdog
-                connection.cancel()
-                await asyncio.gather(connection, return_exceptions=True)
                 raise RuntimeError(f"the directive dispatcher ended: {dispatcher!r}")
             connection.result()
         finally:
-            dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await dispatcher
+            # Stopped (or failed): the connection ends before run() returns, so nothing of it
+            # outlives ``close()``, which shuts the outbox worker down after it.
+            for task in (connection, dispatcher):
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
             if self._sm.state is not _S.DISCONNECTED:
                 self._sm.transition(_S.DISCONNECTED, "stopped")
             self._run_task = None
@@ -152,8 +153,9 @@ class CicClient:
     async def hello_received(
         self, directive: Directive[Any], attachments: Mapping[str, bytes]
     ) -> None:
-        """Clova.Hello came down the downchannel: the session is open (CONNECTED)."""
-        self._inbox.hello.set()
+        """Clova.Hello reached the router: nothing more to do. The downchannel's own reader
+        opened its generation's gate when it read it (a Hello from an event's answer or from an
+        older downchannel, however late the router gets to it, opens nothing)."""
 
     async def handle_system_exception(
         self, directive: Directive[Any], attachments: Mapping[str, bytes]
@@ -329,17 +331,17 @@ class CicClient:
             )
 
     async def _serve(self, transport: Transport, response: httpx.Response) -> None:
-        self._inbox.hello.clear()
+        gate = DownchannelGate()  # this generation's: its Hello opens it, its end shuts it
         self._delivery.opened()
         reader = asyncio.create_task(
-            self._inbox.read_body(response, "downchannel"), name="downchannel"
+            self._inbox.read_body(response, "downchannel", gate), name="downchannel"
         )
         tasks = {reader}
         try:
-            await self._wait_hello(reader)
+            await self._wait_hello(reader, gate)
             self._backoff.connected(self._clock.now())
             self._sm.transition(_S.CONNECTED, "Clova.Hello received")
-            sender = asyncio.create_task(self._delivery.send_loop(transport), name="events")
+            sender = asyncio.create_task(self._delivery.send_loop(transport, gate), name="events")
             tasks |= {sender, asyncio.create_task(self._ping_loop(transport), name="ping")}
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             if sender not in done:
@@ -354,22 +356,20 @@ class CicClient:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _wait_hello(self, reader: asyncio.Task[None]) -> None:
-        hello = asyncio.create_task(self._inbox.hello.wait())
+    async def _wait_hello(self, reader: asyncio.Task[None], gate: DownchannelGate) -> None:
+        hello = asyncio.create_task(gate.wait_hello())
         timer = asyncio.create_task(self._clock.sleep(self.settings.hello_timeout_s))
         try:
             await asyncio.wait({reader, hello, timer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             hello.cancel()
             timer.cancel()
-        if self._inbox.hello.is_set():
+        if gate.hello_seen:  # even if the channel ended since: the sender will find it shut
             return
         if reader.done():
             reader.result()  # raises the reader's failure, if any
             raise SessionEnded("downchannel closed before Clova.Hello")
         raise SessionEnded(f"no Clova.Hello within {self.settings.hello_timeout_s} s")
-
-    # --- reading directives ---------------------------------------------------------------
 
     # --- keep-alive ---------------------------------------------------------------------
 

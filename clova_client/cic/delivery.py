@@ -1,6 +1,11 @@
 """EventDelivery: the outbox's way to CIC. Stores events (durable), sends them in order over
 the connection of the moment, and lets an event under way get its answer before that connection
-closes, so an event CIC accepted is never sent twice."""
+closes, so an event CIC accepted is never sent twice.
+
+Every POST, whatever queued the event and however often it is retried, goes out only while the
+generation's ``DownchannelGate`` is open (its Clova.Hello arrived, its downchannel has not
+ended), checked right before the request starts: CIC would answer 412 and count it against the
+device. An event that finds the gate shut stays first in the outbox for the next connection."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from ..protocol.multipart import encode_event
 from .auth import AuthFailed
 from .backoff import Backoff
 from .errors import SessionEnded, describe, error_reason, retry_after
+from .gate import DownchannelGate
 from .messages import event_fields
 from .outbox import Outbox, PutResult, StoredEvent, is_button
 from .settings import CicSettings
@@ -45,6 +51,8 @@ class _Answer:
     wait: float = 0.0
     accepted: bool = False
     removed: asyncio.Future[None] | None = None
+    held: bool = False
+    """Not POSTed: the downchannel had ended (the event waits for the next connection)."""
 
 
 class EventDelivery:
@@ -124,9 +132,13 @@ class EventDelivery:
             await within(self._clock, self._drained.wait(), timeout)
         return await self.pending()
 
-    async def send_loop(self, transport: Transport) -> None:
-        """Deliver the outbox in order until the connection starts closing."""
+    async def send_loop(self, transport: Transport, gate: DownchannelGate) -> None:
+        """Deliver the outbox in order until the connection starts closing; nothing more once
+        ``gate`` has shut (its downchannel ended: the session is about to close)."""
         while not self._closing.is_set():
+            if not gate.open:
+                await self._closing.wait()
+                return
             seen = self._enqueued
             head = await self._in_db(self._outbox.peek, 1)
             if not head:
@@ -135,7 +147,7 @@ class EventDelivery:
                     self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            await self._deliver(transport, head[0])
+            await self._deliver(transport, gate, head[0])
 
     async def finish(self, sender: asyncio.Task[None]) -> None:
         """The connection is ending: an event whose POST is under way gets its answer (up to
@@ -147,7 +159,9 @@ class EventDelivery:
         if not sender.done():
             log.warning("cic.event_cut_off", reason="no answer before the connection closed")
 
-    async def _deliver(self, transport: Transport, stored: StoredEvent) -> None:
+    async def _deliver(
+        self, transport: Transport, gate: DownchannelGate, stored: StoredEvent
+    ) -> None:
         """Send the oldest event until it is accepted, rejected for good, or the link fails."""
         await self._tokens.refresh_if_expiring()
         fields = event_fields(stored)
@@ -174,9 +188,17 @@ class EventDelivery:
             answer = _Answer()
             posted = await within(
                 self._clock,
-                self._post(transport, stored, body, content_type, answer),
+                self._post(transport, gate, stored, body, content_type, answer),
                 self.settings.event_timeout_s,
             )
+            if answer.held:
+                log.info(
+                    "event_held",
+                    reason=f"not sent: {gate.ending}",
+                    when="after the next connection's Clova.Hello",
+                    **fields,
+                )
+                return
             if answer.accepted and answer.removed is not None:  # CIC has it, timer or not
                 await answer.removed
                 log.info("event_sent", status=answer.status, **fields)
@@ -206,7 +228,7 @@ class EventDelivery:
                     "event_dropped", status=status, reason=f"CIC rejected it: {problem}", **fields
                 )
                 return
-            if self._closing.is_set():
+            if self._closing.is_set() or not gate.open:
                 log.info("event_retry", reason=problem, when="on the next connection", **fields)
                 return
             delay = self._event_backoff.next_delay(wait)
@@ -216,13 +238,19 @@ class EventDelivery:
     async def _post(
         self,
         transport: Transport,
+        gate: DownchannelGate,
         stored: StoredEvent,
         body: bytes,
         content_type: str,
         answer: _Answer,
     ) -> _Answer:
         """One POST of the event; fills ``answer``. A 2xx removes the event from the outbox in
-        a task of its own (``answer.removed``), which a timeout cannot cut short."""
+        a task of its own (``answer.removed``), which a timeout cannot cut short. Not sent at
+        all (``answer.held``) when the gate is shut: checked with no await before the request
+        starts, so an end the reader has seen by then keeps it off the connection."""
+        if not gate.open:
+            answer.held = True
+            return answer
         answer.token, request = transport.event(body, content_type)
         try:
             async with request as response:

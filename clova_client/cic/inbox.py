@@ -1,5 +1,6 @@
 """DirectiveInbox: parses multipart bodies as they arrive and hands each directive, in arrival
-order, to the router. The downchannel and the 200 answers to events feed the same queue."""
+order, to the router. The downchannel and the 200 answers to events feed the same queue; the
+downchannel's reader also opens its generation's gate on Clova.Hello and shuts it at its end."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..protocol import Directive
 from ..protocol.multipart import MultipartError, MultipartParser
 from .directives import DirectiveAssembler, Ready
 from .errors import SessionEnded, ended
+from .gate import DownchannelGate, is_hello
 
 log = structlog.get_logger(__name__)
 
@@ -39,17 +41,20 @@ class DirectiveInbox:
         self._router = router
         self._clock = clock
         self._queue_: asyncio.Queue[Ready] = asyncio.Queue(maxsize=INBOX_SIZE)
-        self.hello = asyncio.Event()
-        """Set when Clova.Hello arrived on the current downchannel (cleared for each)."""
 
-    async def read_body(self, response: httpx.Response, source: str) -> None:
+    async def read_body(
+        self, response: httpx.Response, source: str, gate: DownchannelGate | None = None
+    ) -> None:
         """Parse a multipart body as it arrives; queue each directive once complete.
 
         A directive waiting for its ``cid:`` attachment is let go after ``ATTACHMENT_WAIT_S``
         even when no byte arrives (a timer on the injected clock); a close delimiter
         (``--boundary--``) ends the body, so a downchannel that sends one is reopened.
+        ``gate`` (the downchannel's): opened when this body's Clova.Hello is queued, shut the
+        moment the body ends, however it ends, before this call returns.
         """
         downchannel = source == "downchannel"
+        why = "the downchannel ended"
 
         def missing(raw: bytes, content_ids: list[str]) -> None:
             log.warning("cic.attachment_missing", source=source, content_ids=content_ids)
@@ -60,7 +65,9 @@ class DirectiveInbox:
 
         async def queue(ready: list[Ready]) -> None:
             for item in ready:
-                await self._queue(item, downchannel)
+                if gate is not None and not gate.hello_seen and is_hello(item[0]):
+                    gate.hello()
+                await self._queue_.put(item)  # the router logs Clova.Hello like any other
 
         async def let_go() -> None:
             """Release held directives whose wait ran out, with no byte arriving."""
@@ -86,20 +93,25 @@ class DirectiveInbox:
                 if assembler.deadline is not None:
                     held.set()
                 if parser.closed:
+                    why = "the downchannel sent its close delimiter"
                     break
+            if gate is not None:
+                gate.end(why)  # before the directives still held are queued
             async with in_order:
                 await queue(assembler.finish())
         except MultipartError as exc:
+            why = f"malformed multipart: {exc}"
             if downchannel:
-                raise SessionEnded(f"downchannel: malformed multipart: {exc}") from None
+                raise SessionEnded(f"downchannel: {why}") from None
             log.warning("cic.bad_response_body", source=source, reason=str(exc))
         except httpx.HTTPError as exc:
-            raise ended(source, exc) from None
+            failure = ended(source, exc)
+            why = failure.reason
+            raise failure from None
         finally:
+            if gate is not None:
+                gate.end(why)
             waiter.cancel()
-
-    async def _queue(self, ready: Ready, downchannel: bool) -> None:
-        await self._queue_.put(ready)  # the router hands Clova.Hello to the client
 
     async def dispatch_loop(self) -> None:
         """Hand each directive to the router, in order; nothing a directive holds ends it."""

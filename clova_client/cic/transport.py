@@ -1,9 +1,9 @@
 """The HTTP edge: one ``httpx.AsyncClient`` per connection generation, and CIC's three requests.
 
-With HTTP/2 (``https://`` by ALPN, or ``http://`` with ``http2_prior_knowledge``) httpcore puts
-every request of a client on its one connection, even while it is still being set up, so the
-downchannel, the events and the pings share it as CIC demands (else: 412). Plain ``http://``
-speaks HTTP/1.1 (the mock server): one TCP connection per concurrent request.
+With HTTP/2 (``https://`` by ALPN, or ``http://`` with ``http2_prior_knowledge``: the mock CIC's
+h2c) httpcore puts every request of a client on its one connection, even while it is still being
+set up, so the downchannel, the events and the pings share it as CIC demands (else: 412). Only a
+plain ``http://`` base URL without prior knowledge speaks HTTP/1.1 (tests at the transport edge).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PING_PATH = "/ping"
 
 
 def keepalive_options(idle_s: float) -> list[tuple[int, int, int]]:
-    """TCP keepalive: catches a half-dead socket that HTTP/1.1 pings (on other sockets) miss."""
+    """TCP keepalive: the kernel too notices a half-dead socket, besides ``GET /ping``."""
     opts = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
     for name, value in (("TCP_KEEPIDLE", idle_s), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
         if hasattr(socket, name):

@@ -62,6 +62,9 @@ class Downchannel:
         self.content_type = f"multipart/{subtype}; boundary={self.boundary}"
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._started = False
+        self._held: list[bytes] | None = None
+        """Pieces kept back while Clova.Hello is delayed (a fault); None: none are."""
+        self._release: asyncio.TimerHandle | None = None
         self.up = False
         """True once the first piece (Clova.Hello) was handed to the HTTP/2 layer."""
         self.closed = False
@@ -72,8 +75,24 @@ class Downchannel:
     def abort(self) -> bool:
         return self.ending is Ending.ABORT
 
-    def send_hello(self) -> None:
+    def send_hello(self, delay: float = 0.0) -> None:
+        """Clova.Hello first; with ``delay``, it and all that follows it wait that many
+        seconds (the response has started: an event sent meanwhile is answered 412)."""
+        if delay > 0:
+            self._held = []
+            self._release = asyncio.get_running_loop().call_later(delay, self._let_go)
         self.send([hello()])
+
+    def _let_go(self) -> None:
+        held, self._held = self._held or [], None
+        for piece in held:
+            self._put(piece)
+
+    def _put(self, piece: bytes) -> None:
+        if self._held is not None:
+            self._held.append(piece)
+        else:
+            self._queue.put_nowait(piece)
 
     def send(
         self, directives: list[JsonObject], attachments: Mapping[str, bytes] | None = None
@@ -82,21 +101,21 @@ class Downchannel:
             return
         first = not self._started
         self._started = True
-        self._queue.put_nowait(
-            encode_directives(directives, attachments, self.boundary, first=first)
-        )
+        self._put(encode_directives(directives, attachments, self.boundary, first=first))
 
     def send_raw(self, piece: bytes) -> None:
         """Write bytes exactly as given (tests: a malformed part); they follow a delimiter."""
         if not self.closed:
             self._started = True
-            self._queue.put_nowait(piece)
+            self._put(piece)
 
     def close(self, *, abort: bool = False, ending: Ending | None = None) -> None:
         """End the stream: cleanly (closing delimiter) or, with ``abort``, by cutting TCP."""
         if not self.closed:
             self.closed = True
             self.ending = ending or (Ending.ABORT if abort else Ending.CLEAN)
+            if self._release is not None:
+                self._release.cancel()  # a Hello still held back is never written
             self._queue.put_nowait(None)
 
     async def next_piece(self) -> bytes | None:

@@ -165,6 +165,13 @@ def _answer_then_end(state: MockState, a: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _delay_hello(state: MockState, a: dict[str, Any]) -> dict[str, Any]:
+    if a["seconds"] < 0:
+        raise FaultError("delay_hello: seconds must not be negative")
+    state.faults.hello_delays[a["device"]] = a["seconds"]
+    return {}
+
+
 def _clear(state: MockState, a: dict[str, Any]) -> dict[str, Any]:
     state.faults.clear()
     return {}
@@ -195,6 +202,12 @@ FAULTS: dict[str, Fault] = {
             "answer the next event normally, then end the downchannel cleanly",
         ),
         Fault(
+            "delay_hello",
+            (DEVICE, SECONDS),
+            _delay_hello,
+            "hold Clova.Hello back on the device's next downchannel for some seconds",
+        ),
+        Fault(
             "refuse_connections",
             (SECONDS,),
             _refuse_connections,
@@ -219,6 +232,11 @@ FAULTS: dict[str, Fault] = {
         ),
         Fault("ignore_pings", (Param("on", bool, True),), _ignore_pings, "leave GET /ping hanging"),
         Fault("expire_token", (DEVICE,), _expire_token, "every access token of the device: 401"),
-        Fault("clear", (), _clear, "clear fail_next, stalls, ignored pings, pending ends"),
+        Fault(
+            "clear",
+            (),
+            _clear,
+            "clear fail_next, stalls, ignored pings, pending ends and Hello delays",
+        ),
     )
 }

@@ -1,4 +1,5 @@
-"""Fault injection state: failing answers, stalled events, ignored pings, ended downchannels.
+"""Fault injection state: failing answers, stalled events, ignored pings, ended downchannels,
+a delayed Clova.Hello.
 
 The table of fault types (what the Python API, the control API and scenarios can inject) is in
 ``fault_table``; this module only holds what the request handlers consult."""
@@ -46,6 +47,8 @@ class Faults:
     refusing_until: float | None = None
     end_after_answer: set[str] = field(default_factory=set)
     """Devices whose downchannel ends right after the answer to their next event."""
+    hello_delays: dict[str, float] = field(default_factory=dict)
+    """Device -> seconds its next downchannel holds Clova.Hello back."""
     _pings_answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -70,6 +73,9 @@ class Faults:
             return True
         return False
 
+    def take_hello_delay(self, device: str) -> float:
+        return self.hello_delays.pop(device, 0.0)
+
     def ignore_pings(self, on: bool) -> None:
         self.pings_ignored = on
         if on:
@@ -84,6 +90,7 @@ class Faults:
         self.fail_rules.clear()
         self.stalls.clear()
         self.end_after_answer.clear()
+        self.hello_delays.clear()
         self.ignore_pings(False)
 
     def to_json(self) -> dict[str, Any]:
@@ -93,4 +100,5 @@ class Faults:
             "pings_ignored": self.pings_ignored,
             "refusing_until": self.refusing_until,
             "answer_then_end_downchannel": sorted(self.end_after_answer),
+            "delay_hello": dict(sorted(self.hello_delays.items())),
         }

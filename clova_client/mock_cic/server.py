@@ -327,6 +327,11 @@ class MockCicServer:
         """Answer the device's next event normally, then end its downchannel cleanly."""
         self.fault("answer_then_end_downchannel", device=device)
 
+    def delay_hello(self, device: str, seconds: float) -> None:
+        """The device's next downchannel answers 200 at once but holds Clova.Hello back for
+        ``seconds`` (an event on that connection meanwhile: 412)."""
+        self.fault("delay_hello", device=device, seconds=seconds)
+
     def fail_next(
         self,
         n: int,

@@ -158,7 +158,10 @@ class MockState:
             log.info("mock_cic.downchannel_released", device=device, reason="second downchannel")
             old.close()
         channel = Downchannel(device, self.subtype, connection)
-        channel.send_hello()
+        delay = self.faults.take_hello_delay(device)
+        if delay:
+            log.info("mock_cic.fault_fired", fault="delay_hello", device=device, seconds=delay)
+        channel.send_hello(delay)
         for items, attachments in self._pending.pop(device, []):
             channel.send(items, attachments)
         self.downchannels[device] = channel

@@ -35,6 +35,7 @@ async def test_answer_then_end_the_downchannel_200_times_sends_nothing_twice(
     duplicates = {mid: c for mid, c in counts.items() if c > 1}
     assert duplicates == {}
     assert [e.message_id for e in mock.events(DEVICE)] == sent  # all, once, in order
+    assert mock.device(DEVICE).rejected_events == []  # no 412: none went out on an ended channel
     assert S.BACKING_OFF not in {new for _, new in h.states}
 
 

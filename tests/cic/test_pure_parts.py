@@ -1,4 +1,5 @@
-"""Directive assembly (cid attachments, order) and the checked connection state machine."""
+"""Directive assembly (cid attachments, order), the checked connection state machine and the
+downchannel gate."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from clova_client.cic.directives import MAX_HOLD_PARTS, DirectiveAssembler
+from clova_client.cic.gate import DownchannelGate, is_hello
 from clova_client.cic.state import ConnectionState as S
 from clova_client.cic.state import InvalidTransition, StateMachine
 from clova_client.protocol.multipart import Part
@@ -128,3 +130,29 @@ def test_event_token_is_the_payload_token_or_the_playback_state_stream_token() -
     assert event_token(stored(started)) == "TR-1"
     assert event_token(stored(result)) == "mp-7"
     assert event_token(stored(idle)) is None
+
+
+def test_is_hello_takes_both_forms_and_nothing_else() -> None:
+    header = {"namespace": "Clova", "name": "Hello", "messageId": "h"}
+    assert is_hello(json.dumps({"directive": {"header": header, "payload": {}}}).encode())
+    assert is_hello(json.dumps({"header": header}).encode())  # the bare form
+    other = {**header, "name": "HelloWorld"}
+    assert not is_hello(json.dumps({"directive": {"header": other}}).encode())
+    assert not is_hello(b'{"directive": {"header": "Clova.Hello"}}')
+    assert not is_hello(b"Hello, not JSON")
+
+
+def test_the_gate_opens_on_hello_and_never_reopens_after_its_end() -> None:
+    gate = DownchannelGate()
+    assert not gate.open
+    gate.hello()
+    assert gate.open
+    gate.end("the downchannel sent its close delimiter")
+    gate.end("a later reason")
+    assert not gate.open and gate.ending == "the downchannel sent its close delimiter"
+    gate.hello()
+    assert not gate.open
+    late = DownchannelGate()
+    late.end("ended before Hello")
+    late.hello()  # a Hello after the end opens nothing
+    assert not late.open and not late.hello_seen

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -263,3 +264,39 @@ async def test_reset_forgets_events_faults_and_responders(
     assert server.responders.stream_deliver == {}
     assert server.faults.end_after_answer == set()
     assert await ping(cic) == 204
+
+
+async def test_delay_hello_holds_hello_and_pushes_back_and_412s_events_meanwhile(
+    server: MockCicServer, cic: httpx.AsyncClient
+) -> None:
+    server.delay_hello("dev-a", 0.3)
+    assert server.faults.to_json()["delay_hello"] == {"dev-a": 0.3}
+    reader = DownchannelReader(cic, "token-a")
+    assert (await reader.open()).status_code == 200  # the response starts at once...
+    assert server.faults.hello_delays == {}  # (used up by this channel)
+    server.deliver("dev-a", [play("p", "http://x/p.mp3")])  # pushed while Hello is held
+    status, _, _ = await post_event(cic, "token-a", event("A", "Early"))
+    assert status == 412  # ...but no Hello yet: CIC refuses events on this connection
+    assert "before Clova.Hello" in server.device("dev-a").rejected_events[0]["error"]
+    first, second = await reader.next_part(), await reader.next_part()
+    assert first is not None and second is not None
+    names = [json.loads(p.body)["directive"]["header"]["name"] for p in (first, second)]
+    assert names == ["Hello", "Play"]  # Hello first, then what waited behind it
+    assert (await post_event(cic, "token-a", event("A", "Late")))[0] == 204
+    await reader.close()
+
+
+async def test_a_channel_closed_while_its_hello_is_held_never_writes_it(
+    server: MockCicServer, cic: httpx.AsyncClient
+) -> None:
+    server.fault("delay_hello", device="dev-a", seconds=30)
+    reader = DownchannelReader(cic, "token-a")
+    assert (await reader.open()).status_code == 200
+    assert server.drop_downchannel("dev-a")
+    assert await reader.next_part() is None  # ended cleanly with no part at all
+    assert server.device("dev-a").downchannel_opens == 0
+    with pytest.raises(FaultError, match="must not be negative"):
+        server.delay_hello("dev-a", -1)
+    server.delay_hello("dev-a", 5)
+    server.fault("clear")
+    assert server.faults.hello_delays == {}
