@@ -84,7 +84,7 @@ async def test_m4a_and_ogg_play_to_their_end_and_finish(
         assert [name for name, _ in reports] == [name for name, _ in REPORTS], (token, reports)
         for (_, offset), (_, target) in zip(reports, REPORTS, strict=True):
             assert abs(offset - target) <= 100, (token, reports)
-        finished = playback_state(next(e for e in mine if e.name.endswith("PlayFinished")))
-        assert abs(finished["offsetInMilliseconds"] - LENGTH_MS) <= 300, (token, finished)
-        assert abs(finished["totalInMilliseconds"] - LENGTH_MS) <= 300, (token, finished)
+        end = playback_state(next(e for e in mine if e.name.endswith("PlayFinished")))
+        assert abs(end["offsetInMilliseconds"] - LENGTH_MS) <= 300, (token, end)
+        assert abs(end["totalInMilliseconds"] - LENGTH_MS) <= 300, (token, end)
     assert not running.logged("player.item_abandoned")
