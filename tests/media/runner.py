@@ -65,9 +65,11 @@ class NullTap:
 
 
 class MonitorTap:
-    """Records a PulseAudio sink's monitor with ``parec`` (10 ms latency). Frame ``f`` played
-    at ``base + f / RATE``: ``base`` is the earliest any read allows (the lower envelope of
-    read instant minus frames read so far), since no frame is read before it is played."""
+    """Records a PulseAudio sink's monitor with ``parec``. Frame ``f`` played at
+    ``base + f / RATE``: ``base`` is the earliest any read allows (the lower envelope of read
+    instant minus frames read so far). The null sink hands its monitor what it renders, up to
+    its latency ahead of playing it; asking for 10 ms keeps that error under ~10 ms (with 200 ms
+    the first sound showed ~140 ms early). The price: the sink runs with ~10 ms of latency."""
 
     def __init__(self, sink: str) -> None:
         self.proc = subprocess.Popen(

@@ -135,24 +135,27 @@ def position_track(
 def landing(
     rec: Recording, track: list[tuple[float, float]], after: float, jump_ms: float = 400
 ) -> tuple[float, float] | None:
-    """Where a seek made at wall time ``after`` landed: (wall time of the first sound after
-    the jump, media ms it landed on), read from the line the track follows after the jump."""
+    """Where a seek made at wall time ``after`` landed: (wall time the new audio began, media
+    ms it began with). The line the track follows after the jump (media time advancing with
+    wall time) is read from the points that follow it, then followed back in 10 ms windows to
+    where the output started playing it (after the old audio, or after a silence)."""
     before = [(t, p) for t, p in track if t < after]
     if not before:
         return None
     t0, p0 = before[-1]
-    last_old = t0
     for t, p in track:
-        if t < after:
+        if t < after or abs(p - (p0 + (t - t0) * 1000)) <= jump_ms:
             continue
-        if abs(p - (p0 + (t - t0) * 1000)) > jump_ms:
-            jumped = rec.first_sound(last_old + WINDOW_S / 2)
-            if jumped is None:
-                return None
-            later = [(tt, pp) for tt, pp in track if jumped + 0.06 <= tt <= jumped + 0.5]
-            if len(later) < 5:
-                return None
-            landed = statistics.median(pp - (tt - jumped) * 1000 for tt, pp in later)
-            return jumped, landed
-        last_old = t
+        later = [(tt, pp) for tt, pp in track if t + 0.04 <= tt <= t + 0.5]
+        if len(later) < 5:
+            return None
+        base = statistics.median(pp - (tt - t) * 1000 for tt, pp in later)  # the line at t
+        center = t
+        while center > after - 0.1:
+            pos = rec.position_at(center - 0.005, 0.01)
+            if pos is None or abs(pos - (base - (t - center + 0.005) * 1000)) > 40:
+                break
+            center -= 0.005
+        began = center - 0.005
+        return began, base - (t - began) * 1000
     return None
