@@ -220,7 +220,7 @@ class Speaker:
             await asyncio.sleep(PROBE_EVERY_S)
 
 
-async def run(job: dict[str, Any], log_file: Path) -> dict[str, Any]:
+async def run(job: dict[str, Any]) -> dict[str, Any]:
     tap: NullTap | MonitorTap
     if job["output"] == "null":
         tap = NullTap()
@@ -250,7 +250,7 @@ def main(argv: list[str]) -> int:
     stem = job_file.with_suffix("")
     with open(f"{stem}.log", "w", encoding="utf-8") as log_stream:
         configure_logging("json", "info", stream=log_stream, native_journal=False)
-        result = asyncio.run(run(job, Path(f"{stem}.log")))
+        result = asyncio.run(run(job))
     blocks = result.pop("blocks")
     with open(f"{stem}.rec.raw", "wb") as raw:
         for _, samples in blocks:
