@@ -26,6 +26,12 @@ MAX_LATE_S = 0.2
 """The null output restarts its clock when it falls this far behind (an underrun), like a sound
 card that plays on instead of catching up."""
 
+PlayObserver = Callable[[Any, int, float], None]
+PLAY_OBSERVER: PlayObserver | None = None
+"""Tests only (the media matrix records what the null output plays): when set, called on the
+output thread with each block's samples pointer (S16N, ``NULL_CHANNELS``), its frame count and
+the ``time.monotonic()`` at which it starts to play."""
+
 QUIET_ARGS = (
     "--quiet",
     "--no-video",
@@ -74,7 +80,7 @@ class Pacer:
         self.first_pcm_at: float | None = None
         self.volume: tuple[float, bool] | None = None  # what libVLC last set on the output
 
-    def play(self, count: int) -> bool:
+    def play(self, count: int, samples: Any = None) -> bool:
         """Account ``count`` frames and sleep until they have played; True for the first block."""
         if self.abort.is_set():
             return False
@@ -84,6 +90,8 @@ class Pacer:
                 self._t0, self._frames = now, 0
             self._frames += count
             end = self._t0 + self._frames / self._rate
+        if PLAY_OBSERVER is not None:
+            PLAY_OBSERVER(samples, count, end - count / self._rate)
         first = self.first_pcm_at is None
         if first:
             self.first_pcm_at = now
@@ -108,8 +116,8 @@ def attach_null_output(
     """
     cb = vlc.CallbackDecorators
 
-    def play(_opaque: Any, _samples: Any, count: int, _pts: int) -> None:
-        if pacer.play(count):
+    def play(_opaque: Any, samples: Any, count: int, _pts: int) -> None:
+        if pacer.play(count, samples):
             on_first_pcm()
 
     def reset(_opaque: Any, _pts: int) -> None:
