@@ -41,8 +41,9 @@ MP4_HEAD = b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00"
         ("http://h/x.opus", Container.OGG),
         ("http://h/live/index.m3u8", Container.HLS),
         ("http://h/x.mp3", Container.OTHER),
-        ("http://h/x.aac", Container.OTHER),
-        ("http://h/x.flac", Container.OTHER),
+        ("http://h/x.aac", Container.ADTS),
+        ("http://h/x.flac", Container.FLAC),
+        ("http://h/x.wav", Container.OTHER),
         ("http://h/stream/12345", Container.UNKNOWN),
         ("http://h/redirect?to=x.m4a", Container.UNKNOWN),
     ],
@@ -59,15 +60,17 @@ def test_first_bytes_tell_the_container() -> None:
     assert from_head(b"#EXTM3U\n#EXT-X-VERSION:3") is Container.HLS
     assert from_head(b"\xef\xbb\xbf#EXTM3U\n") is Container.HLS
     assert from_head(b"ID3\x04\x00") is Container.OTHER
+    assert from_head(b"\xff\xfb\x90\x64") is Container.OTHER  # MPEG-1 layer III: MP3
+    assert from_head(b"\xff\xf1\x50\x80") is Container.ADTS  # layer 0: AAC
+    assert from_head(b"fLaC\x00\x00") is Container.FLAC
     assert from_head(b"", "audio/mp4; charset=binary") is Container.MP4
     assert from_head(b"", "application/x-mpegURL") is Container.HLS
     assert from_head(b"", None) is Container.UNKNOWN
 
 
-def test_only_mp4_ogg_and_hls_get_libavformat() -> None:
-    assert demux_option(Container.MP4) == ":demux=avformat"
-    assert demux_option(Container.OGG) == ":demux=avformat"
-    assert demux_option(Container.HLS) == ":demux=avformat"
+def test_only_mp3_wav_and_the_unknown_keep_libvlcs_demuxer() -> None:
+    for container in (Container.MP4, Container.OGG, Container.HLS, Container.ADTS, Container.FLAC):
+        assert demux_option(container) == ":demux=avformat"
     assert demux_option(Container.OTHER) is None
     assert demux_option(Container.UNKNOWN) is None
 

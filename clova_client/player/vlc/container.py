@@ -4,9 +4,11 @@ Measured (libVLC 3.0.24, docs/ARCHITECTURE.md "Decisions"): over an HTTP server 
 support libVLC's own MP4 demuxer plays an .m4a to its end while its clock stays at 250 ms; its
 Ogg demuxer ticks once a page (~1 s, the first tick ~0.93 s after the sound starts); its HLS
 (adaptive) demuxer ticks in segment-sized steps that run up to a second behind the sound and
-starts a ``:start-time`` at the segment boundary. libavformat's demuxer (``:demux=avformat``,
-in vlc-plugin-base) ticks every ~250 ms with the sound for all three and starts where asked; for
-MP3 it finds no audio, so everything else keeps libVLC's own demuxer.
+starts a ``:start-time`` at the segment boundary; its ADTS demuxer ticks ~140 ms after the
+first sound, has no length at the start and begins a ``:start-time`` of 3000 at ~256; its FLAC
+demuxer begins 3000 at ~3130. libavformat's demuxer (``:demux=avformat``, in vlc-plugin-base)
+ticks every ~250 ms with the sound for all of them and starts where asked; for MP3 it finds no
+audio, so MP3 and WAV (right as they are) keep libVLC's own demuxer.
 
 The container is known from the URL's name when it has a telling suffix; otherwise the first
 bytes (and the Content-Type) of the media decide: ``sniff`` reads them with one small ranged
@@ -29,7 +31,9 @@ class Container(StrEnum):
     MP4 = "mp4"
     OGG = "ogg"
     HLS = "hls"
-    OTHER = "other"  # MP3, ADTS AAC, FLAC, WAV, ...: libVLC's own demuxers are right
+    ADTS = "adts"  # AAC in ADTS
+    FLAC = "flac"
+    OTHER = "other"  # MP3, WAV, ...: libVLC's own demuxers are right
     UNKNOWN = "unknown"
 
 
@@ -37,7 +41,9 @@ _SUFFIXES = {
     **dict.fromkeys((".m4a", ".mp4", ".m4b", ".m4p", ".m4v", ".mov", ".3gp"), Container.MP4),
     **dict.fromkeys((".ogg", ".oga", ".opus", ".ogx"), Container.OGG),
     **dict.fromkeys((".m3u8",), Container.HLS),
-    **dict.fromkeys((".mp3", ".aac", ".adts", ".flac", ".wav", ".mpga", ".mp2"), Container.OTHER),
+    **dict.fromkeys((".aac", ".adts"), Container.ADTS),
+    **dict.fromkeys((".flac",), Container.FLAC),
+    **dict.fromkeys((".mp3", ".wav", ".mpga", ".mp2"), Container.OTHER),
 }
 
 _CONTENT_TYPES = {
@@ -52,6 +58,10 @@ _CONTENT_TYPES = {
     "application/x-mpegurl": Container.HLS,
     "audio/mpegurl": Container.HLS,
     "audio/x-mpegurl": Container.HLS,
+    "audio/aac": Container.ADTS,
+    "audio/aacp": Container.ADTS,
+    "audio/flac": Container.FLAC,
+    "audio/x-flac": Container.FLAC,
 }
 
 
@@ -69,6 +79,10 @@ def from_head(head: bytes, content_type: str | None = None) -> Container:
         return Container.OGG
     if head.lstrip(b"\xef\xbb\xbf").startswith(b"#EXTM3U"):
         return Container.HLS
+    if head.startswith(b"fLaC"):
+        return Container.FLAC
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return Container.ADTS  # MPEG sync with layer 0: AAC; MP3 has layer bits set
     if head:
         return Container.OTHER
     kind = (content_type or "").split(";")[0].strip().lower()
@@ -77,7 +91,7 @@ def from_head(head: bytes, content_type: str | None = None) -> Container:
 
 def demux_option(container: Container) -> str | None:
     """The media option that picks the right demuxer; None for libVLC's own choice."""
-    if container in (Container.MP4, Container.OGG, Container.HLS):
+    if container in (Container.MP4, Container.OGG, Container.HLS, Container.ADTS, Container.FLAC):
         return ":demux=avformat"
     return None
 
