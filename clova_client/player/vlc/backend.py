@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import structlog
@@ -17,7 +18,7 @@ import vlc
 from clova_client.redact import redact_url
 
 from ..backend import BackendEvent, EventSink, MediaSource
-from .container import Container, container_of, demux_option, needs_sniff
+from .container import Container, container_of, needs_sniff
 from .diagnosis import LogDiagnosis
 from .output import QUIET_ARGS, Output, resolve_output
 from .source import VlcSource
@@ -167,8 +168,34 @@ class VlcBackend:
 
     async def seek(self, ms: int) -> None:
         async with self._lock:
-            if self._current is not None:
-                self._current.seek(ms)
+            vsource = self._current
+            if vsource is None or vsource.phase == "done":
+                return
+            if vsource.phase == "preroll":
+                vsource.seek(ms)  # no sound yet: the start moves
+                return
+            await self._reopen_at(vsource, max(0, ms))
+
+    async def _reopen_at(self, old: VlcSource, ms: int) -> None:
+        """Seek a source that sounds: the same media on a fresh player from ``ms``, as a start.
+
+        Measured (tests/media, PulseAudio): after libVLC's own ``set_time`` on a playing
+        player the output lost 100-900 ms of sound in some runs while libVLC's clock went on
+        as if it had played them, so the offsets reported were that much ahead; a start
+        (``:start-time``, pre-rolled) lands within a few ms on every format. The old player
+        stops first: the seek is silent for the new one's pre-roll (a few ms over a LAN)."""
+        source = replace(old.source, start_ms=ms)
+        log.info("vlc.seek", to_ms=ms, paused=old.paused, **old.describe())
+        self._current = None
+        old.retire()
+        try:
+            vsource = await self._worker.run_owning(
+                lambda: self._open(source, old.container, stop=old), self._drop
+            )
+            vsource.hold = old.paused  # a paused source stays paused until resumed
+            self._promote(vsource, "current")
+        finally:
+            self._release_later(old)
 
     async def stop(self) -> None:
         """Stop the current source; a pre-rolled next one goes too (after a stop the engine
@@ -274,7 +301,7 @@ class VlcBackend:
         return VlcSource.open(
             self._instance,
             source,
-            demux=demux_option(container),
+            container=container,
             host=self,
             loop=self._loop_now(),
             null_output=self.output == "null",

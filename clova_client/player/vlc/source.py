@@ -21,6 +21,7 @@ import structlog
 from clova_client.redact import redact_url
 
 from ..backend import BackendEvent, BackendEventType, MediaSource
+from .container import Container, demux_option
 from .diagnosis import NOT_AUDIO, OPEN_FAILED
 from .libvlc import LibVlcPlayer, VlcEventKind
 
@@ -77,6 +78,8 @@ class VlcSource:
         self.prerolled_at: float | None = None
         self.buffered = False
         self.hold = False  # paused by the engine before it ever started
+        self.paused = False  # paused by the engine while running
+        self.container = Container.UNKNOWN
         self.switching = False  # the previous source is still being stopped
         self.pending_seek: int | None = None
         self.started_from = source.start_ms  # where sound begins: the start, or a seek before it
@@ -95,17 +98,19 @@ class VlcSource:
         instance: Any,
         source: MediaSource,
         *,
-        demux: str | None,
+        container: Container,
         host: SourceHost,
         loop: asyncio.AbstractEventLoop,
         null_output: bool,
         volume: int,
         muted: bool,
     ) -> VlcSource:
-        """Worker thread: create the player for ``source`` (``demux``: a media option that
-        picks the demuxer, see container.py) and begin its pre-roll."""
+        """Worker thread: create the player for ``source`` (its ``container`` picks the
+        demuxer, see container.py) and begin its pre-roll."""
+        demux = demux_option(container)
         player = LibVlcPlayer(instance, source, null_output=null_output, demux=demux)
         new = cls(source, player, host, loop)
+        new.container = container
         player.start(loop, new.on_event, volume=volume, muted=muted)
         return new
 
@@ -298,6 +303,7 @@ class VlcSource:
                 self.hold = True
                 self._loop.call_soon(self.emit, BackendEventType.PAUSED)
             return
+        self.paused = True
         self.player.set_pause(True)
 
     def resume(self) -> None:
@@ -307,17 +313,16 @@ class VlcSource:
             self.hold = False
             self.maybe_go()
             return
+        self.paused = False
         self.player.set_pause(False)
 
     def seek(self, ms: int) -> None:
-        if self.phase == "done":
+        """Before sound: move the start. A running source is seeked by the backend, which
+        opens the media afresh (``VlcBackend.seek``)."""
+        if self.phase != "preroll":
             return
-        ms = max(0, ms)
         self.time_floor = -1
-        if self.phase == "preroll":
-            self.pending_seek = ms
-            return
-        self.player.set_time(ms)
+        self.pending_seek = max(0, ms)
 
     # -- inspection --------------------------------------------------------------------------
 
