@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from ..validate import run
+    from .validate import run
 
     return run(args.files, sys.stdout)
 
@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
         configure_logging(args.log_format or "auto", "info")
         structlog.get_logger("clova_client.cli").error("cannot_start", reason=str(exc))
         return exc.status
-    from ..app import run  # the daemon's imports (libVLC, HTTP/2) only for this command
+    from ..daemon.app import run  # the daemon's imports (libVLC, HTTP/2) only for this command
 
     return run(settings, args.log_format or settings.log.format, config_path(args.config))
 
@@ -63,7 +63,7 @@ def _token_store(settings: Settings) -> TokenStore:
 
 def _token_set(args: argparse.Namespace) -> int:
     from ..cic.auth import TokenFileError
-    from ..provision import MAX_INPUT_BYTES, tokens_from_input, write_tokens
+    from .token import MAX_INPUT_BYTES, tokens_from_input, write_tokens
 
     path = load(args).auth.access_token_file
     text = sys.stdin.read(MAX_INPUT_BYTES + 1)
@@ -81,7 +81,7 @@ def _token_set(args: argparse.Namespace) -> int:
 
 
 def _token_show(args: argparse.Namespace) -> int:
-    from ..provision import describe
+    from .token import describe
 
     store = _token_store(load(args))
     print("\n".join([f"token file {store.path}: ok", *describe(store)]))
