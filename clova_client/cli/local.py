@@ -23,7 +23,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        settings = load(args)
+        settings = load(args, files=True)
     except Failure as exc:  # logged, so it carries its priority in every format (<3>)
         import structlog
 
@@ -41,7 +41,7 @@ def _check_config(args: argparse.Namespace) -> int:
     from ..control import socket_path
 
     path = config_path(args.config)
-    settings = load(args)
+    settings = load(args, files=True)
     _token_store(settings)  # the same one-line errors as 'run': missing, mode, format
     print(f"config ok: {path if path is not None else 'built-in defaults (no config file)'}")
     print(f"  state_dir: {settings.state_dir}")
