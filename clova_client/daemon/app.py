@@ -83,7 +83,7 @@ class Daemon:
         self.outbox = Outbox(state_dir / "outbox.db", settings.outbox.max_events)
         self.client = CicClient(self._cic_settings(), tokens, self.outbox, self.router)
         self.client.register_handlers(self.router)
-        self.sender = EventSender(self.client, self.outbox, self._player_fields)
+        self.sender = EventSender(self.client.delivery, self.outbox, self._player_fields)
         send = self.sender.submit
         self.template_runtime = TemplateRuntimeAgent(send, self._volume_context)
         self.template_runtime.register(self.router)
