@@ -4,8 +4,8 @@ over HTTP/2 with TLS as against CIC.
     .venv/bin/python bench/cic.py
 
 Last line: one JSON object. No assertions; docs/PERFORMANCE.md lists the goals.
-- event_rtt_ms_p50/p99: ``client.send(event)`` called -> the mock records it, one at a time
-  (outbox write with fsync, POST, 204, outbox delete), 1000 events.
+- event_rtt_ms_p50/p99: ``client.delivery.store(event)`` called -> the mock records it, one at a
+  time (outbox write with fsync, POST, 204, outbox delete), 1000 events.
 - directives_per_s: the mock pushes no-op directives on the downchannel -> client -> router ->
   no-op handler, 5000 directives in pushes of 50.
 - reconnect_ms_median: ``mock.restart()`` returned -> downchannel open again, 15 restarts.
@@ -82,7 +82,7 @@ async def main(workdir: Path) -> dict[str, Any]:
             payload = {"token": f"t{i}"}
             event = make_event("AudioPlayer", "ProgressReportIntervalPassed", payload, CONTEXT)
             start = time.time()
-            await client.send(event)
+            await client.delivery.store(event)
             got = await mock.wait_event(DEVICE, event.full_name, index=i)
             rtts.append((got.received_at - start) * 1000)
 

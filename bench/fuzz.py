@@ -2,13 +2,13 @@
 
     .venv/bin/python bench/fuzz.py --cases 100000 --seed 1
 
-The daemon (``bench/fuzz_daemon.py``: ``clova_client.app.Daemon`` on the FakeBackend) runs in a
-child process over h2c against ``bench/fuzz_peer.py`` in this one. Hypothesis draws the cases
-(``bench/fuzz_cases.py``) in runs of 1,000, each run seeded from ``--seed``; the peer sends each
-on the downchannel (or as the answer to an event). After every 1,000 cases and at the end the
-bench checks liveness: the control socket's ``status`` answers within 5 s, and a valid
-AudioPlayer.Play (behind a resynchronising delimiter) yields its PlayStarted at the peer, retried
-on the next channel when the client had to reconnect. Prints ONE JSON line:
+The daemon (``bench/fuzz_daemon.py``: ``clova_client.daemon.app.Daemon`` on the FakeBackend) runs in
+a child process over h2c against ``bench/fuzz_peer.py`` in this one. Hypothesis draws the cases
+(``bench/fuzz_cases.py``) in runs of 1,000, each run seeded from ``--seed``; the peer sends each on
+the downchannel (or as the answer to an event). After every 1,000 cases and at the end the bench
+checks liveness: the control socket's ``status`` answers within 5 s, and a valid AudioPlayer.Play
+(behind a resynchronising delimiter) yields its PlayStarted at the peer, retried on the next channel
+when the client had to reconnect. Prints ONE JSON line:
 
 * ``cases``, ``checks``; ``crashes``: the daemon process exited, or its watchdog health check
   failed (a long-lived task died, a player command hung); ``hangs``: ``status`` unanswered, no

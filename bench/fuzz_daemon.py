@@ -3,7 +3,7 @@ the bench's handle on that process (``DaemonProcess``).
 
     python -m bench.fuzz_daemon --base-url http://127.0.0.1:PORT --dir DIR
 
-``clova_client.app.Daemon`` as ``clova-client run`` builds it (router, agents, both engines,
+``clova_client.daemon.app.Daemon`` as ``clova-client run`` builds it (router, agents, both engines,
 outbox, control socket, watchdog), on the FakeBackend simulating playback in real time instead
 of libVLC; JSON log lines on stderr. One change for the bench's pace: a reconnect backs off
 10 to 50 ms instead of 0.25 s to 64 s, since the bench breaks the framing on purpose.
@@ -21,12 +21,12 @@ import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
-from clova_client.app import Daemon
 from clova_client.cic import CicSettings, TokenStore
 from clova_client.cic.backoff import BackoffPolicy
 from clova_client.clock import LoopClock
 from clova_client.config import Settings
-from clova_client.daemon_state import RecentErrors
+from clova_client.daemon.app import Daemon
+from clova_client.daemon.recent_errors import RecentErrors
 from clova_client.logging import configure_logging
 from clova_client.player.fake import FakeBackend, FakeMedia
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/storage.py [--track-s 150] [--idle-s 60] [--dir DIR]
 
-The real ``clova_client.app.Daemon`` runs in a child process on ``FakeBackend`` (playback
+The real ``clova_client.daemon.app.Daemon`` runs in a child process on ``FakeBackend`` (playback
 simulated in real time: a TIME tick every 250 ms, the track ends at its length) against the
 smallest CIC peer (``tests/support/cic_peer.py``: hypercorn over h2c on 127.0.0.1, downchannel
 with Clova.Hello, 204 to every event and ping). The bench reads the
@@ -58,11 +58,11 @@ def track_url(n: int) -> str:
 
 
 async def child(args: argparse.Namespace) -> int:
-    from clova_client.app import Daemon
     from clova_client.cic import TokenStore
     from clova_client.clock import LoopClock
     from clova_client.config import AuthSection, CicSection, Settings, SystemdSection
-    from clova_client.daemon_state import RecentErrors
+    from clova_client.daemon.app import Daemon
+    from clova_client.daemon.recent_errors import RecentErrors
     from clova_client.logging import configure_logging
     from clova_client.player.fake import FakeBackend, FakeMedia
 

@@ -1,7 +1,8 @@
 """Settings: one TOML file, validated; ``CLOVA_<SECTION>__<KEY>`` environment variables win.
 
-``load_settings(path)`` is the only entry point the daemon uses. Every problem becomes a
-``ConfigError`` whose text is one line naming the dotted key, the bad value and what is allowed.
+``load_settings(path)`` is the only entry point the daemon uses; ``check_files`` then checks the
+files the settings name (``run`` and ``check-config``). Every problem becomes a ``ConfigError``
+whose text is one line naming the dotted key, the bad value and what is allowed.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import difflib
 import os
 import platform
 import re
+import ssl
 import tomllib
 import typing
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -233,6 +236,36 @@ def load_settings(path: Path | None) -> Settings:
         raise _to_config_error(exc, where) from exc
     finally:
         _config_file.reset(token)
+
+
+def check_files(settings: Settings, path: Path | None) -> None:
+    """The files the daemon reads once at start, read now: a ``ca_file`` or
+    ``client_secret_file`` that is missing, unreadable or (the CA file) holds no certificate is
+    one ``ConfigError`` line, not a traceback at every reconnect. ``path``: the config file."""
+    ca_file, secret_file = settings.cic.ca_file, settings.auth.client_secret_file
+    if ca_file is not None:
+        _readable(("cic", "ca_file"), ca_file, path, _trust)
+    if secret_file is not None:
+        _readable(("auth", "client_secret_file"), secret_file, path, Path.read_bytes)
+
+
+def _trust(file: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(file))
+
+
+def _readable(
+    loc: tuple[str, str], file: Path, path: Path | None, read: Callable[[Path], object]
+) -> None:
+    """Raise the one-line ConfigError when ``read(file)`` cannot."""
+    try:
+        read(file)
+    except OSError as exc:
+        reason = "no PEM certificate in it" if isinstance(exc, ssl.SSLError) else exc.strerror
+        env_name = ENV_PREFIX + "__".join(loc).upper()
+        source = f"env {env_name}" if env_name in os.environ else str(path or "defaults")
+        key = ".".join(loc)
+        message = f"config: {key} = '{file}' cannot be read: {reason or exc} [{source}]"
+        raise ConfigError(message, key=key) from None
 
 
 def _to_config_error(exc: ValidationError, where: str) -> ConfigError:

@@ -18,6 +18,7 @@ from ..library.music import MusicApp, Selection
 from ..library.select import DISABLE_ALL, Finder, Found, query_of, without_missing
 from ..player.queue import QueueRepeat
 from ..protocol import Directive, Event, JsonObject, make_event
+from ..protocol.audioplayer import PlayerActivity
 from ..protocol.mediaplayer import (
     NAMESPACE,
     VERSION,
@@ -201,14 +202,14 @@ class MediaPlayerAgent:
         return ok()
 
     async def pause(self, p: TokenPayload) -> Result:
-        if self.app.activity == "PAUSED":
+        if self.app.activity == PlayerActivity.PAUSED:
             return ok()
-        if self.app.activity != "PLAYING" or not await self.app.pause():
+        if self.app.activity != PlayerActivity.PLAYING or not await self.app.pause():
             return failed(NO_TARGET)
         return ok()
 
     async def resume(self, p: TokenPayload) -> Result:
-        if self.app.activity == "PLAYING":
+        if self.app.activity == PlayerActivity.PLAYING:
             return ok()
         return ok() if await self.app.resume() else failed(NO_TARGET)
 

@@ -51,12 +51,6 @@ class Router:
         """Route (namespace, name) to ``handler``; a second registration replaces the first."""
         self._handlers[(namespace, name)] = handler
 
-    def unregister(self, namespace: str, name: str) -> None:
-        self._handlers.pop((namespace, name), None)
-
-    def handles(self, namespace: str, name: str) -> bool:
-        return (namespace, name) in self._handlers
-
     async def dispatch(
         self, raw: bytes | str | JsonObject, attachments: Attachments = NO_ATTACHMENTS
     ) -> Outcome:

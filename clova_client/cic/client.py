@@ -20,7 +20,7 @@ import httpx
 import structlog
 
 from ..clock import Clock, LoopClock, within
-from ..protocol import Directive, Event
+from ..protocol import Directive
 from ..protocol.system import ExceptionPayload
 from ..redact import redact_text
 from .auth import AuthFailed, RefreshUnavailable, TokenFileError, TokenStore
@@ -29,7 +29,7 @@ from .delivery import EventDelivery
 from .errors import SessionEnded, describe, ended, error_reason, retry_after
 from .gate import DownchannelGate
 from .inbox import DirectiveInbox, DirectiveRouter
-from .outbox import Outbox, PutResult
+from .outbox import Outbox
 from .settings import CicSettings
 from .state import ConnectionState, StateListener, StateMachine
 from .tokens import TokenKeeper
@@ -67,7 +67,7 @@ class CicClient:
         self._sm = StateMachine()
         self._backoff = Backoff(settings.backoff, rng, settings.stable_after_s)
         self._inbox = DirectiveInbox(router, self._clock)
-        self._delivery = EventDelivery(
+        self.delivery = EventDelivery(  # the outbox's way out: store, flush, wait_delivered
             settings,
             outbox,
             self._tokens,
@@ -98,21 +98,6 @@ class CicClient:
     async def wait_for_state(self, *states: ConnectionState) -> ConnectionState:
         return await self._sm.wait_for(*states)
 
-    async def send(self, event: Event, audio: bytes | None = None) -> PutResult:
-        """Queue an event; returns once it is durable in the outbox (sent later, in order)."""
-        return await self._delivery.store(event, audio)
-
-    async def wait_delivered(self, message_id: str, within_s: float) -> bool:
-        """True once CIC accepted the event; False when it was dropped or ``within_s`` passed."""
-        return await self._delivery.wait_delivered(message_id, within_s)
-
-    async def pending(self) -> int:
-        return await self._delivery.pending()
-
-    async def flush(self, timeout: float) -> int:  # noqa: ASYNC109 - the injected clock times it
-        """Wait up to ``timeout`` s for the outbox to empty; returns the events still pending."""
-        return await self._delivery.flush(timeout)
-
     async def run(self) -> None:
         """Connect and stay connected until cancelled."""
         if self._run_task is not None:
@@ -142,7 +127,7 @@ class CicClient:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._delivery.close()
+        self.delivery.close()
 
     def register_handlers(self, router: DirectiveRouter) -> None:
         """Route the connection's own directives to it (the composition root calls this):
@@ -224,7 +209,7 @@ class CicClient:
                 await self._session()
                 failure = SessionEnded("session ended")
             except AuthFailed as exc:
-                await self._delivery.connection_lost()
+                await self.delivery.connection_lost()
                 self._backoff.lost(self._clock.now())
                 delay = self._backoff.next_delay()
                 self._note_failure(str(exc), delay)
@@ -244,7 +229,7 @@ class CicClient:
             except Exception as exc:  # a bug must not end the connection for good: log, retry
                 log.exception("cic.unexpected_error", reason=describe(exc))
                 failure = SessionEnded(f"unexpected error: {describe(exc)}")
-            await self._delivery.connection_lost()
+            await self.delivery.connection_lost()
             now = self._clock.now()
             if failure.clean and self._backoff.uptime(now) >= self.settings.reopen_at_once_after_s:
                 # "A closed downchannel is reopened at once" (CIC); only a channel closed right
@@ -332,7 +317,7 @@ class CicClient:
 
     async def _serve(self, transport: Transport, response: httpx.Response) -> None:
         gate = DownchannelGate()  # this generation's: its Hello opens it, its end shuts it
-        self._delivery.opened()
+        self.delivery.opened()
         reader = asyncio.create_task(
             self._inbox.read_body(response, "downchannel", gate), name="downchannel"
         )
@@ -341,11 +326,11 @@ class CicClient:
             await self._wait_hello(reader, gate)
             self._backoff.connected(self._clock.now())
             self._sm.transition(_S.CONNECTED, "Clova.Hello received")
-            sender = asyncio.create_task(self._delivery.send_loop(transport, gate), name="events")
+            sender = asyncio.create_task(self.delivery.send_loop(transport, gate), name="events")
             tasks |= {sender, asyncio.create_task(self._ping_loop(transport), name="ping")}
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             if sender not in done:
-                await self._delivery.finish(sender)
+                await self.delivery.finish(sender)
             for task in done:
                 failure = task.exception()
                 if failure is not None:

@@ -1,9 +1,9 @@
 """EventSender: the one way out for every event the speaker sends to CIC.
 
 Agents hand events to ``submit`` (synchronous, never blocks, keeps their order). ``run`` stores
-each one durably in the outbox through the CIC client, which delivers the outbox in order over
-the downchannel's connection. A store that fails (disk full, I/O error) is logged and retried,
-so no event is dropped or overtaken while the daemon runs.
+each one durably in the outbox through the CIC client's ``delivery``, which delivers the outbox
+in order over the downchannel's connection. A store that fails (disk full, I/O error) is logged
+and retried, so no event is dropped or overtaken while the daemon runs.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ STORE_RETRY_S = 1.0
 
 
 class EventStore(Protocol):
-    """What the sender needs of the CIC client."""
+    """What the sender needs of the CIC client's ``delivery`` (``delivery.EventDelivery``)."""
 
-    async def send(self, event: Event, audio: bytes | None = None) -> PutResult: ...
+    async def store(self, event: Event, audio: bytes | None = None) -> PutResult: ...
 
     async def flush(self, timeout: float) -> int: ...  # noqa: ASYNC109
 
@@ -93,7 +93,7 @@ class EventSender:
     async def _store_until_stored(self, event: Event) -> None:
         while True:
             try:
-                await self._store.send(event)
+                await self._store.store(event)
                 return
             except Exception as exc:
                 log.error(

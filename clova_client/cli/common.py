@@ -36,13 +36,18 @@ def config_path(given: Path | None) -> Path | None:
     return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
 
 
-def load(args: argparse.Namespace) -> Settings:
-    from ..config import ConfigError, load_settings
+def load(args: argparse.Namespace, *, files: bool = False) -> Settings:
+    """The settings; with ``files`` also the files they name that the daemon reads at start."""
+    from ..config import ConfigError, check_files, load_settings
 
+    path = config_path(args.config)
     try:
-        return load_settings(config_path(args.config))
+        settings = load_settings(path)
+        if files:
+            check_files(settings, path)
     except ConfigError as exc:
         raise Failure(str(exc), EXIT_CONFIG) from None
+    return settings
 
 
 def socket_of(args: argparse.Namespace) -> Path:

@@ -16,14 +16,14 @@ if TYPE_CHECKING:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from ..validate import run
+    from .validate import run
 
     return run(args.files, sys.stdout)
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        settings = load(args)
+        settings = load(args, files=True)
     except Failure as exc:  # logged, so it carries its priority in every format (<3>)
         import structlog
 
@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
         configure_logging(args.log_format or "auto", "info")
         structlog.get_logger("clova_client.cli").error("cannot_start", reason=str(exc))
         return exc.status
-    from ..app import run  # the daemon's imports (libVLC, HTTP/2) only for this command
+    from ..daemon.app import run  # the daemon's imports (libVLC, HTTP/2) only for this command
 
     return run(settings, args.log_format or settings.log.format, config_path(args.config))
 
@@ -41,7 +41,7 @@ def _check_config(args: argparse.Namespace) -> int:
     from ..control import socket_path
 
     path = config_path(args.config)
-    settings = load(args)
+    settings = load(args, files=True)
     _token_store(settings)  # the same one-line errors as 'run': missing, mode, format
     print(f"config ok: {path if path is not None else 'built-in defaults (no config file)'}")
     print(f"  state_dir: {settings.state_dir}")
@@ -63,7 +63,7 @@ def _token_store(settings: Settings) -> TokenStore:
 
 def _token_set(args: argparse.Namespace) -> int:
     from ..cic.auth import TokenFileError
-    from ..provision import MAX_INPUT_BYTES, tokens_from_input, write_tokens
+    from .token import MAX_INPUT_BYTES, tokens_from_input, write_tokens
 
     path = load(args).auth.access_token_file
     text = sys.stdin.read(MAX_INPUT_BYTES + 1)
@@ -81,7 +81,7 @@ def _token_set(args: argparse.Namespace) -> int:
 
 
 def _token_show(args: argparse.Namespace) -> int:
-    from ..provision import describe
+    from .token import describe
 
     store = _token_store(load(args))
     print("\n".join([f"token file {store.path}: ok", *describe(store)]))

@@ -53,7 +53,8 @@ class SpeakerControl:
             raise CommandRefused(str(exc)) from None
         log.info("button", button=button.value, event_name=event.full_name, name=name)
         ttl = self._client.settings.button_ttl_s
-        delivered = await self._client.wait_delivered(event.message_id, ttl + PRESS_SLACK_S)
+        delivery = self._client.delivery
+        delivered = await delivery.wait_delivered(event.message_id, ttl + PRESS_SLACK_S)
         result: PressResult = {
             "event": event.full_name,
             "message_id": event.message_id,

@@ -171,12 +171,6 @@ def select(
     return [_song(r) for r in rows]
 
 
-def song_by_path(conn: sqlite3.Connection, path: str) -> LibrarySong | None:
-    row = conn.execute(f"SELECT {_SONG_COLUMNS} FROM tracks t WHERE t.path = ?", (path,))
-    found = row.fetchone()
-    return _song(found) if found else None
-
-
 def playlists(conn: sqlite3.Connection) -> list[LibraryPlaylist]:
     rows = conn.execute(
         "SELECT p.id, p.name, p.path, "

@@ -76,13 +76,6 @@ class Directive(BaseModel, Generic[P]):
         return f"{self.header.namespace}.{self.header.name}"
 
 
-class ContextItem(OutModel):
-    """One context object attached to an event (e.g. AudioPlayer.PlaybackState)."""
-
-    header: dict[str, str]
-    payload: JsonObject
-
-
 class Event(BaseModel):
     """An outgoing event with its context list, serialised exactly as CIC documents it."""
 

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from clova_client.agents.router import Outcome
-from clova_client.app import Daemon
 from clova_client.cic import TokenStore
 from clova_client.cic.state import ConnectionState
 from clova_client.config import AuthSection, CicSection, Settings
-from clova_client.daemon_state import RecentErrors
+from clova_client.daemon.app import Daemon
+from clova_client.daemon.recent_errors import RecentErrors
 from clova_client.mock_cic import MockCicServer
 from clova_client.player.fake import FakeBackend
-from clova_client.validate import Kind, parse_message
+from clova_client.protocol.validate import Kind, parse_message
 from tests.protocol.spec import FIXTURES, fixture_names, raw
 
 DEVICE, TOKEN = "spec-speaker", "spec-token-1"

@@ -33,7 +33,7 @@ async def main(args: argparse.Namespace) -> None:
     for i in range(args.count):
         name = NAMES[i % len(NAMES)]
         event = audio_event(name, {"token": f"{args.tag}-{i}"})
-        await client.send(event)
+        await client.delivery.store(event)
         ids.append(event.message_id)
     print(json.dumps({"queued": ids}), flush=True)  # every one of them is durable now
     await client.run()

@@ -53,15 +53,15 @@ async def test_a_press_made_offline_for_longer_than_the_limit_is_never_delivered
     client = _client(tmp_path, fake, wall)
     press = make_event("PlaybackController", "PauseCommandIssued", {})
     report = make_event("AudioPlayer", "PlayPaused", {"token": "t"})
-    await client.send(press)
-    await client.send(report)
-    waiting = asyncio.create_task(client.wait_delivered(press.message_id, 3600))
+    await client.delivery.store(press)
+    await client.delivery.store(report)
+    waiting = asyncio.create_task(client.delivery.wait_delivered(press.message_id, 3600))
     wall.now += 10.5  # CIC unreachable for longer than the limit
     task = asyncio.create_task(client.run())
     try:
         assert await waiting is False
         await until(lambda: fake.events == [report.message_id])
-        assert await client.flush(10) == 0  # the report, answered, leaves the outbox too
+        assert await client.delivery.flush(10) == 0  # the report, answered, leaves the outbox too
         (expired,) = [e for e in log_events if e["event"] == "event_expired"]
         assert expired["message_id"] == press.message_id
         assert expired["log_level"] == "warning" and "10 s" in expired["reason"]
@@ -76,9 +76,9 @@ async def test_a_fresh_press_is_delivered_and_the_caller_told(tmp_path: Path) ->
     task = asyncio.create_task(client.run())
     try:
         press = make_event("PlaybackController", "NextCommandIssued", {})
-        await client.send(press)
+        await client.delivery.store(press)
         wall.now += 9.0  # within the limit
-        assert await client.wait_delivered(press.message_id, 30) is True
+        assert await client.delivery.wait_delivered(press.message_id, 30) is True
         assert fake.events == [press.message_id]
     finally:
         await client.close()

@@ -60,7 +60,7 @@ async def test_412_means_reconnect_then_the_event_goes_out(make_harness: Harness
     )
     await h.connected()
     event = make_event("AudioPlayer", "PlayStarted", {"token": "t"})
-    await h.client.send(event)
+    await h.client.delivery.store(event)
     await until(lambda: fake.events == [event.message_id])
     assert fake.downchannels == 2
     assert (S.CONNECTED, S.BACKING_OFF) in h.states
@@ -129,13 +129,13 @@ async def test_flush_waits_for_delivery_and_reports_leftovers(
     h = make_harness(mock)
     await h.connected()
     for i in range(5):
-        await h.client.send(audio_event("PlayStarted", {"token": f"t{i}"}))
-    assert await h.client.flush(10) == 0
+        await h.client.delivery.store(audio_event("PlayStarted", {"token": f"t{i}"}))
+    assert await h.client.delivery.flush(10) == 0
     assert len(mock.events(DEVICE)) == 5
     await mock.stop()
     await until(lambda: h.client.state is not S.CONNECTED)
-    await h.client.send(audio_event("PlayStopped", {"token": "x"}))
-    assert await h.client.flush(0.2) == 1
+    await h.client.delivery.store(audio_event("PlayStopped", {"token": "x"}))
+    assert await h.client.delivery.flush(0.2) == 1
 
 
 async def test_an_unexpected_error_reconnects_instead_of_ending_the_client(

@@ -68,12 +68,12 @@ async def test_event_204_then_200_with_directives(
     h = make_harness(mock)
     await h.connected()
     first = audio_event("PlayStarted", {"token": "t1", "offsetInMilliseconds": 0})
-    await h.client.send(first)
+    await h.client.delivery.store(first)
     got = await mock.wait_event(DEVICE, "AudioPlayer.PlayStarted")
     assert got.message_id == first.message_id
     mock.reply_next(DEVICE, play("from-reply"), directive("AudioPlayer", "Stop", {}))
     second = audio_event("PlayFinished", {"token": "t1", "offsetInMilliseconds": 9})
-    await h.client.send(second)
+    await h.client.delivery.store(second)
     await until(lambda: len(h.seen) == 2)
     assert [d.full_name for d in h.seen] == ["AudioPlayer.Play", "AudioPlayer.Stop"]
     await until(lambda: h.outbox.count() == 0)
@@ -104,7 +104,7 @@ async def test_401_refreshes_token_and_stores_it_private(
     await h.connected()
     mock.expire_token(DEVICE)
     event = audio_event("PlayPaused", {"token": "t1", "offsetInMilliseconds": 5})
-    await h.client.send(event)
+    await h.client.delivery.store(event)
     got = await mock.wait_event(DEVICE, "AudioPlayer.PlayPaused")
     assert got.message_id == event.message_id
     assert mock.device(DEVICE).token_refreshes == 1
@@ -211,11 +211,11 @@ async def test_events_raised_offline_arrive_in_order(
     for i in range(8):
         name = "ProgressReportIntervalPassed" if i % 2 else "PlayStarted"
         event = audio_event(name, {"token": f"t{i}", "offsetInMilliseconds": i})
-        await h.client.send(event)
+        await h.client.delivery.store(event)
         sent.append(event.message_id)
     await until(lambda: len(mock.events(DEVICE)) >= 8)
     assert [e.message_id for e in mock.events(DEVICE)] == sent
-    assert await h.client.flush(5) == 0
+    assert await h.client.delivery.flush(5) == 0
 
 
 async def test_rejected_event_is_dropped_and_queue_moves_on(
@@ -226,8 +226,8 @@ async def test_rejected_event_is_dropped_and_queue_moves_on(
     mock.fail_next(1, 400, path_prefix="/v1/events")
     bad = audio_event("PlayStarted", {"token": "bad", "offsetInMilliseconds": 0})
     good = audio_event("PlayStopped", {"token": "ok", "offsetInMilliseconds": 0})
-    await h.client.send(bad)
-    await h.client.send(good)
+    await h.client.delivery.store(bad)
+    await h.client.delivery.store(good)
     got = await mock.wait_event(DEVICE, "AudioPlayer.PlayStopped")
     assert got.message_id == good.message_id
     assert mock.events(DEVICE, "AudioPlayer.PlayStarted") == []
@@ -243,7 +243,7 @@ async def test_5xx_event_is_retried(
     await h.connected()
     mock.fail_next(2, 503, path_prefix="/v1/events")
     first = audio_event("PlayStarted", {"token": "a", "offsetInMilliseconds": 0})
-    await h.client.send(first)
+    await h.client.delivery.store(first)
     got = await mock.wait_event(DEVICE, "AudioPlayer.PlayStarted")
     assert got.message_id == first.message_id
     assert h.client.state is S.CONNECTED
@@ -261,7 +261,7 @@ async def test_stalled_event_is_retried_after_the_event_timeout(
     await h.connected()
     mock.stall_next_event(5)
     stalled = audio_event("PlayStopped", {"token": "a", "offsetInMilliseconds": 1})
-    await h.client.send(stalled)
+    await h.client.delivery.store(stalled)
     await until(lambda: any(e["event"] == "event_retry" for e in log_events), within=3)
     (retry,) = [e for e in log_events if e["event"] == "event_retry"]
     assert retry["message_id"] == stalled.message_id
@@ -324,7 +324,7 @@ async def test_system_exception_401_refreshes_once(
     await mock.push(DEVICE, unauthorized, unauthorized)
     await until(lambda: mock.device(DEVICE).token_refreshes == 1)
     await until(lambda: h.store.access_token != TOKEN)  # stored once the answer is read
-    await h.client.send(audio_event("PlayStopped", {"token": "t"}))
+    await h.client.delivery.store(audio_event("PlayStopped", {"token": "t"}))
     await mock.wait_event(DEVICE, "AudioPlayer.PlayStopped")  # the new token works
     assert mock.device(DEVICE).token_refreshes == 1  # the second exception was absorbed
 

@@ -27,7 +27,7 @@ async def test_answer_then_end_the_downchannel_200_times_sends_nothing_twice(
         mock.answer_then_end_downchannel(DEVICE)
         event = audio_event("ProgressReportIntervalPassed", {"token": f"t-{n}"})
         sent.append(event.message_id)
-        await h.client.send(event)
+        await h.client.delivery.store(event)
         await mock.wait_downchannel(DEVICE, opened_count=n + 2)
     await until(lambda: len(mock.events(DEVICE)) >= ROUNDS)
     await until(lambda: h.outbox.pending == 0)
@@ -55,5 +55,5 @@ async def test_goaway_reopens_at_once_without_backoff(
     closed = [e for e in log_events if e["event"] == "cic.downchannel_closed"]
     assert closed and closed[0]["action"] == "reopen at once"
     event = audio_event("PlayPaused", {"token": "after-goaway"})
-    await h.client.send(event)  # the new connection carries events (no 412)
+    await h.client.delivery.store(event)  # the new connection carries events (no 412)
     await until(lambda: event.message_id in {e.message_id for e in mock.events(DEVICE)})

@@ -113,11 +113,11 @@ async def test_defect1_lone_surrogate_is_skipped_and_an_event_holding_one_still_
     assert "lone surrogate" in invalid[0]["errors"][0]
     assert invalid[1]["errors"][0].startswith("not UTF-8 text")
     # An event holding one (from anywhere else) is sent, not stuck at the head of the outbox.
-    await h.client.send(make_event("MediaPlayer", "StopSucceeded", {"token": "\udcff"}))
-    await h.client.send(make_event("MediaPlayer", "StopSucceeded", {"token": "after"}))
+    await h.client.delivery.store(make_event("MediaPlayer", "StopSucceeded", {"token": "\udcff"}))
+    await h.client.delivery.store(make_event("MediaPlayer", "StopSucceeded", {"token": "after"}))
     assert await app.wait_for(lambda: len(app.events) == 2, 10)
     assert [e.payload["token"] for e in app.events] == ["\udcff", "after"]
-    assert await h.client.flush(10) == 0
+    assert await h.client.delivery.flush(10) == 0
     assert not [e for e in log_events if e["event"] == "event_dropped"]
 
 
@@ -147,5 +147,5 @@ async def test_defect3_an_event_answer_releases_a_play_missing_its_attachment_wh
     item = {"audioItemId": "i", "stream": {"url": "cid:gone", "token": "t"}}
     play = directive("AudioPlayer", "Play", "play", {"audioItem": item, "playBehavior": "ENQUEUE"})
     app.replies.append(encode_directive_part(play, BOUNDARY, first=True) + ping("then") + b"--\r\n")
-    await h.client.send(make_event("AudioPlayer", "PlayStarted", {}))
+    await h.client.delivery.store(make_event("AudioPlayer", "PlayStarted", {}))
     await until(lambda: mids(h) == ["play", "then"])  # the clock never moved: no 5 s wait

@@ -28,7 +28,7 @@ async def exercise(make_harness: HarnessFactory, mock: MockCicServer) -> None:
     h = make_harness(mock, clock=clock)
     await h.connected()
     for i in range(3):
-        await h.client.send(audio_event("PlayStarted", {"token": f"t{i}"}))
+        await h.client.delivery.store(audio_event("PlayStarted", {"token": f"t{i}"}))
     await mock.wait_event(DEVICE, "AudioPlayer.PlayStarted", index=2)
     clock.advance(30)  # one keep-alive ping
     await until(lambda: mock.device(DEVICE).requests.get("ping") == 1)

@@ -42,7 +42,7 @@ class Paths:
     ExpectReportPlaybackState is answered with ReportPlaybackState)."""
 
     def __init__(self, h: Harness) -> None:
-        self.sender = EventSender(h.client, h.outbox)
+        self.sender = EventSender(h.client.delivery, h.outbox)
         self.task = asyncio.create_task(self.sender.run())
         self.sent: list[str] = []
         h.router.register("AudioPlayer", "ExpectReportPlaybackState", self._report)
@@ -143,7 +143,7 @@ async def test_a_late_hello_from_an_older_downchannel_opens_nothing(
     mock.drop_downchannel(DEVICE)
     await replaced(mock, first)
     event = media_event("late")
-    await h.client.send(event)
+    await h.client.delivery.store(event)
     await settle()
     release.set()  # the old Hello reaches the router now
     await until(lambda: [e.message_id for e in mock.events(DEVICE)] == [event.message_id])
@@ -160,7 +160,7 @@ async def test_an_event_retry_after_the_downchannel_ended_waits_for_the_next_con
     await h.connected()
     mock.fail_next(1, 503, path_prefix="/v1/events")
     event = media_event("retried")
-    await h.client.send(event)
+    await h.client.delivery.store(event)
     await until(lambda: any(e["event"] == "event_retry" for e in log_events))
     mock.drop_downchannel(DEVICE)  # while the retry waits out its backoff delay
     await settle()

@@ -18,14 +18,14 @@ def _event(name: str, namespace: str = "AudioPlayer") -> Event:
 
 
 class FakeStore:
-    """The CIC client's store side: fails as told, records what it stored."""
+    """The CIC client's delivery: fails as told, records what it stored."""
 
     def __init__(self, failures: list[Exception]) -> None:
         self.failures = failures
         self.stored: list[str] = []
         self.pending = 0
 
-    async def send(self, event: Event, audio: bytes | None = None) -> PutResult:
+    async def store(self, event: Event, audio: bytes | None = None) -> PutResult:
         if self.failures:
             raise self.failures.pop()
         self.stored.append(event.message_id)

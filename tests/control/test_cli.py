@@ -287,6 +287,30 @@ def test_bad_config_is_one_line_exit_2(
     )
 
 
+def test_a_ca_file_that_cannot_be_read_is_one_config_line(
+    config: Path, clean_env: dict[str, str]
+) -> None:
+    _token_file(config)
+    missing = config.parent / "nope.pem"
+    env = clean_env | {"CLOVA_CIC__CA_FILE": str(missing)}
+    done = cli(env, "check-config", "--config", str(config))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"config: cic.ca_file = '{missing}' cannot be read: No such file or directory "
+        "[env CLOVA_CIC__CA_FILE]\n"
+    )
+    not_pem = config.parent / "ca.pem"
+    not_pem.write_text("not a certificate\n")
+    text = config.read_text().replace("[cic]\n", f'[cic]\nca_file = "{not_pem}"\n')
+    config.write_text(text)
+    started = cli(clean_env, "run", "--config", str(config), "--log-format", "journal")
+    assert started.returncode == 2
+    assert started.stderr == (
+        f"<3>event=cannot_start reason=\"config: cic.ca_file = '{not_pem}' cannot be read: "
+        f'no PEM certificate in it [{config}]" level=error logger=clova_client.cli\n'
+    )
+
+
 def test_missing_config_file(tmp_path: Path, clean_env: dict[str, str]) -> None:
     missing = tmp_path / "nope.toml"
     done = cli(clean_env | {"CLOVA_CONFIG": str(missing)}, "check-config")

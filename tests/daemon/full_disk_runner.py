@@ -23,12 +23,12 @@ from typing import Any
 
 import structlog
 
-from clova_client import daemon_runtime
-from clova_client.app import Daemon
 from clova_client.cic import TokenStore
 from clova_client.clock import LoopClock
 from clova_client.config import AuthSection, CicSection, Settings, SystemdSection
-from clova_client.daemon_state import RecentErrors
+from clova_client.daemon import runtime as daemon_runtime
+from clova_client.daemon.app import Daemon
+from clova_client.daemon.recent_errors import RecentErrors
 from clova_client.player.fake import FakeBackend, FakeMedia
 from tests.support.cic_peer import Peer, directive, serving
 
@@ -115,7 +115,7 @@ async def scenario(kind: str, state: Path, runtime: Path, token: Path) -> dict[s
         report["written"] = daemon.actions.status()["outbox"]
         pending = [e.message_id for e in outbox.peek(1000)]
         report["on_disk_is_pending"] = on_disk(state / "outbox.db")[: len(pending)] == pending
-        await until(lambda: daemon.state_file.generation > 0 and not daemon.state_file.dirty)
+        await until(lambda: daemon.saved.file.generation > 0 and not daemon.saved.dirty)
 
         peer.answering.set()  # CIC is back: everything goes out
         await until(lambda: outbox.pending == 0)

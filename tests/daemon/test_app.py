@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from clova_client.app import Daemon
 from clova_client.cic import TokenStore
 from clova_client.config import AuthSection, Settings
-from clova_client.daemon_state import RecentErrors
+from clova_client.daemon.app import Daemon
+from clova_client.daemon.recent_errors import RecentErrors
 from clova_client.player.fake import FakeBackend
 
 
@@ -49,10 +49,10 @@ async def test_unhealthy_once_a_long_running_task_has_died(daemon: Daemon) -> No
     alive = asyncio.create_task(asyncio.Event().wait(), name="alive")
     dead = asyncio.create_task(crash(), name="events")
     await asyncio.gather(dead, return_exceptions=True)
-    daemon._vital = [alive]
-    assert daemon._healthy()
-    daemon._vital = [alive, dead]
-    assert not daemon._healthy()
+    daemon.runtime._vital = [alive]
+    assert daemon.runtime.healthy()
+    daemon.runtime._vital = [alive, dead]
+    assert not daemon.runtime.healthy()
     alive.cancel()
 
 
@@ -89,8 +89,8 @@ async def test_volume_set_at_run_time_is_applied_and_saved(daemon: Daemon) -> No
         assert await daemon.actions.volume(35) == {"volume": 35, "muted": False}
         assert await daemon.actions.volume("up") == {"volume": 45, "muted": False}
         assert await daemon.actions.volume("down") == {"volume": 35, "muted": False}
-        daemon._state_writer.shutdown(wait=True)
-        saved = daemon.state_file.load()
+        await daemon.saved.close()  # the last save written
+        saved = daemon.saved.file.load()
         assert saved is not None and saved["volume"] == 35  # a restart restores it
     finally:
         await daemon.engine.close()

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from clova_client import __version__
-from clova_client.config import ConfigError, Settings, load_settings
+from clova_client.config import ConfigError, Settings, check_files, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DOCUMENTED = REPO / "config" / "clova-client.toml"
@@ -222,3 +222,17 @@ def test_alsa_device_rejects_what_is_no_device_name(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CLOVA_PLAYER__ALSA_DEVICE", "hw:0 ; rm -rf /")
     with pytest.raises(ConfigError, match=r"player\.alsa_device"):
         load_settings(None)
+
+
+def test_files_the_daemon_reads_at_start_are_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, f'state_dir = "{tmp_path}"\n[auth]\nclient_secret_file = "secret"\n')
+    settings = load_settings(path)
+    with pytest.raises(ConfigError) as caught:
+        check_files(settings, path)
+    assert caught.value.key == "auth.client_secret_file"
+    assert str(caught.value) == (
+        f"config: auth.client_secret_file = '{tmp_path / 'secret'}' cannot be read: "
+        f"No such file or directory [{path}]"
+    )
+    (tmp_path / "secret").write_text("s3cret\n")
+    check_files(settings, path)  # readable: no error

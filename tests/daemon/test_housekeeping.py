@@ -10,11 +10,11 @@ import sys
 import weakref
 
 from clova_client.clock import ManualClock
-from clova_client.housekeeping import COLLECT_EVERY_S, collect_garbage
+from clova_client.daemon.housekeeping import COLLECT_EVERY_S, collect_garbage
 
 PROBE = """
 import ctypes, sys
-from clova_client.housekeeping import return_large_blocks
+from clova_client.daemon.housekeeping import return_large_blocks
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in (

@@ -12,8 +12,8 @@ from typing import Any
 
 import structlog
 
-from clova_client.daemon_state import StateFile
-from clova_client.state_slots import HEAD_SIZE, PAGE
+from clova_client.daemon.state_file import StateFile
+from clova_client.daemon.state_slots import HEAD_SIZE, PAGE
 
 
 def snapshot(offset: int, state: str = "PLAYING", queue: int = 1) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def snapshot(offset: int, state: str = "PLAYING", queue: int = 1) -> dict[str, A
 
 
 def loaded(tmp_path: Path) -> dict[str, Any]:
-    data = StateFile(tmp_path / "player.json").load()
+    data = StateFile(tmp_path).load()
     assert data is not None
     return data
 
@@ -34,7 +34,7 @@ def offset_of(data: dict[str, Any]) -> int:
 
 
 def test_ticks_rewrite_only_the_position_in_place(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "player.json")
+    state = StateFile(tmp_path)
     state.save(snapshot(1000), durable=True)
     path = tmp_path / "player.state"
     before, inode = path.read_bytes(), os.stat(path).st_ino
@@ -48,7 +48,7 @@ def test_ticks_rewrite_only_the_position_in_place(tmp_path: Path) -> None:
 
 
 def test_a_state_change_goes_to_the_other_slot_and_wins(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "player.json")
+    state = StateFile(tmp_path)
     state.save(snapshot(1000), durable=True)
     state.save(snapshot(11_000), durable=False)
     state.save(snapshot(12_500, state="PAUSED"), durable=True)
@@ -57,7 +57,7 @@ def test_a_state_change_goes_to_the_other_slot_and_wins(tmp_path: Path) -> None:
 
 
 def test_a_tick_that_sees_a_changed_queue_writes_the_whole_snapshot(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "player.json")
+    state = StateFile(tmp_path)
     state.save(snapshot(1000), durable=True)
     state.save(snapshot(11_000, queue=2), durable=False)  # an ENQUEUE while playing
     data = loaded(tmp_path)
@@ -65,7 +65,7 @@ def test_a_tick_that_sees_a_changed_queue_writes_the_whole_snapshot(tmp_path: Pa
 
 
 def test_a_torn_slot_falls_back_to_the_one_before(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "player.json")
+    state = StateFile(tmp_path)
     state.save(snapshot(1000, state="PAUSED"), durable=True)  # generation 1: slot 1
     state.save(snapshot(5000), durable=True)  # generation 2: slot 0
     state.save(snapshot(15_000), durable=False)
@@ -83,7 +83,7 @@ def test_a_torn_slot_falls_back_to_the_one_before(tmp_path: Path) -> None:
 
 def test_a_file_with_no_valid_slot_is_set_aside(tmp_path: Path) -> None:
     (tmp_path / "player.state").write_bytes(b"\x01" * PAGE)
-    state = StateFile(tmp_path / "player.json")
+    state = StateFile(tmp_path)
     with structlog.testing.capture_logs() as logs:
         assert state.load() is None
     assert logs[0]["event"] == "state_unreadable"
@@ -93,7 +93,7 @@ def test_a_file_with_no_valid_slot_is_set_aside(tmp_path: Path) -> None:
 
 
 def test_a_snapshot_that_outgrows_its_slot_makes_the_file_anew(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "player.json")
+    state = StateFile(tmp_path)
     state.save(snapshot(1000), durable=True)
     assert (tmp_path / "player.state").stat().st_size == PAGE
     state.save(snapshot(2000, queue=200), durable=True)  # about 4 KB compressed: too big
@@ -107,7 +107,7 @@ def test_a_snapshot_that_outgrows_its_slot_makes_the_file_anew(tmp_path: Path) -
 def test_player_json_of_an_older_version_is_read_then_replaced(tmp_path: Path) -> None:
     old = tmp_path / "player.json"
     old.write_text(json.dumps(snapshot(7000, state="STOPPED")))
-    state = StateFile(old)
+    state = StateFile(tmp_path)
     data = state.load()
     assert data is not None and offset_of(data) == 7000 and state.path == old
     state.save(snapshot(7000, state="STOPPED"), durable=True)
@@ -115,10 +115,10 @@ def test_player_json_of_an_older_version_is_read_then_replaced(tmp_path: Path) -
 
 
 def test_generations_go_on_across_restarts(tmp_path: Path) -> None:
-    first = StateFile(tmp_path / "player.json")
+    first = StateFile(tmp_path)
     first.save(snapshot(1000), durable=True)
     first.save(snapshot(2000, state="PAUSED"), durable=True)
-    again = StateFile(tmp_path / "player.json")
+    again = StateFile(tmp_path)
     again.load()
     assert again.generation == 2
     again.save(snapshot(2000, state="STOPPED"), durable=True)
@@ -128,7 +128,7 @@ def test_generations_go_on_across_restarts(tmp_path: Path) -> None:
 def test_a_failing_save_is_logged_once_kept_dirty_and_recovers(tmp_path: Path) -> None:
     blocker = tmp_path / "state"
     blocker.write_text("a file where the directory should be")  # every write fails: ENOTDIR
-    state = StateFile(blocker / "player.json")
+    state = StateFile(blocker)
     with structlog.testing.capture_logs() as logs:
         state.save(snapshot(1000), durable=True)
         state.save(snapshot(2000), durable=False)
@@ -142,12 +142,12 @@ def test_a_failing_save_is_logged_once_kept_dirty_and_recovers(tmp_path: Path) -
         ("state_save_failed", "warning"),
         ("state_save_recovered", "info"),
     ]
-    assert offset_of(StateFile(blocker / "player.json").load() or {}) == 4000
+    assert offset_of(StateFile(blocker).load() or {}) == 4000
     assert not (blocker / "player.tmp").exists()
 
 
 def test_snapshots_submitted_together_are_one_write_of_the_newest(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "player.json")
+    state = StateFile(tmp_path)
     state.coalesce_s = 0.0
     state.submit(snapshot(1000, state="STOPPED"), durable=True)  # a track ends...
     state.submit(snapshot(0), durable=True)  # ...the next one starts

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from clova_client.clock import ManualClock
-from clova_client.systemd import Notifier, Watchdog
+from clova_client.daemon.systemd import Notifier, Watchdog
 
 
 class NotifySocket:

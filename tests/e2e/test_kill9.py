@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from clova_client.daemon_runtime import SAVE_EVERY_S
+from clova_client.daemon.runtime import SAVE_EVERY_S
 from clova_client.mock_cic import MockCicServer
 
 from .conftest import DaemonProcess, Media

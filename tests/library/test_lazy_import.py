@@ -8,7 +8,7 @@ import sys
 
 def test_the_daemon_and_the_cli_import_no_tag_reader() -> None:
     code = (
-        "import sys, clova_client.app, clova_client.cli.main\n"
+        "import sys, clova_client.daemon.app, clova_client.cli.main\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'mutagen'"
         " or m == 'clova_client.library.scan'))"
     )

@@ -20,7 +20,7 @@ from clova_client.protocol.registry import (
     parse_event_request,
     parse_extension_response,
 )
-from clova_client.validate import parse_message
+from clova_client.protocol.validate import parse_message
 
 from .spec import doc, fixture_names, raw
 

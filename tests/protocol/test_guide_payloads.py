@@ -20,7 +20,7 @@ from clova_client.protocol.audioplayer import (
 )
 from clova_client.protocol.registry import parse_context
 from clova_client.protocol.speaker import VolumeState, VolumeStateIn
-from clova_client.validate import Kind, parse_message
+from clova_client.protocol.validate import Kind, parse_message
 
 # Handle_Audio_Playback.md: the ProgressReportIntervalPassed and PlayPaused examples
 GUIDE_PLAYBACK_PAYLOADS = [

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import field_validator
 
-from clova_client import validate
+from clova_client.cli.validate import check_file
 from clova_client.protocol import ProtocolError, make_event, parse_directive, parse_event
 from clova_client.protocol.base import InModel
 from clova_client.protocol.multipart import MultipartParser, encode_event, json_bytes
 from clova_client.protocol.registry import DIRECTIVES, parse_extension_response
-from clova_client.validate import parse_message
+from clova_client.protocol.validate import parse_message
 
 from .spec import doc
 
@@ -160,7 +160,7 @@ def test_any_other_exception_inside_the_parsers_is_a_protocol_error(
 def test_validate_cli_reports_a_huge_integer_as_an_error_line(tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     path.write_text(play_text(token="t").replace('"token": "t"', '"token": ' + "1" * 5000))
-    valid, lines = validate.check_file(str(path), show_path=False)
+    valid, lines = check_file(str(path), show_path=False)
     assert not valid
     assert lines == [f"error {STREAM}.token: integer of 5000 digits is too long to read"]
 

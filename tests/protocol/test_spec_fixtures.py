@@ -17,7 +17,7 @@ from clova_client.protocol.registry import (
     ParsedEvent,
     _StreamRequestedIn,
 )
-from clova_client.validate import Kind, Message, parse_message
+from clova_client.protocol.validate import Kind, Message, parse_message
 
 from .spec import dig, fixture_names, raw
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from clova_client.protocol import ProtocolError
-from clova_client.validate import UNKNOWN, Kind, parse_message
+from clova_client.protocol.validate import UNKNOWN, Kind, parse_message
 
 from .spec import doc
 

@@ -8,7 +8,7 @@ import gc
 
 import structlog
 
-from .clock import Clock
+from ..clock import Clock
 
 log = structlog.get_logger(__name__)
 

@@ -34,11 +34,11 @@ COALESCE_S = 0.2
 
 
 class StateFile:
-    """``player.state`` next to ``path`` (``player.json``, read when it is the only one)."""
+    """``player.state`` in ``directory`` (``player.json`` there is read when it is the only one)."""
 
-    def __init__(self, path: Path) -> None:
-        self.legacy = path
-        self.slots = SlotFile(path.with_suffix(".state"))
+    def __init__(self, directory: Path) -> None:
+        self.legacy = directory / "player.json"
+        self.slots = SlotFile(directory / "player.state")
         self.path = self.slots.path
         """The file loaded last (for the log, and ``set_aside``)."""
         self.generation = 0

@@ -5,49 +5,46 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from . import __version__
-from .agents.audioplayer import AudioPlayerAgent
-from .agents.audioplayer_reporter import AudioPlayerReporter
-from .agents.mediaplayer import MediaPlayerAgent
-from .agents.playback_controller import AudioSide, PlaybackControllerAgent
-from .agents.router import Router
-from .agents.template_runtime import TemplateRuntimeAgent
-from .cic import CicClient, CicSettings, Outbox, TokenFileError, TokenStore
-from .cic.sender import EventSender
-from .clock import LoopClock
-from .config import ConfigError, Settings, load_settings
-from .control import (
-    ControlServer,
-    ControlSocketError,
-)
-from .control.actions import SpeakerControl
-from .control.status_builder import StatusBuilder
-from .daemon_runtime import DaemonRuntime
-from .daemon_state import RecentErrors, StateFile
-from .library import Library
-from .library.music import MusicApp
-from .logging import LogFormat, configure_logging, set_level
-from .player.backend import PlayerBackend
-from .player.earcon import EarconOutput, sound_for
-from .player.engine import PlayerEngine
-from .player.settings import PlayerSettings
-from .player.shared import SharedBackend
-from .protocol.speaker import VolumeState
+from .. import __version__
+from ..agents.audioplayer import AudioPlayerAgent
+from ..agents.audioplayer_reporter import AudioPlayerReporter
+from ..agents.mediaplayer import MediaPlayerAgent
+from ..agents.playback_controller import AudioSide, PlaybackControllerAgent
+from ..agents.router import Router
+from ..agents.template_runtime import TemplateRuntimeAgent
+from ..cic import CicClient, CicSettings, Outbox, TokenFileError, TokenStore
+from ..cic.sender import EventSender
+from ..clock import LoopClock
+from ..config import ConfigError, Settings, load_settings
+from ..control import ControlServer, ControlSocketError
+from ..control.actions import SpeakerControl
+from ..control.status_builder import StatusBuilder
+from ..library import Library
+from ..library.music import MusicApp
+from ..logging import LogFormat, configure_logging, set_level
+from ..player.backend import PlayerBackend
+from ..player.earcon import EarconOutput, sound_for
+from ..player.engine import PlayerEngine
+from ..player.settings import PlayerSettings
+from ..player.shared import SharedBackend
+from ..protocol.speaker import VolumeState
+from .recent_errors import RecentErrors
+from .runtime import Parts, Runtime
+from .saved_state import SavedState
+from .state_file import StateFile
 from .systemd import Notifier
 
 log = structlog.get_logger(__name__)
 
 
-class Daemon(DaemonRuntime):
-    """Every long-lived part of the speaker, built once from the settings and wired; its life
-    (start, stop, state, systemd) is ``DaemonRuntime``'s."""
+class Daemon:
+    """Every long-lived part of the speaker, built once from the settings and wired, and the
+    ``Runtime`` handed them: ``run`` is its life (start, stop, state, systemd)."""
 
     def __init__(
         self,
@@ -57,34 +54,10 @@ class Daemon(DaemonRuntime):
         backend: PlayerBackend | None = None,
     ) -> None:
         self.settings = settings
-        self.started_at = time.time()
-        self.errors = errors
         state_dir = settings.state_dir
         state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.tokens = tokens
         self.clock = LoopClock()
-        self.notifier = Notifier()
-        self.router = Router(describe_state=self._player_state_text)
-        self.outbox = Outbox(state_dir / "outbox.db", settings.outbox.max_events)
-        self.client = CicClient(self._cic_settings(), self.tokens, self.outbox, self.router)
-        self.client.register_handlers(self.router)
-        self.sender = EventSender(self.client, self.outbox, self._player_fields)
-        sound = sound_for(settings.player.earcon)
-        earcons: EarconOutput | None = None
-        if backend is None:
-            from .player.vlc import VlcBackend  # the one import of libVLC, kept lazy
-            from .player.vlc.earcon import VlcEarcons
-
-            device = settings.player.alsa_device
-            alsa = [f"--alsa-audio-device={device}"] if device else []
-            backend = VlcBackend(settings.player.audio_output, extra_args=alsa)
-            if sound is not None:
-                earcons = VlcEarcons(sound, settings.player.audio_output, extra_args=alsa)
-        elif sound is not None and isinstance(backend, EarconOutput):
-            earcons = backend  # a test's FakeBackend records them
-        self.backend = backend
-        # one speaker: AudioPlayer and MediaPlayer share it (and the earcons sound beside them)
-        self.output = SharedBackend(backend, earcons)
+        self.output = self._output(backend)  # one speaker: AudioPlayer and MediaPlayer share it
         audio_port = self.output.port("AudioPlayer")
         player = settings.player
         self.engine = PlayerEngine(
@@ -105,7 +78,12 @@ class Daemon(DaemonRuntime):
             self.engine.settings,
             handover=self.output.wait_handovers,
         )
-        self.music.on_change = lambda: self.notifier.status(self._status_text())
+        self.saved = SavedState(StateFile(state_dir), self.engine)
+        self.router = Router(describe_state=lambda: self.engine.state.value)
+        self.outbox = Outbox(state_dir / "outbox.db", settings.outbox.max_events)
+        self.client = CicClient(self._cic_settings(), tokens, self.outbox, self.router)
+        self.client.register_handlers(self.router)
+        self.sender = EventSender(self.client.delivery, self.outbox, self._player_fields)
         send = self.sender.submit
         self.template_runtime = TemplateRuntimeAgent(send, self._volume_context)
         self.template_runtime.register(self.router)
@@ -119,11 +97,9 @@ class Daemon(DaemonRuntime):
             self.sender.submit_now,
             self._context,
             self.engine,
-            saved=lambda: self._save(durable=True),
+            saved=lambda: self.saved.save(durable=True),
         )
         self.controller.register(self.router)
-        self.state_file = StateFile(state_dir / "player.json")
-        self._state_writer = ThreadPoolExecutor(1, thread_name_prefix="state-writer")
         self.status_builder = StatusBuilder(
             self.engine,
             self.client,
@@ -144,10 +120,44 @@ class Daemon(DaemonRuntime):
             self.router.dialogs,
         )
         self.control = ControlServer.in_dir(settings.control_dir, self.actions)
-        self._saving = True
-        self._ready = False
-        self._vital: list[asyncio.Task[Any]] = []
-        """Tasks that run until shutdown; one that ends early makes the daemon unhealthy."""
+        self.runtime = Runtime(
+            Parts(
+                settings=settings,
+                tokens=tokens,
+                clock=self.clock,
+                notifier=Notifier(),
+                client=self.client,
+                outbox=self.outbox,
+                sender=self.sender,
+                engine=self.engine,
+                music=self.music,
+                saved=self.saved,
+                control=self.control,
+                status_builder=self.status_builder,
+            )
+        )
+
+    async def run(self, stop: asyncio.Event) -> int:
+        """The daemon's life until ``stop`` is set; the process exit code."""
+        return await self.runtime.run(stop)
+
+    def _output(self, backend: PlayerBackend | None) -> SharedBackend:
+        """libVLC (with its earcon players) unless a backend is handed in (a test's, a bench's)."""
+        sound = sound_for(self.settings.player.earcon)
+        earcons: EarconOutput | None = None
+        if backend is None:
+            from ..player.vlc import VlcBackend  # the one import of libVLC, kept lazy
+            from ..player.vlc.earcon import VlcEarcons
+
+            player = self.settings.player
+            device = player.alsa_device
+            alsa = [f"--alsa-audio-device={device}"] if device else []
+            backend = VlcBackend(player.audio_output, extra_args=alsa)
+            if sound is not None:
+                earcons = VlcEarcons(sound, player.audio_output, extra_args=alsa)
+        elif sound is not None and isinstance(backend, EarconOutput):
+            earcons = backend  # a test's FakeBackend records them
+        return SharedBackend(backend, earcons)
 
     def _cic_settings(self) -> CicSettings:
         s = self.settings

@@ -1,4 +1,4 @@
-"""Small pieces of daemon state: the saved player state, recent errors, the STATUS line."""
+"""The last few warnings and errors, for ``clova-client status``."""
 
 from __future__ import annotations
 
@@ -6,16 +6,9 @@ import time
 from collections import deque
 from typing import Any
 
-import structlog
 from structlog.typing import EventDict
 
-from .control import ErrorInfo
-from .protocol.audioplayer import PlaybackState
-from .state_file import StateFile
-
-log = structlog.get_logger(__name__)
-
-__all__ = ["RecentErrors", "StateFile", "status_line"]
+from ..control import ErrorInfo
 
 _PROBLEM_LEVELS = ("warning", "error", "critical", "exception")
 
@@ -37,20 +30,3 @@ class RecentErrors:
             message = f"{event_dict.get('event', '')} {details}".strip()
             self.items.append({"at": time.time(), "source": source, "message": message})
         return event_dict
-
-
-def _clock(ms: int | None) -> str:
-    seconds = max(0, (ms or 0) // 1000)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def status_line(state: str, token: str | None, playback: PlaybackState, cic: str) -> str:
-    """``playing TR-123 01:23/04:56 - cic connected``: what systemd shows as STATUS."""
-    words = [state.lower()]
-    if token:
-        words.append(token)
-        position = _clock(playback.offset_ms)
-        if playback.total_ms:
-            position += f"/{_clock(playback.total_ms)}"
-        words.append(position)
-    return f"{' '.join(words)} - cic {cic.lower().replace('_', ' ')}"

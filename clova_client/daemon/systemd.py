@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 import sdnotify
 import structlog
 
-from clova_client.clock import Clock
+from ..clock import Clock
 
 log = structlog.get_logger(__name__)
 

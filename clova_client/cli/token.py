@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .cic.auth import TokenFileError, Tokens, TokenStore, parse_token_file
+from ..cic.auth import TokenFileError, Tokens, TokenStore, parse_token_file
 
 MAX_INPUT_BYTES = 64 * 1024
 
