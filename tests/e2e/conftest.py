@@ -261,12 +261,14 @@ class DaemonProcess:
         self,
         event: str,
         timeout: float = 10,  # noqa: ASYNC109
+        count: int = 1,
         **fields: Any,
     ) -> dict[str, Any]:
+        """The last of at least ``count`` log lines ``event`` with ``fields``."""
         deadline = time.monotonic() + timeout
         while True:
             found = self.logged(event, **fields)
-            if found:
+            if len(found) >= count:
                 return found[-1]
             if time.monotonic() > deadline:
                 raise AssertionError(

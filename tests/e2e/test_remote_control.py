@@ -182,8 +182,7 @@ async def test_mute_unmute_and_volume_sound_an_earcon_outside_the_audioplayer_st
     changed = await daemon.cli("volume", "up", *config)
     assert changed.stdout == "volume 80\n", changed
     await daemon.wait_logged("earcon", earcon="volume", volume=80)
-    for _ in range(4):
-        await daemon.wait_logged("earcon_done")
+    await daemon.wait_logged("earcon_done", count=4)
     assert len(daemon.logged("earcon_done")) == 4
     assert not daemon.logged("earcon_failed")
 
