@@ -19,9 +19,10 @@ from .backend import MediaSource
 from .progress import PositionSample, ProgressPlanner
 from .queue import QueueEntry
 
-START_SLACK_MS = 25
-"""A first tick up to this far before the start position (one Ogg or AAC frame) still marks
-the start of sound; one further back is a stale position."""
+START_SLACK_MS = 100
+"""A first tick up to this far before the start position still marks the start of sound
+(libavformat lands a frame or a few before it: an Ogg asked for 3000 at 2999); one further back
+is a stale position."""
 
 
 class Phase(Enum):

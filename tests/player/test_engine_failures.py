@@ -206,7 +206,7 @@ async def test_a_time_below_the_start_is_no_sound_even_after_playing(
     await h.engine.play(play("a", begin=5000))
     h.backend.emit_playing()
     h.backend.emit_length(60_000)
-    h.backend.emit_time(4960)  # landed a little before the start
+    h.backend.emit_time(4850)  # landed well before the start (more than START_SLACK_MS)
     await h.settle()
     assert h.names() == []
     assert h.engine.state is PlayerActivity.IDLE
