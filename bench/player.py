@@ -15,7 +15,7 @@ Everything runs headless: VlcBackend("null") (libVLC into a real-time paced memo
 from a real aiohttp server on 127.0.0.1, made with ``lame`` from generated noise. No assertions.
 
 This script imports ``vlc`` itself for the raw baseline only (the package's one libVLC user
-stays ``clova_client.player.vlc``).
+stays ``clova_client.player.backends.vlc``).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from bench.raw_vlc import raw_vlc_start
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import LoopClock
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
+from clova_client.player.backends.vlc import QUIET_ARGS, VlcBackend
 from clova_client.player.engine import PlayerEngine
-from clova_client.player.vlc import QUIET_ARGS, VlcBackend
 from clova_client.protocol.base import Event
 from tests.player.helpers import play
 from tests.support.media import media_file

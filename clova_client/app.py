@@ -72,8 +72,8 @@ class Daemon(DaemonRuntime):
         sound = sound_for(settings.player.earcon)
         earcons: EarconOutput | None = None
         if backend is None:
-            from .player.vlc import VlcBackend  # the one import of libVLC, kept lazy
-            from .player.vlc.earcon import VlcEarcons
+            from .player.backends.vlc import VlcBackend  # the one import of libVLC, kept lazy
+            from .player.backends.vlc.earcon import VlcEarcons
 
             device = settings.player.alsa_device
             alsa = [f"--alsa-audio-device={device}"] if device else []

@@ -14,8 +14,8 @@ import pytest
 from clova_client.agents.buttons import Button
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.earcon import Earcon
-from clova_client.player.fake import FakeMedia
 from clova_client.protocol import Event, JsonObject
 from tests.player.helpers import Harness, make_harness, play
 

@@ -22,7 +22,7 @@ from clova_client.cic.state import ConnectionState
 from clova_client.config import AuthSection, CicSection, Settings
 from clova_client.daemon_state import RecentErrors
 from clova_client.mock_cic import MockCicServer
-from clova_client.player.fake import FakeBackend
+from clova_client.player.backends.fake import FakeBackend
 from clova_client.validate import Kind, parse_message
 from tests.protocol.spec import FIXTURES, fixture_names, raw
 

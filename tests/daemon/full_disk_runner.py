@@ -29,7 +29,7 @@ from clova_client.cic import TokenStore
 from clova_client.clock import LoopClock
 from clova_client.config import AuthSection, CicSection, Settings, SystemdSection
 from clova_client.daemon_state import RecentErrors
-from clova_client.player.fake import FakeBackend, FakeMedia
+from clova_client.player.backends.fake import FakeBackend, FakeMedia
 from tests.support.cic_peer import Peer, directive, serving
 
 BOUNDARY = "full-disk"

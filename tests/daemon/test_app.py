@@ -14,7 +14,7 @@ from clova_client.app import Daemon
 from clova_client.cic import TokenStore
 from clova_client.config import AuthSection, Settings
 from clova_client.daemon_state import RecentErrors
-from clova_client.player.fake import FakeBackend
+from clova_client.player.backends.fake import FakeBackend
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from clova_client.agents.template_runtime import TemplateRuntimeAgent
 from clova_client.clock import LoopClock
 from clova_client.library import Library
 from clova_client.library.music import MusicApp
+from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
 from clova_client.player.shared import SharedBackend
-from clova_client.player.vlc import VlcBackend
 from clova_client.protocol import Event, JsonObject
 from tests.library.media import Song, base_audio, make_library, write_m3u
 

@@ -4,7 +4,7 @@ ManualClock (media time only)."""
 
 from __future__ import annotations
 
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from tests.player.helpers import make_harness, play, url_of
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
-from clova_client.player.fake import FakeBackend
+from clova_client.player.backends.fake import FakeBackend
 from clova_client.player.shared import SharedBackend
 
 

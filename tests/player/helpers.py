@@ -11,8 +11,8 @@ from typing import Any
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import ManualClock, Timer
 from clova_client.player.backend import MediaSource
+from clova_client.player.backends.fake import FakeBackend, FakeMedia
 from clova_client.player.engine import PlayerEngine
-from clova_client.player.fake import FakeBackend, FakeMedia
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol.audioplayer import PlayPayload, StreamDeliverPayload
 from clova_client.protocol.base import Event, JsonObject

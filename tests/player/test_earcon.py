@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from clova_client.config import ConfigError, load_settings
+from clova_client.player.backends.fake import FakeBackend
+from clova_client.player.backends.vlc.earcon import VlcEarcons
 from clova_client.player.earcon import (
     DEFAULT_SOUND,
     Earcon,
@@ -16,9 +18,7 @@ from clova_client.player.earcon import (
     render_default,
     sound_for,
 )
-from clova_client.player.fake import FakeBackend
 from clova_client.player.shared import SharedBackend
-from clova_client.player.vlc.earcon import VlcEarcons
 
 
 def test_the_bundled_sound_is_what_the_generator_makes() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from clova_client.player.backend import MediaSource
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.earcon import Earcon
-from clova_client.player.fake import FakeMedia
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, url_of

@@ -6,7 +6,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from clova_client.player.backend import BackendEvent, BackendEventType
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.queue import QueueRepeat
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol.audioplayer import PlayerActivity

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, reported, reports, url_of
 

@@ -6,7 +6,7 @@ import pytest
 import structlog
 
 from clova_client.player.backend import MediaSource
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.protocol.audioplayer import ClearQueuePayload, PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import Harness, play, url_of

@@ -8,7 +8,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from clova_client.player.backend import MediaSource
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol.audioplayer import ClearQueuePayload, PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory

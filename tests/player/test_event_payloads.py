@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.protocol.audioplayer import ClearQueuePayload
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import Sent, play, stream, url_of

@@ -1,5 +1,6 @@
-"""Which demuxer a media gets (player/vlc/container.py), and the regression it fixes: an .m4a
-served with Range support plays to its end with a ticking clock and ends with PlayFinished.
+"""Which demuxer a media gets (player/backends/vlc/container.py), and the regression it
+fixes: an .m4a served with Range support plays to its end with a ticking clock and ends
+with PlayFinished.
 
 Real parts: ffmpeg makes the AAC-in-MP4 file, the project's aiohttp media server serves it with
 Range support, libVLC plays it through the paced null output.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from clova_client.player.vlc.container import (
+from clova_client.player.backends.vlc.container import (
     Container,
     container_of,
     demux_option,

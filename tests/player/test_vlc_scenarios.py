@@ -16,9 +16,9 @@ import pytest
 
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import LoopClock
+from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
-from clova_client.player.vlc import VlcBackend
 from clova_client.protocol.audioplayer import PlayerActivity
 from clova_client.protocol.base import Event
 from tests.player.helpers import Sent, play

@@ -20,7 +20,7 @@ import structlog
 
 from clova_client.redact import redact_url
 
-from ..backend import BackendEvent, BackendEventType, MediaSource
+from ...backend import BackendEvent, BackendEventType, MediaSource
 from .diagnosis import NOT_AUDIO, OPEN_FAILED
 from .libvlc import LibVlcPlayer, VlcEventKind
 

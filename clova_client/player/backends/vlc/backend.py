@@ -16,7 +16,7 @@ import vlc
 
 from clova_client.redact import redact_url
 
-from ..backend import BackendEvent, EventSink, MediaSource
+from ...backend import BackendEvent, EventSink, MediaSource
 from .container import Container, container_of, demux_option, needs_sniff
 from .diagnosis import LogDiagnosis
 from .output import QUIET_ARGS, Output, resolve_output
