@@ -24,13 +24,28 @@ START_SLACK_MS = 25
 the start of sound; one further back is a stale position."""
 
 
-class Phase(Enum):
+class AttemptPhase(Enum):
+    """Where an attempt is; ``machine.TRANSITIONS`` is the one table of how it moves."""
+
     NEW = auto()  # made, not started (the prefetched next item waits here)
     AWAITING_STREAM = auto()  # StreamRequested sent; plays when StreamDeliver comes
     OPENING = auto()  # the backend was told to play (or resume); no sound yet
     PLAYING = auto()  # sound flows: the position advances
     PAUSED = auto()
     DONE = auto()  # finished, stopped or abandoned: nothing more happens to this attempt
+
+
+ACTIVE = frozenset(
+    {AttemptPhase.AWAITING_STREAM, AttemptPhase.OPENING, AttemptPhase.PLAYING, AttemptPhase.PAUSED}
+)
+"""The phases of an attempt that is under way."""
+OPENED = frozenset({AttemptPhase.OPENING, AttemptPhase.PLAYING, AttemptPhase.PAUSED})
+"""The phases in which the backend may hold the attempt's source."""
+
+SEEK_STALE_MARGIN_MS = 500
+"""After a seek, a TIME value more than this short of the target (forward) or past it (back) is
+from before the seek (``SEEK_STALE_DROPS`` of them at most are ignored)."""
+SEEK_STALE_DROPS = 3
 
 
 class StreamError(Exception):
@@ -58,7 +73,7 @@ class Attempt:
     delivered: bool = False
     prepared: bool = False
     opened: bool = False
-    phase: Phase = Phase.NEW
+    phase: AttemptPhase = AttemptPhase.NEW
     announced: bool = False
     """PlayStarted went out (or was sent before a restart): the next sound is a resume."""
     sample: PositionSample = field(default_factory=lambda: PositionSample(0, 0.0))
@@ -167,6 +182,50 @@ class Attempt:
     def total_ms(self) -> int | None:
         """totalInMilliseconds: durationInMilliseconds when given, else the media's length."""
         return self.duration_ms if self.duration_ms is not None else self.length_ms
+
+    def open_at(self, start_ms: int, now: float) -> None:
+        """The backend is told to play from ``start_ms``: the media time and the progress
+        reports of this play start there."""
+        self.opened = True
+        self.start_ms = start_ms
+        self.last_time_ms = None
+        self.sample = PositionSample(start_ms, now)
+        self.progress = ProgressPlanner(self.info.progress_report if self.info else None, start_ms)
+
+    def position(self, now: float, limit_ms: int) -> int:
+        """Where the attempt is at ``now`` (interpolated; never past its end while playing)."""
+        position = self.sample.at_time(now, limit_ms)
+        end = self.end_ms
+        if end is not None and self.phase is AttemptPhase.PLAYING:
+            return min(position, end)
+        return position
+
+    def seeked(self, old_ms: int, target_ms: int, now: float) -> None:
+        """A seek from ``old_ms`` to ``target_ms``: TIME values still in flight from before it
+        are told apart by ``stale_tick``."""
+        running = self.phase is AttemptPhase.PLAYING
+        self.sample = PositionSample(target_ms, now, running)
+        self.last_time_ms = None
+        self.sound_baseline_ms = target_ms
+        forward = target_ms > old_ms
+        self.seek_floor_ms = target_ms - SEEK_STALE_MARGIN_MS if forward else None
+        back = target_ms < old_ms - SEEK_STALE_MARGIN_MS
+        self.seek_ceiling_ms = target_ms + SEEK_STALE_MARGIN_MS if back else None
+        self.seek_drops = 0
+
+    def stale_tick(self, time_ms: int) -> bool:
+        """True for a TIME value from before the latest seek (at most ``SEEK_STALE_DROPS``)."""
+        floor, ceiling = self.seek_floor_ms, self.seek_ceiling_ms
+        if floor is None and ceiling is None:
+            return False
+        stale = (floor is not None and time_ms < floor) or (
+            ceiling is not None and time_ms > ceiling
+        )
+        if stale and self.seek_drops < SEEK_STALE_DROPS:
+            self.seek_drops += 1
+            return True
+        self.seek_floor_ms = self.seek_ceiling_ms = None
+        return False
 
     def is_sound(self, time_ms: int) -> bool:
         """True when a TIME value shows audio flowing: the position moved past where playback

@@ -296,7 +296,7 @@ class VlcBackend:
         self._prepared = None
         age = time.monotonic() - vsource.player.created_at
         fresh = age <= self._prepared_max_age_s
-        if vsource.failed is None and vsource.phase == "preroll" and fresh:
+        if vsource.failed is None and vsource.stage == "preroll" and fresh:
             return vsource
         log.info("vlc.prepared_discarded", age_s=round(age, 1), failed=vsource.failed)
         self._drop(vsource)
