@@ -37,6 +37,7 @@ from .logging import LogFormat, configure_logging, set_level
 from .player.backend import PlayerBackend
 from .player.earcon import EarconOutput, sound_for
 from .player.engine import PlayerEngine
+from .player.mixer import Mixer
 from .player.settings import PlayerSettings
 from .player.shared import SharedBackend
 from .protocol.speaker import VolumeState
@@ -83,8 +84,10 @@ class Daemon(DaemonRuntime):
         elif sound is not None and isinstance(backend, EarconOutput):
             earcons = backend  # a test's FakeBackend records them
         self.backend = backend
-        # one speaker: AudioPlayer and MediaPlayer share it (and the earcons sound beside them)
-        self.output = SharedBackend(backend, earcons)
+        # one speaker: AudioPlayer and MediaPlayer share it, through one mixer (volume, mute,
+        # the earcons beside them)
+        self.mixer = Mixer(backend, earcons)
+        self.output = SharedBackend(backend, on_closed=self.mixer.close)
         audio_port = self.output.port("AudioPlayer")
         player = settings.player
         self.engine = PlayerEngine(
@@ -96,6 +99,7 @@ class Daemon(DaemonRuntime):
                 stream_deliver_timeout_s=player.stream_deliver_timeout_s,
                 stream_request_lead_s=player.stream_request_lead_s,
             ),
+            self.mixer,
         )
         audio_port.on_preempted = self.engine.stop  # MediaPlayer took the speaker over
         self.music = MusicApp(
@@ -104,6 +108,7 @@ class Daemon(DaemonRuntime):
             self.clock,
             self.engine.settings,
             handover=self.output.wait_handovers,
+            mixer=self.mixer,
         )
         self.music.on_change = lambda: self.notifier.status(self._status_text())
         send = self.sender.submit
@@ -119,6 +124,7 @@ class Daemon(DaemonRuntime):
             self.sender.submit_now,
             self._context,
             self.engine,
+            mixer=self.mixer,
             saved=lambda: self._save(durable=True),
         )
         self.controller.register(self.router)
@@ -178,7 +184,7 @@ class Daemon(DaemonRuntime):
 
     def _volume_context(self) -> list[dict[str, Any]]:
         """Speaker.VolumeState: the output's volume and mute (both sources share them)."""
-        return [VolumeState(volume=self.engine.volume, muted=self.engine.muted).context()]
+        return [VolumeState(volume=self.mixer.volume, muted=self.mixer.muted).context()]
 
     def _player_fields(self) -> dict[str, object]:
         """The player's token and state, for the log line of each non-AudioPlayer event."""

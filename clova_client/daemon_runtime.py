@@ -129,7 +129,7 @@ class DaemonRuntime:
 
     async def run(self, stop: asyncio.Event) -> int:
         await self.engine.start()
-        await self.engine.set_volume(self.settings.player.volume)
+        await self.engine.mixer.set_volume(self.settings.player.volume)
         await self.music.start()
         await self._restore()
         self.engine.on_change = self._on_player_change

@@ -19,8 +19,9 @@ from typing import Any
 import structlog
 
 from ..clock import Clock
-from ..player.backend import PlayerBackend
+from ..player.backend import MediaBackend
 from ..player.engine import PlayerEngine
+from ..player.mixer import Mixer
 from ..player.notices import Notice, NoticeKind
 from ..player.queue import QueueRepeat
 from ..player.settings import PlayerSettings
@@ -65,14 +66,15 @@ class MusicApp:
     def __init__(
         self,
         library: Library,
-        backend: PlayerBackend,
+        backend: MediaBackend,
         clock: Clock,
         settings: PlayerSettings,
         *,
         handover: Callable[[], Awaitable[None]] | None = None,
+        mixer: Mixer | None = None,
     ) -> None:
         self.library = library
-        self.engine = PlayerEngine(backend, clock, settings)
+        self.engine = PlayerEngine(backend, clock, settings, mixer)
         self.engine.subscribe(self._on_notice)
         if isinstance(backend, BackendPort):
             backend.on_preempted = self.engine.stop  # AudioPlayer took the speaker: STOPPED

@@ -1,5 +1,5 @@
 """What the engine asks of the machine (Play, PlayAll, ClearQueue, StreamDeliver, Pause,
-Resume, Stop, Next, Previous, Replay, Seek, Restore, repeat, shuffle, volume) and what it
+Resume, Stop, Next, Previous, Replay, Seek, Restore, repeat, shuffle) and what it
 answers (the current attempt, the queue, a snapshot). Every phase change goes through the
 machine (``machine.py``); the controls answer False when there was nothing to act on."""
 
@@ -18,6 +18,7 @@ from clova_client.redact import redact_url
 
 from .attempt import ACTIVE, Attempt, AttemptPhase, StreamError
 from .machine import PlayerMachine
+from .mixer import Mixer
 from .notices import NoticeKind
 from .progress import PositionSample
 from .queue import MAX_UPCOMING, QueueEntry, QueueRepeat
@@ -41,13 +42,12 @@ class AttemptStatus:
 
 
 class Commands:
-    def __init__(self, machine: PlayerMachine, clock: Clock) -> None:
+    def __init__(self, machine: PlayerMachine, clock: Clock, mixer: Mixer) -> None:
         self.machine = machine
         self._clock = clock
+        self._mixer = mixer
         self._queue = machine.queue
         self._reported = machine.reported
-        self.volume = 100
-        self.muted = False
 
     # === queries (safe at any time) ======================================================
 
@@ -78,8 +78,8 @@ class Commands:
             attempt,
             self._reported.position(attempt) if attempt else None,
             resumable=attempt is not None and attempt is self.machine.resumable,
-            volume=self.volume,
-            muted=self.muted,
+            volume=self._mixer.volume,
+            muted=self._mixer.muted,
         )
 
     def _attempt_of(self, entry: QueueEntry | None) -> Attempt | None:
@@ -106,14 +106,6 @@ class Commands:
         self._queue.set_shuffle(on)
         log.info("player.shuffle", shuffle=on)
         self.machine.post(self.machine.refresh_next)
-
-    async def set_volume(self, percent: int) -> None:
-        self.volume = max(0, min(100, percent))
-        await self.machine.backend.set_volume(self.volume)
-
-    async def set_mute(self, muted: bool) -> None:
-        self.muted = muted
-        await self.machine.backend.set_mute(muted)
 
     # === the queue ========================================================================
 
@@ -348,10 +340,7 @@ class Commands:
         self._queue.load(saved.current, saved.upcoming)
         self._queue.repeat = saved.repeat
         self._queue.set_shuffle(saved.shuffle)
-        if saved.volume is not None:
-            await self.set_volume(saved.volume)
-        if saved.muted is not None:
-            await self.set_mute(saved.muted)
+        await self._mixer.restore(saved.volume, saved.muted)  # the output's, saved with it
         if saved.current is None:
             return
         attempt = self.machine.new_attempt(saved.current, saved.offset_ms)

@@ -23,10 +23,11 @@ from clova_client.protocol.audioplayer import (
 from clova_client.protocol.base import JsonObject
 from clova_client.protocol.items import NO_ATTACHMENTS
 
-from .backend import PlayerBackend
+from .backend import MediaBackend, VolumeControl
 from .commands import AttemptStatus, Commands
-from .earcon import Earcon, EarconOutput
+from .earcon import EarconOutput
 from .machine import PlayerMachine
+from .mixer import Mixer
 from .notices import Listener, NoticeBoard, NoticeKind
 from .queue import QueueEntry, QueueRepeat
 from .serial import SerialRunner
@@ -40,18 +41,26 @@ log = structlog.get_logger(__name__)
 class PlayerEngine:
     def __init__(
         self,
-        backend: PlayerBackend,
+        backend: MediaBackend,
         clock: Clock,
         settings: PlayerSettings = DEFAULT_SETTINGS,
+        mixer: Mixer | None = None,
     ) -> None:
+        """``mixer``: the output this engine plays through (its volume and mute); without one,
+        a mixer of its own over ``backend`` (a lone engine: tests, benches)."""
         self._backend = backend
+        if mixer is None:
+            output = backend if isinstance(backend, VolumeControl) else None
+            earcons = backend if isinstance(backend, EarconOutput) else None
+            mixer = Mixer(output, earcons)
+        self.mixer = mixer
         self._serial = SerialRunner("player")
         self._notices = NoticeBoard()
         machine = PlayerMachine(backend, self._notices.publish, clock, settings, self._serial.post)
         self._reported = machine.reported
         self._queue = machine.queue
         self._machine = machine
-        self._commands = Commands(machine, clock)
+        self._commands = Commands(machine, clock, mixer)
         self.settings = settings
         self._closed = False
 
@@ -88,11 +97,13 @@ class PlayerEngine:
 
     @property
     def volume(self) -> int:
-        return self._commands.volume
+        """The mixer's (read only: the mixer sets it), for readers that hold only the engine."""
+        return self.mixer.volume
 
     @property
     def muted(self) -> bool:
-        return self._commands.muted
+        """The mixer's (read only)."""
+        return self.mixer.muted
 
     @property
     def on_change(self) -> Callable[[], None] | None:
@@ -212,17 +223,3 @@ class PlayerEngine:
 
     def set_shuffle(self, on: bool) -> None:
         self._commands.set_shuffle(on)
-
-    async def set_volume(self, percent: int) -> None:
-        """0-100 (clamped)."""
-        await self._serial.run(lambda: self._commands.set_volume(percent))
-
-    async def set_mute(self, muted: bool) -> None:
-        await self._serial.run(lambda: self._commands.set_mute(muted))
-
-    async def earcon(self, earcon: Earcon) -> None:
-        """Confirm an output change with a short sound, at the current volume, when the backend
-        plays earcons; beside the player: no state change, no notice, no job."""
-        log.info("earcon", earcon=earcon.value, volume=self.volume, muted=self.muted)
-        if isinstance(self._backend, EarconOutput):
-            await self._backend.play_earcon(earcon, self.volume)

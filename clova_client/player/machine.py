@@ -25,7 +25,7 @@ from clova_client.protocol.audioplayer import PlayerActivity
 from clova_client.redact import redact_text, redact_url
 
 from .attempt import ACTIVE, OPENED, Attempt, AttemptPhase, StreamError
-from .backend import BackendEvent, BackendEventType, PlayerBackend
+from .backend import BackendEvent, BackendEventType, MediaBackend
 from .crossings import Crossings
 from .notices import Notice, NoticeKind
 from .prefetch import NextItem
@@ -92,7 +92,7 @@ TRANSITIONS: dict[Trigger, Step] = {
 class PlayerMachine:
     def __init__(
         self,
-        backend: PlayerBackend,
+        backend: MediaBackend,
         notify: Callable[[Notice], None],
         clock: Clock,
         settings: PlayerSettings,

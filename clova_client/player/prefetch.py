@@ -9,7 +9,7 @@ from collections.abc import Callable
 import structlog
 
 from .attempt import Attempt, StreamError
-from .backend import PlayerBackend
+from .backend import MediaBackend
 from .queue import QueueEntry
 from .streams import StreamRequests
 
@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 class NextItem:
     def __init__(
         self,
-        backend: PlayerBackend,
+        backend: MediaBackend,
         streams: StreamRequests,
         new_attempt: Callable[[QueueEntry], Attempt],
         lead_ms: int,

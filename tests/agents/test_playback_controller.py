@@ -191,7 +191,7 @@ async def test_deprecated_repeat_directives_set_the_mode(remote: Remote) -> None
 
 async def test_volume_up_down_step_and_sound_an_earcon(remote: Remote) -> None:
     engine, backend = remote.harness.engine, remote.harness.backend
-    await engine.set_volume(95)
+    await engine.mixer.set_volume(95)
     assert await remote.dispatch(directive("VolumeUp")) is Outcome.HANDLED
     assert (engine.volume, backend.volume) == (100, 100)  # clamped
     await remote.dispatch(directive("VolumeDown"))

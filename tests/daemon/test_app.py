@@ -114,7 +114,7 @@ async def test_earcons_go_to_the_output_unless_switched_off(tmp_path: Path, runt
         backend = FakeBackend()
         built = Daemon(settings, TokenStore(token_file), RecentErrors(), backend=backend)
         try:
-            await built.engine.set_volume(80)
+            await built.engine.mixer.set_volume(80)
             mute = {
                 "directive": {
                     "header": {"namespace": "PlaybackController", "name": "Mute", "messageId": "m"},

@@ -1,10 +1,9 @@
-"""Pause, resume, stop, seek, volume, the context, snapshot / restore and the on_change hook."""
+"""Pause, resume, stop, seek, the context, snapshot / restore and the on_change hook."""
 
 from __future__ import annotations
 
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
-from clova_client.player.earcon import Earcon
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, url_of
@@ -124,45 +123,6 @@ async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFact
     assert h.sent[-1].at - resumed_at < 0.01
 
 
-async def test_volume_and_mute_pass_through(new_harness: HarnessFactory) -> None:
-    h = await new_harness(MEDIA)
-    await h.engine.set_volume(35)
-    await h.engine.set_volume(150)
-    await h.engine.set_mute(True)
-    await h.engine.set_mute(False)
-    assert h.backend.calls == [
-        ("set_volume", 35),
-        ("set_volume", 100),
-        ("set_mute", True),
-        ("set_mute", False),
-    ]
-    assert h.backend.volume == 100 and not h.backend.muted
-    assert h.names() == []
-
-
-async def test_an_earcon_sounds_beside_the_player_and_changes_nothing(
-    new_harness: HarnessFactory,
-) -> None:
-    h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
-    await h.run(1.0)
-    changes: list[PlayerActivity] = []
-    h.engine.on_change = lambda: changes.append(h.engine.state)
-    before, calls, sent = h.engine.playback_state().payload(), list(h.backend.calls), h.names()
-    await h.engine.set_volume(40)
-    await h.engine.earcon(Earcon.VOLUME)
-    await h.engine.set_mute(True)
-    await h.engine.earcon(Earcon.MUTE)
-    await h.settle()
-    assert h.backend.earcons == [(Earcon.VOLUME, 40), (Earcon.MUTE, 40)]
-    assert h.backend.calls == [*calls, ("set_volume", 40), ("set_mute", True)]
-    assert h.names() == sent and changes == []
-    after = h.engine.playback_state().payload()
-    assert after["playerActivity"] == before["playerActivity"] == "PLAYING"
-    assert after["stream"] == before["stream"]
-    assert h.engine.snapshot()["muted"] is True and h.engine.volume == 40
-
-
 async def test_on_change_fires_on_every_transition(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
     seen: list[PlayerActivity] = []
@@ -184,7 +144,7 @@ async def test_on_change_fires_on_every_transition(new_harness: HarnessFactory) 
 async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
     h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
-    await h.engine.set_volume(40)
+    await h.engine.mixer.set_volume(40)
     await h.engine.play(play("a", custom={"x": 1}))
     await h.engine.play(play("b", "ENQUEUE"))
     await h.run(3.1)

@@ -125,7 +125,7 @@ async def test_playback_before_a_late_seek_or_pause_is_reported_first(
         await set_volume(percent)
 
     h.backend.set_volume = slow_set_volume  # type: ignore[method-assign]
-    busy = asyncio.create_task(h.engine.set_volume(50))
+    busy = asyncio.create_task(h.engine.mixer.set_volume(50))
     queued = asyncio.create_task(h.engine.seek(5000) if command == "seek" else h.engine.pause())
     await asyncio.sleep(0)
     h.clock.advance(1.2)  # the Delay's timer posts its job behind the queued command

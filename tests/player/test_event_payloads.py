@@ -54,8 +54,8 @@ async def test_report_playback_state_carries_the_playback_state_fields(
     h = await new_harness({A: FakeMedia(10_000)})
     await h.engine.play(play("a"))
     await h.run(1.3)
-    await h.engine.set_volume(40)
-    await h.engine.set_mute(True)
+    await h.engine.mixer.set_volume(40)
+    await h.engine.mixer.set_mute(True)
     h.engine.report_playback_state("dlg-7")
     report = h.sent[-1]
     assert report.name == "ReportPlaybackState"
