@@ -24,8 +24,8 @@ from clova_client.player.backends.vlc.container import (
     needs_sniff,
     sniff,
 )
+from tests.player.backends.test_vlc_scenarios import RigFactory, make_rig  # noqa: F401  (fixture)
 from tests.player.helpers import play
-from tests.player.test_vlc_scenarios import RigFactory, make_rig  # noqa: F401  (fixture)
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
 from tests.support.media import media_file
 from tests.support.media_server import MediaServer
