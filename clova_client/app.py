@@ -15,6 +15,7 @@ import structlog
 from . import __version__
 from .agents.audioplayer import AudioPlayerAgent
 from .agents.audioplayer_reporter import AudioPlayerReporter
+from .agents.audioplayer_state import playback_state
 from .agents.mediaplayer import MediaPlayerAgent
 from .agents.playback_controller import AudioSide, PlaybackControllerAgent
 from .agents.router import Router
@@ -177,7 +178,7 @@ class Daemon(DaemonRuntime):
 
     def _context(self) -> list[dict[str, Any]]:
         return [
-            self.engine.playback_state().context(),
+            playback_state(self.engine.status()).context(),
             self.music.context().context(),
             *self._volume_context(),
         ]

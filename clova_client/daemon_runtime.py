@@ -66,7 +66,7 @@ class DaemonRuntime:
         return status_line(
             self.engine.state.value,
             self.engine.token,
-            self.engine.playback_state(),
+            self.engine.status(),
             self.client.state.name,
         )
 

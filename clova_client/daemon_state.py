@@ -10,7 +10,7 @@ import structlog
 from structlog.typing import EventDict
 
 from .control import ErrorInfo
-from .protocol.audioplayer import PlaybackState
+from .player.status import PlayerStatus
 from .state_file import StateFile
 
 log = structlog.get_logger(__name__)
@@ -44,7 +44,7 @@ def _clock(ms: int | None) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-def status_line(state: str, token: str | None, playback: PlaybackState, cic: str) -> str:
+def status_line(state: str, token: str | None, playback: PlayerStatus, cic: str) -> str:
     """``playing TR-123 01:23/04:56 - cic connected``: what systemd shows as STATUS."""
     words = [state.lower()]
     if token:

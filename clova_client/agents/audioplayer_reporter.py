@@ -23,6 +23,7 @@ from ..protocol.audioplayer import (
     PlayerActivity,
     StreamRequestedPayload,
 )
+from .audioplayer_state import playback_state
 from .dialogs import Dialogs
 
 log = structlog.get_logger(__name__)
@@ -76,7 +77,8 @@ class AudioPlayerReporter:
         name = EVENT_NAMES.get(notice.kind)
         if name is None:
             return None
-        context = [notice.state.context(), *(self._more_context() if self._more_context else [])]
+        state = playback_state(notice.status)
+        context = [state.context(), *(self._more_context() if self._more_context else [])]
         token = notice.item.token if notice.item else None
         payload: BaseModel | JsonObject
         if notice.kind is NoticeKind.STREAM_NEEDED:
@@ -88,8 +90,8 @@ class AudioPlayerReporter:
             minted = self._dialogs.mint() if self._dialogs is not None else None
             return make_event(NAMESPACE, name, payload, context, dialog_request_id=minted)
         if notice.kind is NoticeKind.STATE_REQUESTED:
-            payload = notice.state.report_payload(token)
-        elif notice.state.player_activity is PlayerActivity.IDLE:
+            payload = state.report_payload(token)
+        elif notice.status.activity is PlayerActivity.IDLE:
             payload = {}  # no item shown (PlaybackQueueCleared while idle)
         else:
             payload = PlaybackEventPayload(token=token, offset_in_milliseconds=notice.offset_ms)

@@ -116,7 +116,7 @@ class StatusBuilder:
         return info
 
     def _audio_item(self) -> CurrentItem | None:
-        state = self.engine.playback_state()
+        state = self.engine.status()
         current = self.engine.current_entry()
         if current is None or state.stream is None:
             return None

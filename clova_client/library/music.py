@@ -155,7 +155,7 @@ class MusicApp:
     def duration_ms(self) -> int | None:
         """The song's length: libVLC's once it plays, else the tags'."""
         song = self.current()
-        state = self.engine.playback_state()
+        state = self.engine.status()
         if state.total_ms and self.engine.audio_item_id == self._current_id():
             return state.total_ms
         return song.duration_ms if song else None

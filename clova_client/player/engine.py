@@ -14,7 +14,6 @@ import structlog
 from clova_client.clock import Clock
 from clova_client.protocol.audioplayer import (
     ClearQueuePayload,
-    PlaybackState,
     PlayerActivity,
     PlayPayload,
     RepeatMode,
@@ -32,6 +31,7 @@ from .notices import Listener, NoticeBoard, NoticeKind
 from .queue import QueueEntry, QueueRepeat
 from .serial import SerialRunner
 from .settings import PlayerSettings
+from .status import PlayerStatus
 
 DEFAULT_SETTINGS = PlayerSettings()
 
@@ -114,8 +114,9 @@ class PlayerEngine:
     def on_change(self, callback: Callable[[], None] | None) -> None:
         self._reported.on_change = callback
 
-    def playback_state(self) -> PlaybackState:
-        return self._reported.playback_state()
+    def status(self) -> PlayerStatus:
+        """What the player reports now (AudioPlayer's context: ``agents.audioplayer_state``)."""
+        return self._reported.status()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """``listener(notice)`` for every notice, in order; returns the unsubscribe function."""

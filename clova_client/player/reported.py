@@ -15,12 +15,13 @@ from collections.abc import Callable
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.audioplayer import PlaybackState, PlayerActivity
+from clova_client.protocol.audioplayer import PlayerActivity
 
 from .attempt import Attempt
 from .notices import ItemRef, Notice, NoticeKind
 from .queue import PlayQueue
 from .settings import PlayerSettings
+from .status import PlayerStatus
 
 log = structlog.get_logger(__name__)
 
@@ -79,18 +80,14 @@ class Reported:
     def position(self, attempt: Attempt) -> int:
         return attempt.position(self._clock.now(), self._settings.max_extrapolation_ms)
 
-    def playback_state(self) -> PlaybackState:
-        """The AudioPlayer.PlaybackState context as of now (the position interpolated)."""
+    def status(self) -> PlayerStatus:
+        """What the player reports as of now (the position interpolated)."""
         attempt = self._shown
-        repeat_mode = self._queue.repeat.mode
+        repeat = self._queue.repeat
         if self.state is IDLE or attempt is None:
-            return PlaybackState(player_activity=self.state, repeat_mode=repeat_mode)
-        return PlaybackState(
-            player_activity=self.state,
-            offset_ms=self.position(attempt),
-            total_ms=attempt.total_ms,
-            stream=attempt.stream,
-            repeat_mode=repeat_mode,
+            return PlayerStatus(self.state, repeat)
+        return PlayerStatus(
+            self.state, repeat, self.position(attempt), attempt.total_ms, attempt.stream
         )
 
     def change(self, new: PlayerActivity, notice: NoticeKind | None, attempt: Attempt) -> None:
@@ -130,7 +127,7 @@ class Reported:
         self._notify(
             Notice(
                 kind,
-                self.playback_state(),
+                self.status(),
                 item or (item_ref(shown) if shown else None),
                 reason=reason,
                 dialog_request_id=dialog_request_id,
@@ -142,7 +139,7 @@ class Reported:
         self._notify(
             Notice(
                 NoticeKind.STREAM_NEEDED,
-                self.playback_state(),
+                self.status(),
                 item_ref(attempt),
                 stream=attempt.entry.stream,
             )

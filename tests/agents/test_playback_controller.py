@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.agents.buttons import Button
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
@@ -77,7 +78,7 @@ async def remote() -> AsyncIterator[Remote]:
     agent = PlaybackControllerAgent(
         [AudioSide(engine)],
         send,
-        lambda: [engine.playback_state().context()],
+        lambda: [playback_state(engine.status()).context()],
         engine,
         saved=lambda: box[0].saves.append(engine.volume),
     )
@@ -182,7 +183,7 @@ async def test_custom_button_names_itself(remote: Remote) -> None:
 async def test_deprecated_repeat_directives_set_the_mode(remote: Remote) -> None:
     await remote.playing()
     assert await remote.dispatch(directive("TurnOnRepeatMode")) is Outcome.HANDLED
-    assert remote.harness.engine.playback_state().context()["payload"]["repeatMode"] == (
+    assert playback_state(remote.harness.engine.status()).context()["payload"]["repeatMode"] == (
         "REPEAT_ONE"
     )
     assert await remote.dispatch(directive("TurnOffRepeatMode")) is Outcome.HANDLED
@@ -208,7 +209,7 @@ async def test_mute_and_unmute_sound_an_earcon_outside_the_audioplayer_state(
     await remote.playing()
     engine, backend = remote.harness.engine, remote.harness.backend
     events, calls = list(remote.harness.sent), list(backend.calls)
-    state: dict[str, Any] = engine.playback_state().context()["payload"]
+    state: dict[str, Any] = playback_state(engine.status()).context()["payload"]
     await remote.dispatch(directive("Mute"))
     assert backend.muted and engine.muted
     await remote.dispatch(directive("Unmute"))
@@ -216,6 +217,6 @@ async def test_mute_and_unmute_sound_an_earcon_outside_the_audioplayer_state(
     assert backend.earcons == [(Earcon.MUTE, 100), (Earcon.UNMUTE, 100)]
     assert backend.calls == [*calls, ("set_mute", True), ("set_mute", False)]
     assert remote.harness.sent == events  # no AudioPlayer event for an earcon
-    after = engine.playback_state().context()["payload"]
+    after = playback_state(engine.status()).context()["payload"]
     assert (after["playerActivity"], after["stream"]) == (state["playerActivity"], state["stream"])
     assert remote.sent == []

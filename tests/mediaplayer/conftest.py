@@ -16,6 +16,7 @@ import pytest
 
 from clova_client.agents.audioplayer import AudioPlayerAgent
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.agents.mediaplayer import MediaPlayerAgent
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
@@ -86,7 +87,7 @@ class Speaker:
         self.events.append(event)
 
     def context(self) -> list[JsonObject]:
-        return [self.audio.playback_state().context(), self.music.context().context()]
+        return [playback_state(self.audio.status()).context(), self.music.context().context()]
 
     async def dispatch(self, raw: JsonObject) -> Outcome:
         outcome = await self.router.dispatch(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
@@ -14,7 +15,10 @@ MEDIA = {A: FakeMedia(10_000), B: FakeMedia(10_000)}
 
 async def test_idle_context_and_report(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    assert h.engine.playback_state().payload() == {"playerActivity": "IDLE", "repeatMode": "NONE"}
+    assert playback_state(h.engine.status()).payload() == {
+        "playerActivity": "IDLE",
+        "repeatMode": "NONE",
+    }
     h.engine.report_playback_state()
     event = h.sent[0].event
     assert event.full_name == "AudioPlayer.ReportPlaybackState"
@@ -36,7 +40,7 @@ async def test_playing_context_is_interpolated_between_ticks(new_harness: Harnes
     h = await new_harness(MEDIA)
     await h.engine.play(play("a"), dialog_request_id="dlg-1")
     await h.run(1.1)  # last tick at 1000
-    state = h.engine.playback_state()
+    state = playback_state(h.engine.status())
     assert state.player_activity is PlayerActivity.PLAYING
     assert state.offset_ms == 1100
     assert state.total_ms == 10_000
@@ -78,7 +82,7 @@ async def test_pause_before_any_sound_claims_nothing(new_harness: HarnessFactory
     assert await h.engine.pause()  # still opening
     await h.run(5)
     assert h.names() == []
-    state = h.engine.playback_state()
+    state = playback_state(h.engine.status())
     assert state.player_activity is PlayerActivity.PAUSED
     assert state.offset_ms == 0 and h.engine.token == "tok-a"
     assert await h.engine.resume()
@@ -114,7 +118,7 @@ async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFact
     await h.engine.pause()
     assert await h.engine.seek(9000)  # clamped to the duration
     assert h.backend.calls[-1] == ("seek", 5000)
-    assert h.engine.playback_state().offset_ms == 5000
+    assert playback_state(h.engine.status()).offset_ms == 5000
     assert await h.engine.seek(3000)
     resumed_at = h.clock.now()
     await h.engine.resume()
@@ -162,8 +166,8 @@ async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
     fresh = await new_harness(MEDIA)
     await fresh.engine.restore(snap)
     assert fresh.engine.state is PlayerActivity.PAUSED
-    assert fresh.engine.playback_state().offset_ms == 3100
-    assert fresh.engine.playback_state().repeat_mode is RepeatMode.REPEAT_ONE
+    assert playback_state(fresh.engine.status()).offset_ms == 3100
+    assert playback_state(fresh.engine.status()).repeat_mode is RepeatMode.REPEAT_ONE
     assert fresh.backend.calls_named("play") == []
     assert fresh.backend.volume == 40
     assert fresh.names() == []

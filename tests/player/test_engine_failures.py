@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.player.backend import BackendEvent, BackendEventType
 from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.queue import QueueRepeat
@@ -69,7 +70,9 @@ async def test_a_stall_while_playing_stops_the_item_truthfully(
         await h.engine.play(play("next", "ENQUEUE"))
         await h.run(5.9)
         assert h.engine.state is PlayerActivity.PLAYING  # not known to be dead yet
-        assert (h.engine.playback_state().offset_ms or 0) <= 1000 + 1500  # never runs far ahead
+        assert (
+            playback_state(h.engine.status()).offset_ms or 0
+        ) <= 1000 + 1500  # never runs far ahead
         await h.run(0.2)
     assert h.names(with_token=True)[:2] == [("PlayStarted", "tok-bad"), ("PlayStopped", "tok-bad")]
     stopped = h.named("PlayStopped")[0]
@@ -236,7 +239,7 @@ async def test_playing_then_a_time_at_the_start_is_sound_at_the_start(
     assert started.offset == 5000 and started.activity == "PLAYING"
     assert started.at == pytest.approx(0.102, abs=1e-6)
     assert started.state["totalInMilliseconds"] == 60_000
-    assert h.engine.playback_state().player_activity is PlayerActivity.PLAYING
+    assert playback_state(h.engine.status()).player_activity is PlayerActivity.PLAYING
 
 
 async def test_playing_then_an_end_without_time_is_no_sound(

@@ -7,6 +7,7 @@ import random
 import pytest
 from structlog.testing import capture_logs
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
@@ -104,7 +105,7 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
     assert paused.offset == 2600
     await h.run(30)
     assert h.sent[-1] is paused
-    assert h.engine.playback_state().offset_ms == 2600
+    assert playback_state(h.engine.status()).offset_ms == 2600
     assert await h.engine.resume()
     await h.run(1.5)  # 2600 -> 4100
     assert h.names()[h.sent.index(paused) :] == [
@@ -210,7 +211,7 @@ async def test_duration_cut_stops_the_backend_when_nothing_follows(
     assert h.names() == ["PlayStarted", "PlayFinished"]
     assert h.backend.calls[-1] == ("stop", None)
     assert h.engine.state is PlayerActivity.STOPPED
-    assert h.engine.playback_state().offset_ms == 1000
+    assert playback_state(h.engine.status()).offset_ms == 1000
     await h.run(60)
     assert h.names() == ["PlayStarted", "PlayFinished"]
 
@@ -250,4 +251,4 @@ async def test_new_values_in_a_stream_deliver_apply_from_then_on(
     )
     await h.run(10)
     assert len(reports(h.sent)) == 5
-    assert h.engine.playback_state().offset_ms == 17_500
+    assert playback_state(h.engine.status()).offset_ms == 17_500

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.player.backends.fake import FakeMedia
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, reported, reports, url_of
@@ -101,7 +102,7 @@ async def test_a_stale_tick_after_a_seek_back_counts_no_playback(
     for ms in range(1000, 3001, 250):
         await tick(ms)
     assert reported(h.sent) == [("Position", 3000), ("Position", 3000)]
-    assert h.engine.playback_state().offset_ms == 3250  # interpolated past the last tick
+    assert playback_state(h.engine.status()).offset_ms == 3250  # interpolated past the last tick
 
 
 @pytest.mark.parametrize("command", ["seek", "pause"])

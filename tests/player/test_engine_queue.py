@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import structlog
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
 from clova_client.protocol.audioplayer import ClearQueuePayload, PlayerActivity, RepeatMode
@@ -35,7 +36,7 @@ async def test_replace_all_when_idle_plays_at_once(new_harness: HarnessFactory) 
     assert h.engine.state is PlayerActivity.IDLE  # no sound yet
     await h.run(0.3)
     assert h.names() == ["PlayStarted"]
-    assert h.engine.playback_state().player_activity is PlayerActivity.PLAYING
+    assert playback_state(h.engine.status()).player_activity is PlayerActivity.PLAYING
 
 
 async def test_replace_all_while_playing_stops_clears_and_plays(

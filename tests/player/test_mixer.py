@@ -3,6 +3,7 @@ earcons that confirm a change at its volume, beside the player (no state change,
 
 from __future__ import annotations
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.clock import ManualClock
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeBackend, FakeMedia
@@ -42,7 +43,11 @@ async def test_an_earcon_sounds_beside_the_player_and_changes_nothing(
     await h.run(1.0)
     changes: list[PlayerActivity] = []
     h.engine.on_change = lambda: changes.append(h.engine.state)
-    before, calls, sent = h.engine.playback_state().payload(), list(h.backend.calls), h.names()
+    before, calls, sent = (
+        playback_state(h.engine.status()).payload(),
+        list(h.backend.calls),
+        h.names(),
+    )
     await h.engine.mixer.set_volume(40)
     await h.engine.mixer.earcon(Earcon.VOLUME)
     await h.engine.mixer.set_mute(True)
@@ -51,7 +56,7 @@ async def test_an_earcon_sounds_beside_the_player_and_changes_nothing(
     assert h.backend.earcons == [(Earcon.VOLUME, 40), (Earcon.MUTE, 40)]
     assert h.backend.calls == [*calls, ("set_volume", 40), ("set_mute", True)]
     assert h.names() == sent and changes == []
-    after = h.engine.playback_state().payload()
+    after = playback_state(h.engine.status()).payload()
     assert after["playerActivity"] == before["playerActivity"] == "PLAYING"
     assert after["stream"] == before["stream"]
     assert h.engine.snapshot()["muted"] is True and h.engine.volume == 40

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.clock import LoopClock
 from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.engine import PlayerEngine
@@ -156,7 +157,7 @@ async def test_pause_and_resume_continue_from_the_same_offset(make_rig: RigFacto
     assert await rig.engine.pause()
     paused = await rig.wait_for("PlayPaused")
     await asyncio.sleep(0.6)
-    assert rig.engine.playback_state().offset_ms == paused.offset  # frozen while paused
+    assert playback_state(rig.engine.status()).offset_ms == paused.offset  # frozen while paused
     assert await rig.engine.resume()
     resumed = await rig.wait_for("PlayResumed")
     finished = await rig.wait_for("PlayFinished", within_s=10)
