@@ -14,6 +14,7 @@ import structlog
 
 from . import __version__
 from .agents.audioplayer import AudioPlayerAgent
+from .agents.audioplayer_items import item_of_saved
 from .agents.audioplayer_reporter import AudioPlayerReporter
 from .agents.audioplayer_state import playback_state
 from .agents.mediaplayer import MediaPlayerAgent
@@ -101,6 +102,7 @@ class Daemon(DaemonRuntime):
                 stream_request_lead_s=player.stream_request_lead_s,
             ),
             self.mixer,
+            item_of_saved,  # what a saved Play is again after a restart
         )
         audio_port.on_preempted = self.engine.stop  # MediaPlayer took the speaker over
         self.music = MusicApp(

@@ -85,7 +85,7 @@ class AudioPlayerReporter:
             if notice.item is None or notice.stream is None:
                 return None
             payload = StreamRequestedPayload(
-                audio_item_id=notice.item.audio_item_id, audio_stream=notice.stream.raw
+                audio_item_id=notice.item.audio_item_id, audio_stream=notice.stream
             )
             minted = self._dialogs.mint() if self._dialogs is not None else None
             return make_event(NAMESPACE, name, payload, context, dialog_request_id=minted)

@@ -83,7 +83,7 @@ class StatusBuilder:
                 "state": self.engine.state.value,
                 "current": self._audio_item(),
                 "queue": [
-                    {"token": e.stream.token or "", "title": e.title, "artist": e.artist}
+                    {"token": e.token or "", "title": e.title, "artist": e.artist}
                     for e in self.engine.upcoming()
                 ],
                 "volume": self.engine.volume,

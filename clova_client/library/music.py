@@ -1,9 +1,10 @@
 """The music app behind MediaPlayer: library songs played by a PlayerEngine of its own.
 
 Its engine plays through its port of the shared output (``player.shared``), so starting a song
-here takes the speaker over from AudioPlayer (which then reports PlayStopped). The engine's own
-events are AudioPlayer-shaped; none of them leaves the speaker: a song that starts sounding is
-recorded in the play history and logged as "now playing", everything else is dropped.
+here takes the speaker over from AudioPlayer (which then reports PlayStopped). It hands the
+engine neutral items (``PlayItem``), not Play payloads. None of the engine's notices leaves the
+speaker: a song that starts sounding is recorded in the play history and logged as "now
+playing", everything else is dropped.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import structlog
 from ..clock import Clock
 from ..player.backend import MediaBackend
 from ..player.engine import PlayerEngine
+from ..player.item import PlayItem
 from ..player.mixer import Mixer
 from ..player.notices import Notice, NoticeKind
 from ..player.queue import QueueRepeat
 from ..player.settings import PlayerSettings
 from ..player.shared import BackendPort
-from ..protocol.audioplayer import PlayerActivity, PlayPayload
+from ..protocol.audioplayer import PlayerActivity
 from ..protocol.mediaplayer import MediaPlayerContext, Playlist, Shuffle, Toggle
 from ..protocol.mediaplayer import Repeat as ToggleRepeat
 from .library import Library
@@ -122,7 +124,7 @@ class MusicApp:
 
     def _current_id(self) -> str:
         attempt = self.engine.attempt()
-        return attempt.audio_item_id if attempt else ""
+        return attempt.key if attempt else ""
 
     def current(self) -> LibrarySong | None:
         """The current song (being started, playing, paused, or the last one stopped)."""
@@ -156,7 +158,7 @@ class MusicApp:
         """The song's length: libVLC's once it plays, else the tags'."""
         song = self.current()
         state = self.engine.status()
-        if state.total_ms and self.engine.audio_item_id == self._current_id():
+        if state.total_ms and self.engine.shown_key == self._current_id():
             return state.total_ms
         return song.duration_ms if song else None
 
@@ -197,21 +199,21 @@ class MusicApp:
         generation = next(self._generation)
         songs = list(selection.songs)[start:][:MAX_PLAYLIST]
         loaded = _Loaded(selection)
-        payloads = []
+        items = []
         for position, song in enumerate(songs, start):
             item_id = f"mp{generation}-{position}"
             loaded.order[item_id] = position
             self._remember(item_id, song, selection.category)
-            payloads.append(_payload(item_id, song))
+            items.append(_item(item_id, song))
         self._loaded = loaded
         log.info(
             "mediaplayer.play",
             name=selection.name,
             category=selection.category,
-            songs=len(payloads),
+            songs=len(items),
             first=songs[0].title if songs else None,
         )
-        await self.engine.play_all(payloads)
+        await self.engine.play_all(items)
         await self._settle()
 
     async def pause(self) -> bool:
@@ -294,22 +296,8 @@ class MusicApp:
         task.add_done_callback(self._tasks.discard)
 
 
-def _payload(item_id: str, song: LibrarySong) -> PlayPayload:
-    return PlayPayload.model_validate(
-        {
-            "audioItem": {
-                "audioItemId": item_id,
-                "stream": {
-                    "token": item_id,
-                    "url": song.path,
-                    "urlPlayable": True,
-                    "beginAtInMilliseconds": 0,
-                },
-                "type": "library",
-                "title": song.title,
-                "artist": song.artist_text,
-            },
-            "playBehavior": "REPLACE_ALL",
-            "source": {"name": "library"},
-        }
+def _item(item_id: str, song: LibrarySong) -> PlayItem:
+    """A library song as the engine's item: its file, from the start; nothing to report."""
+    return PlayItem(
+        item_id, token=item_id, url=song.path, title=song.title, artist=song.artist_text
     )

@@ -12,16 +12,16 @@ from typing import Any
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.audioplayer import ClearBehavior, PlayBehavior, StreamDeliverPayload
 from clova_client.protocol.base import JsonObject
 from clova_client.redact import redact_url
 
 from .attempt import ACTIVE, Attempt, AttemptPhase, StreamError
+from .item import Enqueue, PlayItem, Rebuild, Redeliver
 from .machine import PlayerMachine
 from .mixer import Mixer
 from .notices import NoticeKind
 from .progress import PositionSample
-from .queue import MAX_UPCOMING, QueueEntry, QueueRepeat
+from .queue import MAX_UPCOMING, QueueRepeat
 from .reported import PAUSED, PLAYING, STOPPED
 from .snapshot import build_snapshot, parse_snapshot
 
@@ -34,7 +34,7 @@ P = AttemptPhase
 class AttemptStatus:
     """The queue's current item and the engine's attempt to play it."""
 
-    audio_item_id: str
+    key: str
     position_ms: int
     """Where the attempt is (or starts, or stopped), interpolated."""
     starting: bool
@@ -58,17 +58,17 @@ class Commands:
         current = self.machine.current
         attempt = current if current is not None and current.entry is entry else None
         if attempt is None:
-            return AttemptStatus(entry.audio_item_id, 0, False)
+            return AttemptStatus(entry.key, 0, False)
         starting = attempt.phase in (P.AWAITING_STREAM, P.OPENING)
-        return AttemptStatus(entry.audio_item_id, self._reported.position(attempt), starting)
+        return AttemptStatus(entry.key, self._reported.position(attempt), starting)
 
-    def current_entry(self) -> tuple[QueueEntry, str | None] | None:
+    def current_entry(self) -> tuple[PlayItem, str | None] | None:
         """The queue's current item and the token its attempt plays (None: empty queue)."""
         entry = self._queue.current
         if entry is None:
             return None
         attempt = self._attempt_of(entry)
-        return entry, attempt.token if attempt else entry.stream.token
+        return entry, attempt.token if attempt else entry.token
 
     def snapshot(self) -> JsonObject:
         attempt = self._attempt_of(self._queue.current)
@@ -82,18 +82,14 @@ class Commands:
             muted=self._mixer.muted,
         )
 
-    def _attempt_of(self, entry: QueueEntry | None) -> Attempt | None:
+    def _attempt_of(self, entry: PlayItem | None) -> Attempt | None:
         """The latest attempt (current, else the one shown) to play ``entry``."""
         candidates = (self.machine.current, self._reported.last_shown)
         return next((a for a in candidates if a and a.entry is entry), None)
 
     def _is_current_item(self, audio_item_id: str) -> bool:
         current = self.machine.current
-        return (
-            self.machine.is_busy()
-            and current is not None
-            and current.audio_item_id == (audio_item_id)
-        )
+        return self.machine.is_busy() and current is not None and current.key == (audio_item_id)
 
     # === settings that need no job =======================================================
 
@@ -109,14 +105,14 @@ class Commands:
 
     # === the queue ========================================================================
 
-    async def play(self, entry: QueueEntry) -> None:
-        item_id, behavior = entry.audio_item_id, entry.play.play_behavior
+    async def play(self, entry: PlayItem, behavior: Enqueue) -> None:
+        item_id = entry.key
         refused = None
         if self._is_current_item(item_id) or self._queue.is_upcoming(item_id):
             refused = "this audioItemId is already playing or queued"
-        elif behavior is PlayBehavior.ENQUEUE and self._queue.full:
+        elif behavior is Enqueue.ENQUEUE and self._queue.full:
             refused = f"the queue is full ({MAX_UPCOMING} items wait behind the current one)"
-        token = entry.stream.token
+        token = entry.token
         if refused is not None:
             log.info(
                 "player.play_dropped",
@@ -131,13 +127,13 @@ class Commands:
             audio_item_id=item_id,
             token=token,
             play_behavior=behavior.value,
-            url_playable=entry.stream.url_playable,
+            url_playable=not entry.needs_stream,
             state=self._reported.state.value,
         )
-        if behavior is PlayBehavior.REPLACE_ALL:
+        if behavior is Enqueue.REPLACE_ALL:
             await self._replace(entry, [])
             return
-        if behavior is PlayBehavior.REPLACE_ENQUEUED:
+        if behavior is Enqueue.REPLACE_ENQUEUED:
             self._queue.replace_enqueued(entry)
         else:
             self._queue.enqueue(entry)
@@ -146,12 +142,12 @@ class Commands:
         else:
             await self.machine.advance(auto=False)
 
-    async def play_all(self, entries: list[QueueEntry]) -> None:
+    async def play_all(self, entries: list[PlayItem]) -> None:
         if entries:
-            log.info("player.play_all", count=len(entries), token=entries[0].stream.token)
+            log.info("player.play_all", count=len(entries), token=entries[0].token)
             await self._replace(entries[0], entries[1 : MAX_UPCOMING + 1])
 
-    async def _replace(self, first: QueueEntry, rest: list[QueueEntry]) -> None:
+    async def _replace(self, first: PlayItem, rest: list[PlayItem]) -> None:
         self.machine.leave_current()
         self.machine.next_item.drop()
         self._queue.replace_all(first)
@@ -159,46 +155,48 @@ class Commands:
             self._queue.enqueue(entry)
         await self.machine.start(self.machine.new_attempt(first))
 
-    async def clear_queue(self, behavior: ClearBehavior) -> None:
-        log.info(
-            "player.clear_queue", clear_behavior=behavior.value, state=self._reported.state.value
-        )
-        if behavior is ClearBehavior.CLEAR_ALL:
+    async def clear_queue(self, *, stop: bool) -> None:
+        """Drop what waits; ``stop``: the current item too."""
+        behavior = "CLEAR_ALL" if stop else "CLEAR_ENQUEUED"
+        log.info("player.clear_queue", clear_behavior=behavior, state=self._reported.state.value)
+        if stop:
             await self.stop()
         self._queue.clear_upcoming()
         self.machine.next_item.drop()
         self._reported.notify(NoticeKind.QUEUE_CLEARED)
 
-    async def stream_deliver(self, payload: StreamDeliverPayload) -> None:
+    async def stream_deliver(self, key: str, redeliver: Redeliver) -> None:
+        """The stream of the item ``key``: for the attempt that asked for it (merged into the
+        queued item's), else for the one that plays (merged into what it shows)."""
         machine = self.machine
-        attempt = machine.streams.take(payload.audio_item_id)
-        playing = self._playing_attempt(payload.audio_item_id) if attempt is None else None
+        attempt = machine.streams.take(key)
+        playing = self._playing_attempt(key) if attempt is None else None
         if playing is not None:
-            await self._update_stream(playing, payload)
+            await self._update_stream(playing, redeliver)
             return
         if attempt is None:
             log.warning(
                 "player.stream_deliver_ignored",
-                audio_item_id=payload.audio_item_id,
+                audio_item_id=key,
                 reason="no StreamRequested is pending for this audioItemId",
             )
             return
         try:
-            attempt.deliver(payload.stream.raw)
+            attempt.deliver(_redelivered(redeliver, attempt.entry.stream, attempt.entry))
         except StreamError as exc:
             if attempt is machine.current:
                 await machine.give_up(attempt, str(exc))
             else:
                 log.warning(
                     "player.stream_deliver_rejected",
-                    audio_item_id=attempt.audio_item_id,
+                    audio_item_id=attempt.key,
                     reason=str(exc),
                 )
                 machine.next_item.drop()
             return
         log.info(
             "player.stream_delivered",
-            audio_item_id=attempt.audio_item_id,
+            audio_item_id=attempt.key,
             token=attempt.token,
             url=redact_url(attempt.url),
         )
@@ -207,12 +205,12 @@ class Commands:
         elif attempt is machine.next_item.attempt:
             await machine.next_item.prepare(attempt)
 
-    def _playing_attempt(self, audio_item_id: str) -> Attempt | None:
+    def _playing_attempt(self, key: str) -> Attempt | None:
         """The current attempt, when it plays (or holds, paused) this item's delivered stream."""
         attempt = self.machine.current
         if (
             attempt is not None
-            and attempt.audio_item_id == audio_item_id
+            and attempt.key == key
             and attempt.delivered
             and attempt.opened
             and attempt.phase in (P.OPENING, P.PLAYING, P.PAUSED)
@@ -220,7 +218,7 @@ class Commands:
             return attempt
         return None
 
-    async def _update_stream(self, attempt: Attempt, payload: StreamDeliverPayload) -> None:
+    async def _update_stream(self, attempt: Attempt, redeliver: Redeliver) -> None:
         """A StreamDeliver for the item that plays: its stream (what the context reports) and
         its progress-report values change from now on; the sound goes on from the source that
         is open (docs/ARCHITECTURE.md, Decisions)."""
@@ -229,20 +227,20 @@ class Commands:
         if attempt.phase is P.PLAYING:  # what played so far, under the old values
             crossings.passed(attempt, self._reported.position(attempt))
         try:
-            attempt.update_stream(payload.stream.raw)
+            attempt.use(_redelivered(redeliver, attempt.stream, attempt.entry))
         except StreamError as exc:
             log.warning(
                 "player.stream_deliver_rejected",
-                audio_item_id=attempt.audio_item_id,
+                audio_item_id=attempt.key,
                 token=attempt.token,
                 reason=str(exc),
             )
             return
-        if attempt.progress is not None and attempt.info is not None:
-            attempt.progress.update(attempt.info.progress_report)
+        if attempt.progress is not None:
+            attempt.progress.update(attempt.item.progress)
         log.info(
             "player.stream_updated",
-            audio_item_id=attempt.audio_item_id,
+            audio_item_id=attempt.key,
             token=attempt.token,
             url=redact_url(attempt.url),
             url_changed=attempt.url != playing_url,
@@ -308,7 +306,7 @@ class Commands:
         await self.machine.start(self._new(entry))
         return True
 
-    def _new(self, entry: QueueEntry) -> Attempt:
+    def _new(self, entry: PlayItem) -> Attempt:
         return self.machine.new_attempt(entry)
 
     async def seek(self, offset_ms: int) -> bool:
@@ -331,9 +329,9 @@ class Commands:
             await crossings.reach(attempt, target)
         return True
 
-    async def restore(self, snapshot: Mapping[str, Any], paused: bool) -> None:
+    async def restore(self, snapshot: Mapping[str, Any], paused: bool, rebuild: Rebuild) -> None:
         """Rebuild the queue, the current attempt and the output as saved."""
-        saved = parse_snapshot(snapshot)
+        saved = parse_snapshot(snapshot, rebuild)
         if self.machine.is_busy():
             await self.stop()
         self.machine.next_item.drop()
@@ -345,11 +343,12 @@ class Commands:
             return
         attempt = self.machine.new_attempt(saved.current, saved.offset_ms)
         if saved.stream is not None:
-            attempt.stream = saved.stream  # what the server last saw, for the context
+            attempt.stream = saved.stream  # what was shown last, shown again
+            attempt.token = saved.token
         attempt.sample = PositionSample(saved.offset_ms, self._clock.now())
         log.info(
             "player.restore",
-            audio_item_id=attempt.audio_item_id,
+            audio_item_id=attempt.key,
             token=attempt.token,
             offset_ms=saved.offset_ms,
             state=saved.state.value,
@@ -364,3 +363,10 @@ class Commands:
             self.machine.resumable = attempt if saved.resumable else None
         else:
             self.machine.current = attempt
+
+
+def _redelivered(redeliver: Redeliver, shown: JsonObject, queued: PlayItem) -> PlayItem:
+    try:
+        return redeliver(shown, queued)
+    except ValueError as exc:
+        raise StreamError(str(exc)) from exc

@@ -6,29 +6,22 @@ backend."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.audioplayer import (
-    ClearQueuePayload,
-    PlayerActivity,
-    PlayPayload,
-    RepeatMode,
-    StreamDeliverPayload,
-)
+from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from clova_client.protocol.base import JsonObject
-from clova_client.protocol.items import NO_ATTACHMENTS
 
 from .backend import MediaBackend, VolumeControl
 from .commands import AttemptStatus, Commands
 from .earcon import EarconOutput
+from .item import Enqueue, PlayItem, Rebuild, Redeliver
 from .machine import PlayerMachine
 from .mixer import Mixer
 from .notices import Listener, NoticeBoard, NoticeKind
-from .queue import QueueEntry, QueueRepeat
+from .queue import QueueRepeat
 from .serial import SerialRunner
 from .settings import PlayerSettings
 from .status import PlayerStatus
@@ -45,10 +38,13 @@ class PlayerEngine:
         clock: Clock,
         settings: PlayerSettings = DEFAULT_SETTINGS,
         mixer: Mixer | None = None,
+        rebuild: Rebuild | None = None,
     ) -> None:
         """``mixer``: the output this engine plays through (its volume and mute); without one,
-        a mixer of its own over ``backend`` (a lone engine: tests, benches)."""
+        a mixer of its own over ``backend`` (a lone engine: tests, benches). ``rebuild``:
+        makes a saved item again (``restore``; None: this engine restores no items)."""
         self._backend = backend
+        self._rebuild = rebuild
         if mixer is None:
             output = backend if isinstance(backend, VolumeControl) else None
             earcons = backend if isinstance(backend, EarconOutput) else None
@@ -77,9 +73,10 @@ class PlayerEngine:
         return shown.token if shown else None
 
     @property
-    def audio_item_id(self) -> str | None:
+    def shown_key(self) -> str | None:
+        """The key of the item the status shows (None when IDLE)."""
         shown = self._reported.shown
-        return shown.audio_item_id if shown else None
+        return shown.key if shown else None
 
     def attempt(self) -> AttemptStatus | None:
         """The queue's current item as the engine deals with it now: being started, playing,
@@ -126,16 +123,17 @@ class PlayerEngine:
         """Issue a STATE_REQUESTED notice (the answer to ExpectReportPlaybackState)."""
         self._reported.notify(NoticeKind.STATE_REQUESTED, dialog_request_id=dialog_request_id)
 
-    def current_entry(self) -> tuple[QueueEntry, str | None] | None:
+    def current_entry(self) -> tuple[PlayItem, str | None] | None:
         """The queue's current item and the token its attempt plays (None: empty queue)."""
         return self._commands.current_entry()
 
-    def upcoming(self) -> tuple[QueueEntry, ...]:
+    def upcoming(self) -> tuple[PlayItem, ...]:
         """The items after the current one, next first."""
         return self._queue.upcoming
 
     def snapshot(self) -> JsonObject:
-        """The current item, its offset, the upcoming Plays as received, repeat and volume."""
+        """The current item, its offset, the upcoming items as they saved themselves, repeat and
+        the mixer's volume."""
         return self._commands.snapshot()
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -164,32 +162,31 @@ class PlayerEngine:
 
     # --- directives -----------------------------------------------------------------------
 
-    async def play(
-        self,
-        payload: PlayPayload,
-        *,
-        dialog_request_id: str | None = None,
-        attachments: Mapping[str, bytes] = NO_ATTACHMENTS,
-    ) -> None:
-        entry = QueueEntry(payload, dialog_request_id, MappingProxyType(dict(attachments)))
-        await self._serial.run(lambda: self._commands.play(entry))
+    async def play(self, item: PlayItem, enqueue: Enqueue = Enqueue.REPLACE_ALL) -> None:
+        """Queue ``item`` as ``enqueue`` says (an item whose key plays or waits is dropped)."""
+        await self._serial.run(lambda: self._commands.play(item, enqueue))
 
-    async def play_all(self, payloads: Sequence[PlayPayload]) -> None:
-        """Replace everything with ``payloads`` in this order and play the first: a whole
+    async def play_all(self, items: Sequence[PlayItem]) -> None:
+        """Replace everything with ``items`` in this order and play the first: a whole
         playlist in one job (MediaPlayer). Nothing happens for an empty list."""
-        entries = [QueueEntry(p) for p in payloads]
-        await self._serial.run(lambda: self._commands.play_all(entries))
+        await self._serial.run(lambda: self._commands.play_all(list(items)))
 
-    async def clear_queue(self, payload: ClearQueuePayload) -> None:
-        await self._serial.run(lambda: self._commands.clear_queue(payload.clear_behavior))
+    async def clear_queue(self, *, stop: bool) -> None:
+        """Drop what waits; ``stop``: stop the current item too."""
+        await self._serial.run(lambda: self._commands.clear_queue(stop=stop))
 
-    async def stream_deliver(self, payload: StreamDeliverPayload) -> None:
-        await self._serial.run(lambda: self._commands.stream_deliver(payload))
+    async def stream_deliver(self, key: str, redeliver: Redeliver) -> None:
+        """The stream the item ``key`` asked for (or a new one for the item that plays):
+        ``redeliver`` makes the item to play from what it shows and the item as queued."""
+        await self._serial.run(lambda: self._commands.stream_deliver(key, redeliver))
 
     async def restore(self, snapshot: Mapping[str, Any], *, paused: bool = True) -> None:
         """Rebuild the queue and the current item at its offset, PAUSED, without playing
         (``paused=False`` resumes at once). ValueError for a snapshot it cannot read."""
-        await self._serial.run(lambda: self._commands.restore(snapshot, paused))
+        rebuild = self._rebuild
+        if rebuild is None:
+            raise ValueError("this engine keeps no items across restarts")
+        await self._serial.run(lambda: self._commands.restore(snapshot, paused, rebuild))
 
     # --- controls: False when there was nothing to act on ---------------------------------
 

@@ -27,10 +27,11 @@ from clova_client.redact import redact_text, redact_url
 from .attempt import ACTIVE, OPENED, Attempt, AttemptPhase, StreamError
 from .backend import BackendEvent, BackendEventType, MediaBackend
 from .crossings import Crossings
+from .item import PlayItem
 from .notices import Notice, NoticeKind
 from .prefetch import NextItem
 from .progress import PositionSample
-from .queue import PlayQueue, QueueEntry
+from .queue import PlayQueue
 from .reported import PAUSED, PLAYING, STOPPED, Reported, item_ref
 from .serial import Job
 from .settings import PlayerSettings
@@ -151,7 +152,7 @@ class PlayerMachine:
 
     # === an attempt from start to end ====================================================
 
-    def new_attempt(self, entry: QueueEntry, resume_at_ms: int | None = None) -> Attempt:
+    def new_attempt(self, entry: PlayItem, resume_at_ms: int | None = None) -> Attempt:
         return Attempt.for_entry(entry, next(self._source_ids), resume_at_ms)
 
     async def start(self, attempt: Attempt) -> None:
@@ -176,7 +177,7 @@ class PlayerMachine:
         self._backend_active = True
         log.info(
             "player.open",
-            audio_item_id=attempt.audio_item_id,
+            audio_item_id=attempt.key,
             token=attempt.token,
             url=redact_url(source.url),
             source_id=source.source_id,
@@ -270,7 +271,7 @@ class PlayerMachine:
             "player.item_abandoned",
             reason=redact_text(reason),
             url=redact_url(attempt.url) if attempt.url else None,
-            audio_item_id=attempt.audio_item_id,
+            audio_item_id=attempt.key,
             token=attempt.token,
             offset_ms=position,
             phase=attempt.phase.name,
@@ -391,6 +392,6 @@ class PlayerMachine:
         else:
             log.warning(
                 "player.stream_request_expired",
-                audio_item_id=attempt.audio_item_id,
+                audio_item_id=attempt.key,
                 reason=f"no StreamDeliver within {seconds:g} s; asked again when it is due",
             )

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 import structlog
 
-from clova_client.protocol.audioplayer import AudioStreamInfo
+from clova_client.protocol.base import JsonObject
 
 from .status import PlayerStatus
 
@@ -59,8 +59,9 @@ class Notice:
     """What the player reports as of this notice (activity, item, position, repeat)."""
     item: ItemRef | None
     """The item concerned (for STREAM_NEEDED / FAILED: the one being started)."""
-    stream: AudioStreamInfo | None = None
-    """STREAM_NEEDED: the stream as the Play gave it."""
+    stream: JsonObject | None = None
+    """STREAM_NEEDED: what the item shows as queued (AudioPlayer: the stream as the Play gave
+    it)."""
     reason: str | None = None
     """FAILED: why, one line."""
     dialog_request_id: str | None = None

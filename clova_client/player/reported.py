@@ -42,7 +42,7 @@ ALLOWED: dict[PlayerActivity, frozenset[PlayerActivity]] = {
 
 
 def item_ref(attempt: Attempt) -> ItemRef:
-    return ItemRef(attempt.audio_item_id, attempt.token)
+    return ItemRef(attempt.key, attempt.token)
 
 
 class Reported:
@@ -101,7 +101,7 @@ class Reported:
             from_state=old.value,
             state=new.value,
             notice=notice.value if notice else None,
-            audio_item_id=attempt.audio_item_id,
+            audio_item_id=attempt.key,
             token=attempt.token,
             offset_ms=self.position(attempt),
         )

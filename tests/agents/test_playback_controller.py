@@ -57,7 +57,7 @@ class Remote:
         return outcome
 
     async def playing(self) -> None:
-        await self.harness.engine.play(play("a1", duration=60000))
+        await self.harness.audio.play(play("a1", duration=60000))
         await self.harness.run_until("PlayStarted")
 
     def state(self, event: Event) -> JsonObject:

@@ -5,6 +5,8 @@ daemon sends the *CommandIssued at once and reports what the directive did."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -182,8 +184,9 @@ async def test_mute_unmute_and_volume_sound_an_earcon_outside_the_audioplayer_st
     changed = await daemon.cli("volume", "up", *config)
     assert changed.stdout == "volume 80\n", changed
     await daemon.wait_logged("earcon", earcon="volume", volume=80)
-    for _ in range(4):
-        await daemon.wait_logged("earcon_done")
+    deadline = time.monotonic() + 10  # bounds a hang; wait_logged returns at the first one
+    while len(daemon.logged("earcon_done")) < 4 and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
     assert len(daemon.logged("earcon_done")) == 4
     assert not daemon.logged("earcon_failed")
 

@@ -38,7 +38,7 @@ async def test_idle_context_and_report(new_harness: HarnessFactory) -> None:
 
 async def test_playing_context_is_interpolated_between_ticks(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"), dialog_request_id="dlg-1")
+    await h.audio.play(play("a"), dialog_request_id="dlg-1")
     await h.run(1.1)  # last tick at 1000
     state = playback_state(h.engine.status())
     assert state.player_activity is PlayerActivity.PLAYING
@@ -54,7 +54,7 @@ async def test_pause_and_resume(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False)
     assert not await h.engine.pause()
     assert not await h.engine.resume()
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(0.25)
     h.backend.emit_time(250)
     await h.run(0.25)
@@ -78,7 +78,7 @@ async def test_pause_and_resume(new_harness: HarnessFactory) -> None:
 
 async def test_pause_before_any_sound_claims_nothing(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     assert await h.engine.pause()  # still opening
     await h.run(5)
     assert h.names() == []
@@ -93,7 +93,7 @@ async def test_pause_before_any_sound_claims_nothing(new_harness: HarnessFactory
 async def test_stop_then_resume_restarts_where_it_stopped(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
     assert not await h.engine.stop()
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(2.1)
     assert await h.engine.stop()
     assert not await h.engine.stop()
@@ -113,7 +113,7 @@ async def test_stop_then_resume_restarts_where_it_stopped(new_harness: HarnessFa
 
 async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a", duration=5000))
+    await h.audio.play(play("a", duration=5000))
     await h.run(1)
     await h.engine.pause()
     assert await h.engine.seek(9000)  # clamped to the duration
@@ -131,7 +131,7 @@ async def test_on_change_fires_on_every_transition(new_harness: HarnessFactory) 
     h = await new_harness(MEDIA)
     seen: list[PlayerActivity] = []
     h.engine.on_change = lambda: seen.append(h.engine.state)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(0.3)
     await h.engine.pause()
     await h.engine.resume()
@@ -149,8 +149,8 @@ async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
     h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
     await h.engine.mixer.set_volume(40)
-    await h.engine.play(play("a", custom={"x": 1}))
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("a", custom={"x": 1}))
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run(3.1)
     await h.engine.pause()
     snap = h.engine.snapshot()
@@ -180,7 +180,7 @@ async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
 
 async def test_restore_playing_can_resume_at_once(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(1)
     snap = h.engine.snapshot()
     fresh = await new_harness(MEDIA)
@@ -192,7 +192,7 @@ async def test_restore_playing_can_resume_at_once(new_harness: HarnessFactory) -
 
 async def test_close_stops_and_releases_the_backend(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(1)
     await h.engine.close()
     assert h.backend.calls[-2:] == [("stop", None), ("close", None)]

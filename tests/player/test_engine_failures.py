@@ -32,8 +32,8 @@ async def test_media_that_never_sounds_is_abandoned_and_the_next_item_plays(
     media, reason = FAILURES[case]
     h = await new_harness({BAD: media, NEXT: FakeMedia(1000)})
     with capture_logs() as logs:
-        await h.engine.play(play("bad", url=BAD))
-        await h.engine.play(play("next", "ENQUEUE"))
+        await h.audio.play(play("bad", url=BAD))
+        await h.audio.play(play("next", "ENQUEUE"))
         await h.run(12)
     assert h.names(with_token=True) == [("PlayStarted", "tok-next"), ("PlayFinished", "tok-next")]
     abandoned = [e for e in logs if e["event"] == "player.item_abandoned"]
@@ -51,7 +51,7 @@ async def test_media_that_never_sounds_is_abandoned_and_the_next_item_plays(
 async def test_unknown_media_is_abandoned(new_harness: HarnessFactory) -> None:
     h = await new_harness({NEXT: FakeMedia(1000)})
     with capture_logs() as logs:
-        await h.engine.play(play("bad", url=BAD))
+        await h.audio.play(play("bad", url=BAD))
         await h.run(1)
     assert h.names() == []
     assert [e["reason"] for e in logs if e["event"] == "player.item_abandoned"] == [
@@ -66,8 +66,8 @@ async def test_a_stall_while_playing_stops_the_item_truthfully(
     media = {BAD: FakeMedia(60_000, "stall_at_ms", stall_at_ms=1000), NEXT: FakeMedia(1000)}
     h = await new_harness(media, settings=PlayerSettings(stall_timeout_s=5))
     with capture_logs() as logs:
-        await h.engine.play(play("bad", url=BAD))
-        await h.engine.play(play("next", "ENQUEUE"))
+        await h.audio.play(play("bad", url=BAD))
+        await h.audio.play(play("next", "ENQUEUE"))
         await h.run(5.9)
         assert h.engine.state is PlayerActivity.PLAYING  # not known to be dead yet
         assert (
@@ -91,7 +91,7 @@ async def test_a_stall_while_playing_stops_the_item_truthfully(
 async def test_context_is_never_playing_after_a_failure(new_harness: HarnessFactory) -> None:
     media = {BAD: FakeMedia(60_000, "stall_at_ms", stall_at_ms=500)}
     h = await new_harness(media)
-    await h.engine.play(play("bad", url=BAD))
+    await h.audio.play(play("bad", url=BAD))
     await h.run(20)
     assert h.names() == ["PlayStarted", "PlayStopped"]
     assert h.engine.state is PlayerActivity.STOPPED
@@ -105,7 +105,7 @@ async def test_context_is_never_playing_after_a_failure(new_harness: HarnessFact
 async def test_an_early_end_is_not_a_finish(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False)
     with capture_logs() as logs:
-        await h.engine.play(play("a"))
+        await h.audio.play(play("a"))
         h.backend.emit_playing()
         h.backend.emit_length(10_000)
         for ms in range(250, 4001, 250):
@@ -122,7 +122,7 @@ async def test_an_end_within_the_guard_is_a_finish_at_the_length(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     h.backend.emit_length(10_000)
     for ms in range(250, 8901, 250):
         await h.run(0.25)
@@ -135,7 +135,7 @@ async def test_an_end_within_the_guard_is_a_finish_at_the_length(
 
 async def test_no_sound_after_resume_is_abandoned(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False, settings=PlayerSettings(open_timeout_s=3))
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(0.3)
     h.backend.emit_time(300)
     await h.settle()
@@ -155,7 +155,7 @@ async def test_a_playlist_that_only_fails_is_tried_once_round(
     h = await new_harness({})
     h.engine.set_repeat(QueueRepeat.ALL)
     for n, behavior in enumerate(["REPLACE_ALL", "ENQUEUE", "ENQUEUE"]):
-        await h.engine.play(play(f"i{n}", behavior))
+        await h.audio.play(play(f"i{n}", behavior))
     await h.run(5)
     attempts = h.backend.calls_named("play")
     assert 3 <= len(attempts) <= 4
@@ -165,10 +165,10 @@ async def test_a_playlist_that_only_fails_is_tried_once_round(
 
 async def test_events_of_an_old_source_are_dropped(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     h.backend.emit_time(300)
     await h.settle()
-    await h.engine.play(play("b"))
+    await h.audio.play(play("b"))
     assert h.names() == ["PlayStarted", "PlayStopped"]
     old = 1
     for event in [
@@ -188,7 +188,7 @@ async def test_a_time_at_the_start_without_playing_is_no_sound(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=5000))
+    await h.audio.play(play("a", begin=5000))
     h.backend.emit_length(60_000)
     h.backend.emit_time(5000)  # where it was told to start, but the backend never said PLAYING
     await h.settle()
@@ -206,7 +206,7 @@ async def test_a_time_below_the_start_is_no_sound_even_after_playing(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=5000))
+    await h.audio.play(play("a", begin=5000))
     h.backend.emit_playing()
     h.backend.emit_length(60_000)
     h.backend.emit_time(4960)  # landed a little before the start
@@ -224,7 +224,7 @@ async def test_playing_then_a_time_at_the_start_is_sound_at_the_start(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=5000))
+    await h.audio.play(play("a", begin=5000))
     await h.run(0.1)
     h.backend.emit_length(60_000)
     h.backend.emit_playing()
@@ -247,7 +247,7 @@ async def test_playing_then_an_end_without_time_is_no_sound(
 ) -> None:
     h = await new_harness(simulate=False)
     with capture_logs() as logs:
-        await h.engine.play(play("a", begin=5000))
+        await h.audio.play(play("a", begin=5000))
         h.backend.emit_playing()
         await h.run(0.04)
         h.backend.emit_ended()  # garbage: libVLC plays nothing and ends
@@ -263,7 +263,7 @@ async def test_after_a_resume_playing_then_a_time_at_the_position_resumes_there(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     h.backend.emit_playing()
     h.backend.emit_time(0)
     await h.run(0.3)
@@ -293,7 +293,7 @@ async def test_a_first_tick_a_frame_before_the_start_is_the_start_of_sound(
     """libavformat starts an Ogg asked for 3000 ms at 2999: that tick after PLAYING is the
     sound, not the next one a quarter of a second later."""
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=3000))
+    await h.audio.play(play("a", begin=3000))
     h.backend.emit_length(60_000)
     h.backend.emit_playing()
     h.backend.emit_time(2999)
@@ -306,7 +306,7 @@ async def test_a_first_tick_far_before_the_start_is_no_sound(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=3000))
+    await h.audio.play(play("a", begin=3000))
     h.backend.emit_playing()
     h.backend.emit_time(0)  # the start position not applied yet: nothing sounds from here
     await h.settle()

@@ -19,7 +19,7 @@ async def test_a_seek_back_counts_on_and_passes_the_position_again(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(10_000)})
-    await h.engine.play(play("a", interval=1000, position=2500))
+    await h.audio.play(play("a", interval=1000, position=2500))
     await h.run(3.2)
     assert reported(h.sent) == [
         ("Interval", 1000),
@@ -43,7 +43,7 @@ async def test_a_seek_past_the_position_reports_it_at_once_with_the_point(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", interval=1000, position=5000))
+    await h.audio.play(play("a", interval=1000, position=5000))
     await h.run(1.1)
     assert await h.engine.seek(7400)
     position = h.sent[-1]
@@ -66,7 +66,7 @@ async def test_a_seek_past_the_position_while_paused_reports_it_at_once(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", position=5000))
+    await h.audio.play(play("a", position=5000))
     await h.run(1)
     assert await h.engine.pause()
     assert await h.engine.seek(6000)
@@ -84,7 +84,7 @@ async def test_a_stale_tick_after_a_seek_back_counts_no_playback(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", position=3000))
+    await h.audio.play(play("a", position=3000))
     h.backend.emit_playing()
     h.backend.emit_length(20_000)
 
@@ -113,7 +113,7 @@ async def test_playback_before_a_late_seek_or_pause_is_reported_first(
     Delay is reported at its offset before it (not counted from the seek target, not after the
     resume)."""
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", delay=1000))
+    await h.audio.play(play("a", delay=1000))
     h.backend.emit_playing()
     h.backend.emit_length(20_000)
     h.backend.emit_time(0)

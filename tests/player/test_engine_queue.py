@@ -18,9 +18,9 @@ MEDIA = {url_of(i): FakeMedia(3000) for i in ("a", "b", "c", "d")}
 async def started(new_harness: HarnessFactory, *item_ids: str) -> Harness:
     """``item_ids[0]`` playing (sound flowing), the rest enqueued."""
     h = await new_harness(MEDIA)
-    await h.engine.play(play(item_ids[0]))
+    await h.audio.play(play(item_ids[0]))
     for item_id in item_ids[1:]:
-        await h.engine.play(play(item_id, "ENQUEUE"))
+        await h.audio.play(play(item_id, "ENQUEUE"))
     await h.run_until("PlayStarted")
     return h
 
@@ -31,7 +31,7 @@ def played_urls(h: Harness) -> list[str]:
 
 async def test_replace_all_when_idle_plays_at_once(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     assert h.backend.calls_named("play") == [MediaSource(1, url_of("a"), 0)]
     assert h.engine.state is PlayerActivity.IDLE  # no sound yet
     await h.run(0.3)
@@ -44,7 +44,7 @@ async def test_replace_all_while_playing_stops_clears_and_plays(
 ) -> None:
     h = await started(new_harness, "a", "b")
     await h.run(1)
-    await h.engine.play(play("c"))
+    await h.audio.play(play("c"))
     await h.run(10)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -65,8 +65,8 @@ async def test_enqueue_when_idle_plays_and_when_playing_waits(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a", "ENQUEUE"))
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("a", "ENQUEUE"))
+    await h.audio.play(play("b", "ENQUEUE"))
     assert played_urls(h) == [url_of("a")]
     await h.run(10)
     assert h.names(with_token=True) == [
@@ -81,7 +81,7 @@ async def test_enqueue_after_the_queue_ran_out_plays_it(new_harness: HarnessFact
     h = await started(new_harness, "a")
     await h.run(5)
     assert h.engine.state is PlayerActivity.STOPPED
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run(0.3)
     assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-b")
 
@@ -89,7 +89,7 @@ async def test_enqueue_after_the_queue_ran_out_plays_it(new_harness: HarnessFact
 async def test_enqueue_while_paused_only_queues(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a")
     await h.engine.pause()
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run(20)
     assert played_urls(h) == [url_of("a")]
     assert h.engine.state is PlayerActivity.PAUSED
@@ -97,7 +97,7 @@ async def test_enqueue_while_paused_only_queues(new_harness: HarnessFactory) -> 
 
 async def test_replace_enqueued_keeps_the_current_item(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a", "b")
-    await h.engine.play(play("c", "REPLACE_ENQUEUED"))
+    await h.audio.play(play("c", "REPLACE_ENQUEUED"))
     await h.run(10)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -112,9 +112,9 @@ async def test_a_play_for_an_item_playing_or_queued_is_dropped(
 ) -> None:
     h = await started(new_harness, "a", "b")
     calls = list(h.backend.calls)
-    await h.engine.play(play("a"))  # playing
-    await h.engine.play(play("b", "ENQUEUE"))  # queued
-    await h.engine.play(play("b"))  # queued, even as REPLACE_ALL
+    await h.audio.play(play("a"))  # playing
+    await h.audio.play(play("b", "ENQUEUE"))  # queued
+    await h.audio.play(play("b"))  # queued, even as REPLACE_ALL
     assert h.backend.calls == calls
     await h.run(10)
     assert h.names(with_token=True) == [
@@ -123,16 +123,16 @@ async def test_a_play_for_an_item_playing_or_queued_is_dropped(
         ("PlayStarted", "tok-b"),
         ("PlayFinished", "tok-b"),
     ]
-    await h.engine.play(play("a"))  # finished long ago: welcome again
+    await h.audio.play(play("a"))  # finished long ago: welcome again
     await h.run(0.3)
     assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-a")
 
 
 async def test_three_item_playlist_event_order(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a", interval=1000))
-    await h.engine.play(play("b", "ENQUEUE", delay=500))
-    await h.engine.play(play("c", "ENQUEUE", position=2000))
+    await h.audio.play(play("a", interval=1000))
+    await h.audio.play(play("b", "ENQUEUE", delay=500))
+    await h.audio.play(play("c", "ENQUEUE", position=2000))
     await h.run(12)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -184,8 +184,8 @@ async def in_state(new_harness: HarnessFactory, state: str) -> Harness:
     h = await new_harness(MEDIA)
     if state == "IDLE":
         return h
-    await h.engine.play(play("a"))
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("a"))
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run_until("PlayStarted")
     if state == "PAUSED":
         await h.engine.pause()
@@ -198,7 +198,7 @@ async def in_state(new_harness: HarnessFactory, state: str) -> Harness:
 @pytest.mark.parametrize("state", CLEAR_STATES)
 async def test_clear_all_in_every_state(new_harness: HarnessFactory, state: str) -> None:
     h = await in_state(new_harness, state)
-    await h.engine.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ALL"}))
+    await h.audio.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ALL"}))
     expected = ["PlayStopped"] if state in ("PLAYING", "PAUSED") else []
     assert h.names() == [*expected, "PlaybackQueueCleared"]
     cleared = h.named("PlaybackQueueCleared")[0]
@@ -211,9 +211,7 @@ async def test_clear_all_in_every_state(new_harness: HarnessFactory, state: str)
 @pytest.mark.parametrize("state", CLEAR_STATES)
 async def test_clear_enqueued_in_every_state(new_harness: HarnessFactory, state: str) -> None:
     h = await in_state(new_harness, state)
-    await h.engine.clear_queue(
-        ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ENQUEUED"})
-    )
+    await h.audio.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ENQUEUED"}))
     assert h.names() == ["PlaybackQueueCleared"]
     assert h.engine.state.value == state
     if state == "PAUSED":
@@ -266,7 +264,7 @@ async def test_replay_restarts_the_current_item_from_its_begin(
 ) -> None:
     h = await new_harness({url_of("a"): FakeMedia(10_000)})
     assert not await h.engine.replay()
-    await h.engine.play(play("a", begin=1000))
+    await h.audio.play(play("a", begin=1000))
     await h.run(2)
     assert await h.engine.replay()
     await h.run(0.3)
@@ -303,12 +301,12 @@ async def test_a_play_that_would_queue_more_than_the_bound_is_dropped(
     monkeypatch.setattr("clova_client.player.commands.MAX_UPCOMING", 2)
     h = await started(new_harness, "a", "b", "c")
     with structlog.testing.capture_logs() as logs:
-        await h.engine.play(play("d", "ENQUEUE"))
-    assert [e.audio_item_id for e in h.engine.upcoming()] == ["b", "c"]
+        await h.audio.play(play("d", "ENQUEUE"))
+    assert [e.key for e in h.engine.upcoming()] == ["b", "c"]
     dropped = [e for e in logs if e["event"] == "player.play_dropped"]
     assert dropped and dropped[0]["audio_item_id"] == "d"
     assert "queue is full" in dropped[0]["reason"]
-    await h.engine.play(play("d"))
+    await h.audio.play(play("d"))
     assert h.engine.upcoming() == ()
     current = h.engine.current_entry()
-    assert current is not None and current[0].audio_item_id == "d"
+    assert current is not None and current[0].key == "d"

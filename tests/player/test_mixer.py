@@ -39,7 +39,7 @@ async def test_an_earcon_sounds_beside_the_player_and_changes_nothing(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(1.0)
     changes: list[PlayerActivity] = []
     h.engine.on_change = lambda: changes.append(h.engine.state)

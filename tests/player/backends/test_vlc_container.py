@@ -111,7 +111,7 @@ async def test_an_m4a_over_range_http_ticks_and_finishes(make_rig: RigFactory) -
     rig = await make_rig()
     name = _m4a(rig.server.directory, 3000).name
     url = rig.server.url("range", name)
-    await rig.engine.play(play("m4a", url=url, delay=1000, interval=None, position=None))
+    await rig.audio.play(play("m4a", url=url, delay=1000, interval=None, position=None))
     delay = await rig.wait_for("ProgressReportDelayPassed")
     end = await rig.wait_for("PlayFinished")
     assert not rig.named("PlayStopped")
@@ -138,7 +138,7 @@ async def test_the_first_pcm_block_is_the_start_of_sound(make_rig: RigFactory) -
     the null output's first block is the start, at the start position."""
     rig = await make_rig()
     url = rig.server.url("range", _adts(rig.server.directory, 2000).name)
-    await rig.engine.play(play("adts", url=url, delay=None, interval=None, position=None))
+    await rig.audio.play(play("adts", url=url, delay=None, interval=None, position=None))
     started = await rig.wait_for("PlayStarted")
     assert started.state["offsetInMilliseconds"] <= 25
     await rig.wait_for("PlayFinished")
