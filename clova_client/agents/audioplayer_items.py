@@ -145,6 +145,8 @@ class AudioPlayerPlays:
         dialog_request_id: str | None = None,
         attachments: Mapping[str, bytes] = NO_ATTACHMENTS,
     ) -> None:
+        """``dialog_request_id``: the Play's; no event of the item echoes it (the newer spec),
+        so the item does not keep it."""
         await self.engine.play(item_of(payload, attachments), enqueue_of(payload))
 
     async def clear_queue(self, payload: ClearQueuePayload) -> None:
