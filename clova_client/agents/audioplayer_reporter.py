@@ -16,11 +16,11 @@ import structlog
 from pydantic import BaseModel
 
 from ..player.notices import Notice, NoticeKind
+from ..player.status import Activity
 from ..protocol import Event, JsonObject, make_event
 from ..protocol.audioplayer import (
     NAMESPACE,
     PlaybackEventPayload,
-    PlayerActivity,
     StreamRequestedPayload,
 )
 from .audioplayer_state import playback_state
@@ -91,7 +91,7 @@ class AudioPlayerReporter:
             return make_event(NAMESPACE, name, payload, context, dialog_request_id=minted)
         if notice.kind is NoticeKind.STATE_REQUESTED:
             payload = state.report_payload(token)
-        elif notice.status.activity is PlayerActivity.IDLE:
+        elif notice.status.activity is Activity.IDLE:
             payload = {}  # no item shown (PlaybackQueueCleared while idle)
         else:
             payload = PlaybackEventPayload(token=token, offset_in_milliseconds=notice.offset_ms)

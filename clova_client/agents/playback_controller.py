@@ -18,8 +18,9 @@ import structlog
 from ..player.earcon import Earcon
 from ..player.engine import PlayerEngine
 from ..player.mixer import Mixer
+from ..player.status import Activity
 from ..protocol import Directive, Event, make_event
-from ..protocol.audioplayer import PlayerActivity, RepeatMode
+from ..protocol.audioplayer import RepeatMode
 from ..protocol.base import OutModel
 from ..protocol.playback_controller import (
     EXPECT_DIRECTIVES,
@@ -33,6 +34,7 @@ from ..protocol.playback_controller import (
     SetRepeatModePayload,
     TargetedPayload,
 )
+from .audioplayer_state import repeat_mode, repeat_of
 from .buttons import Button, Press
 from .router import Attachments, Router, expect_payload
 
@@ -70,7 +72,7 @@ class AudioSide:
 
     @property
     def active(self) -> bool:
-        return self.engine.state in (PlayerActivity.PLAYING, PlayerActivity.PAUSED)
+        return self.engine.state in (Activity.PLAYING, Activity.PAUSED)
 
     async def pause(self) -> bool:
         return await self.engine.pause()
@@ -193,7 +195,7 @@ class PlaybackControllerAgent:
         mode = REPEAT_DIRECTIVES.get(directive.header.name)
         if mode is None:
             mode = expect_payload(directive, SetRepeatModePayload).repeat_mode
-        self._engine.set_repeat_mode(mode)
+        self._engine.set_repeat(repeat_of(mode))
         log.info("repeat_mode_set", repeat_mode=mode.value)
 
     # --- remote control (the Clova app) and the speaker's buttons ---------------------------
@@ -243,7 +245,7 @@ class PlaybackControllerAgent:
             payload = PlayCommandIssuedPayload(token=press.token)
         elif button is Button.REPEAT:
             following = RepeatMode.NONE
-            if self._engine.repeat.mode is RepeatMode.NONE:
+            if repeat_mode(self._engine.repeat) is RepeatMode.NONE:
                 following = RepeatMode.REPEAT_ONE
             payload = SetRepeatModeCommandIssuedPayload(repeat_mode=following)
         elif button is Button.CUSTOM:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from .. import __version__
+from ..agents.audioplayer_state import repeat_mode
 from ..player.notices import Notice, NoticeKind
 from .status import CurrentItem, ErrorInfo, FailureInfo, OutboxInfo, StatusDocument
 
@@ -88,7 +89,7 @@ class StatusBuilder:
                 ],
                 "volume": self.engine.volume,
                 "muted": self.engine.muted,
-                "repeat": self.engine.repeat.mode.value,
+                "repeat": repeat_mode(self.engine.repeat).value,
             },
             "outbox": self._outbox(),
             "errors": [self._marked(error) for error in self.errors()],

@@ -28,7 +28,7 @@ from ..player.notices import Notice, NoticeKind
 from ..player.queue import QueueRepeat
 from ..player.settings import PlayerSettings
 from ..player.shared import BackendPort
-from ..protocol.audioplayer import PlayerActivity
+from ..player.status import Activity
 from ..protocol.mediaplayer import MediaPlayerContext, Playlist, Shuffle, Toggle
 from ..protocol.mediaplayer import Repeat as ToggleRepeat
 from .library import Library
@@ -140,11 +140,9 @@ class MusicApp:
         """PLAYING (also while a song is being opened), PAUSED or STOPPED."""
         attempt = self.engine.attempt()
         if attempt is not None and attempt.starting:
-            return PlayerActivity.PLAYING.value
+            return Activity.PLAYING.value
         state = self.engine.state
-        return (
-            state.value if state in (PlayerActivity.PLAYING, PlayerActivity.PAUSED) else "STOPPED"
-        )
+        return state.value if state in (Activity.PLAYING, Activity.PAUSED) else "STOPPED"
 
     @property
     def active(self) -> bool:

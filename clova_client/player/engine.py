@@ -11,7 +11,6 @@ from typing import Any
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from clova_client.protocol.base import JsonObject
 
 from .backend import MediaBackend, VolumeControl
@@ -24,7 +23,7 @@ from .notices import Listener, NoticeBoard, NoticeKind
 from .queue import QueueRepeat
 from .serial import SerialRunner
 from .settings import PlayerSettings
-from .status import PlayerStatus
+from .status import Activity, PlayerStatus
 
 DEFAULT_SETTINGS = PlayerSettings()
 
@@ -63,7 +62,7 @@ class PlayerEngine:
     # --- what the player is doing (always true, position interpolated) --------------------
 
     @property
-    def state(self) -> PlayerActivity:
+    def state(self) -> Activity:
         return self._reported.state
 
     @property
@@ -212,11 +211,9 @@ class PlayerEngine:
         """Move within the current item (clamped to its end); False when nothing is loaded."""
         return await self._serial.run(lambda: self._commands.seek(offset_ms))
 
-    def set_repeat_mode(self, mode: RepeatMode) -> None:
-        self._commands.set_repeat(QueueRepeat.from_mode(mode))
-
     def set_repeat(self, repeat: QueueRepeat) -> None:
-        """NONE / ONE / ALL (ALL is for MediaPlayer; the AudioPlayer context shows NONE)."""
+        """NONE / ONE / ALL (ALL is for MediaPlayer; the AudioPlayer context shows NONE for it:
+        ``agents.audioplayer_state.repeat_mode``)."""
         self._commands.set_repeat(repeat)
 
     def set_shuffle(self, on: bool) -> None:

@@ -21,7 +21,6 @@ from enum import StrEnum
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.audioplayer import PlayerActivity
 from clova_client.redact import redact_text, redact_url
 
 from .attempt import ACTIVE, OPENED, Attempt, AttemptPhase, StreamError
@@ -35,6 +34,7 @@ from .queue import PlayQueue
 from .reported import PAUSED, PLAYING, STOPPED, Reported, item_ref
 from .serial import Job
 from .settings import PlayerSettings
+from .status import Activity
 from .streams import StreamRequests
 from .timers import AttemptTimers, TimerName
 
@@ -59,7 +59,7 @@ class Trigger(StrEnum):
 class Step:
     sources: frozenset[AttemptPhase]
     target: AttemptPhase
-    reports: PlayerActivity | None
+    reports: Activity | None
     shows: bool
     """The attempt becomes the one the context shows; otherwise the reported activity only
     follows it while it is shown, playing or paused."""
@@ -68,7 +68,7 @@ class Step:
 def _step(
     sources: set[AttemptPhase],
     target: AttemptPhase,
-    reports: PlayerActivity | None = None,
+    reports: Activity | None = None,
     *,
     shows: bool = False,
 ) -> Step:

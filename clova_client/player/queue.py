@@ -11,26 +11,16 @@ import itertools
 import random
 from enum import StrEnum
 
-from clova_client.protocol.audioplayer import RepeatMode
-
 from .item import PlayItem
 
 
 class QueueRepeat(StrEnum):
-    """How the queue repeats; AudioPlayer's ``RepeatMode`` and MediaPlayer's repeat map onto it."""
+    """How the queue repeats; AudioPlayer's ``RepeatMode`` (``agents.audioplayer_state``) and
+    MediaPlayer's repeat map onto it."""
 
     NONE = "NONE"
     ONE = "ONE"  # a finished item plays again; Next still skips
     ALL = "ALL"  # after the last item, the playlist starts over (MediaPlayer)
-
-    @classmethod
-    def from_mode(cls, mode: RepeatMode) -> QueueRepeat:
-        return cls.ONE if mode is RepeatMode.REPEAT_ONE else cls.NONE
-
-    @property
-    def mode(self) -> RepeatMode:
-        """What the AudioPlayer context can say: CIC knows only NONE and REPEAT_ONE."""
-        return RepeatMode.REPEAT_ONE if self is QueueRepeat.ONE else RepeatMode.NONE
 
 
 MAX_UPCOMING = 500

@@ -15,24 +15,23 @@ from collections.abc import Callable
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.audioplayer import PlayerActivity
 
 from .attempt import Attempt
 from .notices import ItemRef, Notice, NoticeKind
 from .queue import PlayQueue
 from .settings import PlayerSettings
-from .status import PlayerStatus
+from .status import Activity, PlayerStatus
 
 log = structlog.get_logger(__name__)
 
 IDLE, PLAYING, PAUSED, STOPPED = (
-    PlayerActivity.IDLE,
-    PlayerActivity.PLAYING,
-    PlayerActivity.PAUSED,
-    PlayerActivity.STOPPED,
+    Activity.IDLE,
+    Activity.PLAYING,
+    Activity.PAUSED,
+    Activity.STOPPED,
 )
 
-ALLOWED: dict[PlayerActivity, frozenset[PlayerActivity]] = {
+ALLOWED: dict[Activity, frozenset[Activity]] = {
     IDLE: frozenset({PLAYING, PAUSED, STOPPED}),
     PLAYING: frozenset({PAUSED, STOPPED}),
     PAUSED: frozenset({PLAYING, STOPPED}),
@@ -90,7 +89,7 @@ class Reported:
             self.state, repeat, self.position(attempt), attempt.total_ms, attempt.stream
         )
 
-    def change(self, new: PlayerActivity, notice: NoticeKind | None, attempt: Attempt) -> None:
+    def change(self, new: Activity, notice: NoticeKind | None, attempt: Attempt) -> None:
         """The one place the reported activity changes."""
         old = self.state
         if new not in ALLOWED[old]:

@@ -6,16 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from clova_client.protocol.audioplayer import PlayerActivity
 from clova_client.protocol.base import JsonObject
 
 from .attempt import Attempt
 from .item import PlayItem, Rebuild
 from .queue import PlayQueue, QueueRepeat
+from .status import Activity
 
 
 def build_snapshot(
-    state: PlayerActivity,
+    state: Activity,
     queue: PlayQueue,
     attempt: Attempt | None,
     offset_ms: int | None,
@@ -50,7 +50,7 @@ def build_snapshot(
 
 @dataclass(frozen=True)
 class Restored:
-    state: PlayerActivity
+    state: Activity
     current: PlayItem | None
     upcoming: list[PlayItem]
     offset_ms: int
@@ -71,7 +71,7 @@ def parse_snapshot(snapshot: Mapping[str, Any], rebuild: Rebuild) -> Restored:
         current = snapshot.get("current") or None
         stream = current.get("stream") if current else None
         return Restored(
-            state=PlayerActivity(snapshot.get("state", PlayerActivity.IDLE.value)),
+            state=Activity(snapshot.get("state", Activity.IDLE.value)),
             current=rebuild(current["play"]) if current else None,
             upcoming=[rebuild(p) for p in snapshot.get("queue", [])],
             offset_ms=int(current.get("offsetInMilliseconds") or 0) if current else 0,

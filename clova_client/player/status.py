@@ -7,16 +7,25 @@ No wire shape: the AudioPlayer agent turns it into the ``AudioPlayer.PlaybackSta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from clova_client.protocol.audioplayer import PlayerActivity
 from clova_client.protocol.base import JsonObject
 
 from .queue import QueueRepeat
 
 
+class Activity(StrEnum):
+    """What the player reports doing (AudioPlayer's ``playerActivity`` has the same values)."""
+
+    IDLE = "IDLE"  # nothing played since start (or the queue was cleared before anything sounded)
+    PLAYING = "PLAYING"
+    PAUSED = "PAUSED"
+    STOPPED = "STOPPED"  # stopped, finished or failed: the item shown played last
+
+
 @dataclass(frozen=True, slots=True)
 class PlayerStatus:
-    activity: PlayerActivity
+    activity: Activity
     """IDLE, PLAYING, PAUSED or STOPPED, for the item shown (the one that sounded last)."""
     repeat: QueueRepeat
     offset_ms: int | None = None

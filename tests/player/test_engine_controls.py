@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from clova_client.agents.audioplayer_state import playback_state
+from clova_client.agents.audioplayer_state import playback_state, repeat_of
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
+from clova_client.player.status import Activity
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, url_of
@@ -33,7 +34,7 @@ async def test_idle_context_and_report(new_harness: HarnessFactory) -> None:
         },
     ]
     assert event.payload == {"playerActivity": "IDLE", "repeatMode": "NONE"}
-    assert h.engine.token is None and h.engine.state is PlayerActivity.IDLE
+    assert h.engine.token is None and h.engine.state is Activity.IDLE
 
 
 async def test_playing_context_is_interpolated_between_ticks(new_harness: HarnessFactory) -> None:
@@ -129,7 +130,7 @@ async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFact
 
 async def test_on_change_fires_on_every_transition(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    seen: list[PlayerActivity] = []
+    seen: list[Activity] = []
     h.engine.on_change = lambda: seen.append(h.engine.state)
     await h.audio.play(play("a"))
     await h.run(0.3)
@@ -138,16 +139,16 @@ async def test_on_change_fires_on_every_transition(new_harness: HarnessFactory) 
     await h.run(0.3)
     await h.engine.stop()
     assert seen == [
-        PlayerActivity.PLAYING,
-        PlayerActivity.PAUSED,
-        PlayerActivity.PLAYING,
-        PlayerActivity.STOPPED,
+        Activity.PLAYING,
+        Activity.PAUSED,
+        Activity.PLAYING,
+        Activity.STOPPED,
     ]
 
 
 async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
     await h.engine.mixer.set_volume(40)
     await h.audio.play(play("a", custom={"x": 1}))
     await h.audio.play(play("b", "ENQUEUE"))
@@ -165,7 +166,7 @@ async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
 
     fresh = await new_harness(MEDIA)
     await fresh.engine.restore(snap)
-    assert fresh.engine.state is PlayerActivity.PAUSED
+    assert fresh.engine.state is Activity.PAUSED
     assert playback_state(fresh.engine.status()).offset_ms == 3100
     assert playback_state(fresh.engine.status()).repeat_mode is RepeatMode.REPEAT_ONE
     assert fresh.backend.calls_named("play") == []
@@ -187,7 +188,7 @@ async def test_restore_playing_can_resume_at_once(new_harness: HarnessFactory) -
     await fresh.engine.restore(snap, paused=False)
     await fresh.run(0.3)
     assert fresh.names() == ["PlayResumed"]
-    assert fresh.engine.state is PlayerActivity.PLAYING
+    assert fresh.engine.state is Activity.PLAYING
 
 
 async def test_close_stops_and_releases_the_backend(new_harness: HarnessFactory) -> None:

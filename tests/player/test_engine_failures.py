@@ -10,6 +10,7 @@ from clova_client.player.backend import BackendEvent, BackendEventType
 from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.queue import QueueRepeat
 from clova_client.player.settings import PlayerSettings
+from clova_client.player.status import Activity
 from clova_client.protocol.audioplayer import PlayerActivity
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, url_of
@@ -57,7 +58,7 @@ async def test_unknown_media_is_abandoned(new_harness: HarnessFactory) -> None:
     assert [e["reason"] for e in logs if e["event"] == "player.item_abandoned"] == [
         "backend error: not found"
     ]
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
 
 
 async def test_a_stall_while_playing_stops_the_item_truthfully(
@@ -69,7 +70,7 @@ async def test_a_stall_while_playing_stops_the_item_truthfully(
         await h.audio.play(play("bad", url=BAD))
         await h.audio.play(play("next", "ENQUEUE"))
         await h.run(5.9)
-        assert h.engine.state is PlayerActivity.PLAYING  # not known to be dead yet
+        assert h.engine.state is Activity.PLAYING  # not known to be dead yet
         assert (
             playback_state(h.engine.status()).offset_ms or 0
         ) <= 1000 + 1500  # never runs far ahead
@@ -94,7 +95,7 @@ async def test_context_is_never_playing_after_a_failure(new_harness: HarnessFact
     await h.audio.play(play("bad", url=BAD))
     await h.run(20)
     assert h.names() == ["PlayStarted", "PlayStopped"]
-    assert h.engine.state is PlayerActivity.STOPPED
+    assert h.engine.state is Activity.STOPPED
     h.engine.report_playback_state()
     report = h.sent[-1]
     assert report.name == "ReportPlaybackState"
@@ -143,7 +144,7 @@ async def test_no_sound_after_resume_is_abandoned(new_harness: HarnessFactory) -
     await h.engine.resume()
     await h.run(2.9)
     assert h.names() == ["PlayStarted", "PlayPaused"]
-    assert h.engine.state is PlayerActivity.PAUSED  # no sound yet: not PLAYING
+    assert h.engine.state is Activity.PAUSED  # no sound yet: not PLAYING
     await h.run(0.2)
     assert h.names() == ["PlayStarted", "PlayPaused", "PlayStopped"]
     assert h.sent[-1].activity == "STOPPED"
@@ -160,7 +161,7 @@ async def test_a_playlist_that_only_fails_is_tried_once_round(
     attempts = h.backend.calls_named("play")
     assert 3 <= len(attempts) <= 4
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
 
 
 async def test_events_of_an_old_source_are_dropped(new_harness: HarnessFactory) -> None:
@@ -193,7 +194,7 @@ async def test_a_time_at_the_start_without_playing_is_no_sound(
     h.backend.emit_time(5000)  # where it was told to start, but the backend never said PLAYING
     await h.settle()
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     await h.run(0.27)
     h.backend.emit_time(5230)  # a real advance is sound, PLAYING or not
     await h.settle()
@@ -212,7 +213,7 @@ async def test_a_time_below_the_start_is_no_sound_even_after_playing(
     h.backend.emit_time(4960)  # landed a little before the start
     await h.settle()
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     await h.run(0.27)
     h.backend.emit_time(5230)
     await h.settle()
@@ -230,7 +231,7 @@ async def test_playing_then_a_time_at_the_start_is_sound_at_the_start(
     h.backend.emit_playing()
     await h.settle()
     assert h.names() == []  # PLAYING alone proves nothing
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     await h.run(0.002)
     h.backend.emit_time(5000)  # libVLC's first tick after a pre-roll: the first PCM
     await h.settle()
@@ -253,7 +254,7 @@ async def test_playing_then_an_end_without_time_is_no_sound(
         h.backend.emit_ended()  # garbage: libVLC plays nothing and ends
         await h.settle()
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     assert [e["reason"] for e in logs if e["event"] == "player.item_abandoned"] == [
         "ended without sound (garbage or unsupported media)"
     ]
@@ -276,7 +277,7 @@ async def test_after_a_resume_playing_then_a_time_at_the_position_resumes_there(
     h.backend.emit_time(300)  # no PLAYING yet for this resume: the open's does not count
     await h.settle()
     assert h.names() == ["PlayStarted", "PlayPaused"]
-    assert h.engine.state is PlayerActivity.PAUSED
+    assert h.engine.state is Activity.PAUSED
     await h.run(0.01)
     h.backend.emit_playing()
     h.backend.emit_time(300)

@@ -7,10 +7,11 @@ import random
 import pytest
 from structlog.testing import capture_logs
 
-from clova_client.agents.audioplayer_state import playback_state
+from clova_client.agents.audioplayer_state import playback_state, repeat_of
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
-from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
+from clova_client.player.status import Activity
+from clova_client.protocol.audioplayer import RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import deliver, play, reported, reports, stream, url_of
 
@@ -129,7 +130,7 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
 
 async def test_repeat_one_reports_again_on_every_play(new_harness: HarnessFactory) -> None:
     h = await new_harness({A: FakeMedia(2000)})
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
     await h.audio.play(play("a", delay=500, interval=1500))
     await h.run(4.3)
     assert h.names() == [
@@ -210,7 +211,7 @@ async def test_duration_cut_stops_the_backend_when_nothing_follows(
     await h.run(1.5)
     assert h.names() == ["PlayStarted", "PlayFinished"]
     assert h.backend.calls[-1] == ("stop", None)
-    assert h.engine.state is PlayerActivity.STOPPED
+    assert h.engine.state is Activity.STOPPED
     assert playback_state(h.engine.status()).offset_ms == 1000
     await h.run(60)
     assert h.names() == ["PlayStarted", "PlayFinished"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import structlog
 
-from clova_client.agents.audioplayer_state import playback_state
+from clova_client.agents.audioplayer_state import playback_state, repeat_of
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
+from clova_client.player.status import Activity
 from clova_client.protocol.audioplayer import ClearQueuePayload, PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import Harness, play, url_of
@@ -33,7 +34,7 @@ async def test_replace_all_when_idle_plays_at_once(new_harness: HarnessFactory) 
     h = await new_harness(MEDIA)
     await h.audio.play(play("a"))
     assert h.backend.calls_named("play") == [MediaSource(1, url_of("a"), 0)]
-    assert h.engine.state is PlayerActivity.IDLE  # no sound yet
+    assert h.engine.state is Activity.IDLE  # no sound yet
     await h.run(0.3)
     assert h.names() == ["PlayStarted"]
     assert playback_state(h.engine.status()).player_activity is PlayerActivity.PLAYING
@@ -80,7 +81,7 @@ async def test_enqueue_when_idle_plays_and_when_playing_waits(
 async def test_enqueue_after_the_queue_ran_out_plays_it(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a")
     await h.run(5)
-    assert h.engine.state is PlayerActivity.STOPPED
+    assert h.engine.state is Activity.STOPPED
     await h.audio.play(play("b", "ENQUEUE"))
     await h.run(0.3)
     assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-b")
@@ -92,7 +93,7 @@ async def test_enqueue_while_paused_only_queues(new_harness: HarnessFactory) -> 
     await h.audio.play(play("b", "ENQUEUE"))
     await h.run(20)
     assert played_urls(h) == [url_of("a")]
-    assert h.engine.state is PlayerActivity.PAUSED
+    assert h.engine.state is Activity.PAUSED
 
 
 async def test_replace_enqueued_keeps_the_current_item(new_harness: HarnessFactory) -> None:
@@ -160,7 +161,7 @@ async def test_three_item_playlist_event_order(new_harness: HarnessFactory) -> N
     # the next item was prepared while the one before it played
     prepares = h.backend.calls_named("prepare")
     assert [p.url for p in prepares if isinstance(p, MediaSource)] == [url_of("b"), url_of("c")]
-    assert h.engine.state is PlayerActivity.STOPPED
+    assert h.engine.state is Activity.STOPPED
 
 
 async def test_next_item_starts_as_soon_as_the_backend_allows(
@@ -236,12 +237,12 @@ async def test_next_skips_and_returns_false_at_the_end(new_harness: HarnessFacto
         ("PlayStarted", "tok-b"),
     ]
     assert not await h.engine.next()
-    assert h.engine.state is PlayerActivity.PLAYING
+    assert h.engine.state is Activity.PLAYING
 
 
 async def test_next_ignores_repeat_one(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a", "b")
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
     assert await h.engine.next()
     await h.run(0.3)
     assert h.engine.token == "tok-b"
@@ -277,7 +278,7 @@ async def test_replay_restarts_the_current_item_from_its_begin(
 
 async def test_repeat_one_plays_the_item_again(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a", "b")
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
     await h.run(6.3)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -288,7 +289,7 @@ async def test_repeat_one_plays_the_item_again(new_harness: HarnessFactory) -> N
     ]
     assert h.sent[0].state["repeatMode"] == "NONE"
     assert all(s.state["repeatMode"] == "REPEAT_ONE" for s in h.sent[1:])
-    h.engine.set_repeat_mode(RepeatMode.NONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.NONE))
     await h.run(3)
     assert h.names(with_token=True)[-2:] == [("PlayFinished", "tok-a"), ("PlayStarted", "tok-b")]
 

@@ -7,10 +7,12 @@ import copy
 import pytest
 from structlog.testing import capture_logs
 
+from clova_client.agents.audioplayer_state import repeat_of
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.settings import PlayerSettings
-from clova_client.protocol.audioplayer import ClearQueuePayload, PlayerActivity, RepeatMode
+from clova_client.player.status import Activity
+from clova_client.protocol.audioplayer import ClearQueuePayload, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import Harness, deliver, play, stream, url_of
 
@@ -121,7 +123,7 @@ async def test_no_stream_deliver_abandons_the_item_and_moves_on(
         await h.audio.play(play("b", "ENQUEUE"))
         await h.run(3.9)
         assert h.names() == ["StreamRequested"]
-        assert h.engine.state is PlayerActivity.IDLE
+        assert h.engine.state is Activity.IDLE
         await h.run(0.4)
     assert [s.url for s in h.played()] == [url_of("b")]
     abandoned = [e for e in logs if e["event"] == "player.item_abandoned"]
@@ -183,7 +185,7 @@ async def test_a_late_delivery_for_the_next_item_is_awaited_when_it_is_due(
     h = await queued_behind(new_harness, 3000)
     await h.run(3.5)  # a finished, x waits for its stream, requested 3 s ago
     assert h.names() == ["PlayStarted", "StreamRequested", "PlayFinished"]
-    assert h.engine.state is PlayerActivity.STOPPED
+    assert h.engine.state is Activity.STOPPED
     await h.audio.stream_deliver(deliver("x", DELIVER_STREAM))
     await h.run(0.3)
     assert h.names()[-1] == "PlayStarted"
@@ -285,7 +287,7 @@ async def test_pause_while_waiting_for_the_stream_then_resume(
     await h.audio.stream_deliver(deliver("x", DELIVER_STREAM))
     await h.run(3)
     assert h.played() == []  # stays paused
-    assert h.engine.state is PlayerActivity.PAUSED
+    assert h.engine.state is Activity.PAUSED
     assert h.names() == ["StreamRequested"]
     assert await h.engine.resume()
     await h.run(0.3)
@@ -297,7 +299,7 @@ async def test_repeat_one_asks_for_the_stream_again_before_each_repeat(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({DELIVERED: FakeMedia(8000)})
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
     await h.audio.play(play("x", stream_raw=copy.deepcopy(PLAY_STREAM)))
     await h.audio.stream_deliver(deliver("x", DELIVER_STREAM))
     request = await h.run_until("StreamRequested")  # for the repeat, 5 s before the end

@@ -11,7 +11,7 @@ from clova_client.player.earcon import Earcon
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.mixer import Mixer
 from clova_client.player.shared import SharedBackend
-from clova_client.protocol.audioplayer import PlayerActivity
+from clova_client.player.status import Activity
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, url_of
 
@@ -41,7 +41,7 @@ async def test_an_earcon_sounds_beside_the_player_and_changes_nothing(
     h = await new_harness(MEDIA)
     await h.audio.play(play("a"))
     await h.run(1.0)
-    changes: list[PlayerActivity] = []
+    changes: list[Activity] = []
     h.engine.on_change = lambda: changes.append(h.engine.state)
     before, calls, sent = (
         playback_state(h.engine.status()).payload(),

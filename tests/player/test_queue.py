@@ -5,7 +5,6 @@ import random
 from clova_client.agents.audioplayer_items import item_of
 from clova_client.player.item import PlayItem
 from clova_client.player.queue import PlayQueue, QueueRepeat
-from clova_client.protocol.audioplayer import RepeatMode
 from tests.player.helpers import play
 
 
@@ -99,13 +98,6 @@ def test_repeat_all_wraps_to_the_start_of_the_latest_playlist() -> None:
     queue.advance(auto=True)
     wrapped = queue.advance(auto=True)
     assert wrapped is not None and wrapped.key == "a"  # not "old"
-
-
-def test_repeat_mode_maps_to_and_from_cic() -> None:
-    assert QueueRepeat.from_mode(RepeatMode.REPEAT_ONE) is QueueRepeat.ONE
-    assert QueueRepeat.from_mode(RepeatMode.NONE) is QueueRepeat.NONE
-    assert QueueRepeat.ONE.mode is RepeatMode.REPEAT_ONE
-    assert QueueRepeat.ALL.mode is RepeatMode.NONE
 
 
 def test_shuffle_reorders_upcoming_and_unshuffle_restores_arrival_order() -> None:

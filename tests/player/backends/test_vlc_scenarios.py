@@ -21,7 +21,7 @@ from clova_client.clock import LoopClock
 from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
-from clova_client.protocol.audioplayer import PlayerActivity
+from clova_client.player.status import Activity
 from clova_client.protocol.base import Event
 from tests.player.helpers import Sent, play
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
@@ -129,7 +129,7 @@ async def test_an_enqueued_playlist_plays_through_in_order(make_rig: RigFactory)
     for finished in rig.named("PlayFinished"):
         # The context offset at the end is the media's own length (MP3 frames round up).
         assert 1500 - OFFSET_TOLERANCE_MS <= (finished.offset or 0) <= 1600
-    assert rig.engine.state is PlayerActivity.STOPPED
+    assert rig.engine.state is Activity.STOPPED
     # b and c were pre-rolled while the item before them played, and that very connection
     # played them: every URL was fetched once.
     paths = [r.path for r in rig.server.requests]
@@ -152,7 +152,7 @@ async def test_replace_all_mid_track_stops_it_and_plays_the_new_one(make_rig: Ri
     ]
     stopped = rig.named("PlayStopped")[0]
     assert stopped.offset is not None and 400 <= stopped.offset <= 2000
-    assert rig.engine.state is PlayerActivity.STOPPED
+    assert rig.engine.state is Activity.STOPPED
 
 
 async def test_pause_and_resume_continue_from_the_same_offset(make_rig: RigFactory) -> None:
