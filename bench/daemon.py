@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.raw_vlc import raw_vlc_start
 from clova_client.mock_cic import MockCicServer
-from clova_client.player.vlc.output import QUIET_ARGS
+from clova_client.player.backends.vlc.output import QUIET_ARGS
 from tests.support.media import media_file
 
 DEVICE = "bench-speaker"

@@ -28,7 +28,7 @@ from clova_client.config import Settings
 from clova_client.daemon.app import Daemon
 from clova_client.daemon.recent_errors import RecentErrors
 from clova_client.logging import configure_logging
-from clova_client.player.fake import FakeBackend, FakeMedia
+from clova_client.player.backends.fake import FakeBackend, FakeMedia
 
 HOST = "https://fuzz.invalid"
 LIVE_URL = f"{HOST}/live.mp3"

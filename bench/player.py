@@ -15,7 +15,7 @@ Everything runs headless: VlcBackend("null") (libVLC into a real-time paced memo
 from a real aiohttp server on 127.0.0.1, made with ``lame`` from generated noise. No assertions.
 
 This script imports ``vlc`` itself for the raw baseline only (the package's one libVLC user
-stays ``clova_client.player.vlc``).
+stays ``clova_client.player.backends.vlc``).
 """
 
 from __future__ import annotations
@@ -39,11 +39,12 @@ import vlc
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.raw_vlc import raw_vlc_start
+from clova_client.agents.audioplayer_items import AudioPlayerPlays
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import LoopClock
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
+from clova_client.player.backends.vlc import QUIET_ARGS, VlcBackend
 from clova_client.player.engine import PlayerEngine
-from clova_client.player.vlc import QUIET_ARGS, VlcBackend
 from clova_client.protocol.base import Event
 from tests.player.helpers import play
 from tests.support.media import media_file
@@ -120,9 +121,10 @@ async def bench_start(url: str, runs: int) -> dict[str, list[float]]:
     instance = vlc.Instance(["--aout=adummy", *QUIET_ARGS])
 
     async def job(engine: PlayerEngine, backend: VlcBackend, rec: Recorder) -> None:
+        plays = AudioPlayerPlays(engine)
         for i in range(runs):
             t0 = time.monotonic()
-            await engine.play(play(f"s{i}", url=url, report=False))
+            await plays.play(play(f"s{i}", url=url, report=False))
             started = await rec.wait("PlayStarted", i + 1)
             out["engine"].append((started - t0) * 1000)
             await asyncio.sleep(0.05)  # the first block may reach the output just after
@@ -145,7 +147,8 @@ async def bench_progress(url: str) -> tuple[list[float], list[float]]:
     audio_errors: list[float] = []
 
     async def job(engine: PlayerEngine, backend: VlcBackend, rec: Recorder) -> None:
-        await engine.play(play("p", url=url, interval=PROGRESS_INTERVAL_MS))
+        plays = AudioPlayerPlays(engine)
+        await plays.play(play("p", url=url, interval=PROGRESS_INTERVAL_MS))
         await rec.wait("PlayStarted")
         audio_start = backend.audio_started_at
         await rec.wait("PlayFinished", within_s=PROGRESS_TRACK_MS / 1000 + 30)
@@ -164,8 +167,9 @@ async def bench_gaps(urls: list[str]) -> list[float]:
     gaps: list[float] = []
 
     async def job(engine: PlayerEngine, backend: VlcBackend, rec: Recorder) -> None:
+        plays = AudioPlayerPlays(engine)
         for i, url in enumerate(urls):
-            await engine.play(play(f"g{i}", "ENQUEUE", url=url, report=False))
+            await plays.play(play(f"g{i}", "ENQUEUE", url=url, report=False))
         await rec.wait("PlayFinished", len(urls), within_s=len(urls) * 5 + 10)
         finished = [t for t, _ in rec.named("PlayFinished")]
         started = [t for t, _ in rec.named("PlayStarted")]

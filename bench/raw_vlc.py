@@ -8,7 +8,7 @@ from typing import Any
 
 import vlc
 
-from clova_client.player.vlc import NULL_CHANNELS, NULL_RATE
+from clova_client.player.backends.vlc import NULL_CHANNELS, NULL_RATE
 
 
 def raw_vlc_start(instance: Any, url: str) -> tuple[float, float]:

@@ -64,7 +64,7 @@ async def child(args: argparse.Namespace) -> int:
     from clova_client.daemon.app import Daemon
     from clova_client.daemon.recent_errors import RecentErrors
     from clova_client.logging import configure_logging
-    from clova_client.player.fake import FakeBackend, FakeMedia
+    from clova_client.player.backends.fake import FakeBackend, FakeMedia
 
     configure_logging("json", "warning", native_journal=False)
     settings = Settings(

@@ -16,13 +16,14 @@ import structlog
 from pydantic import BaseModel
 
 from ..player.notices import Notice, NoticeKind
+from ..player.status import Activity
 from ..protocol import Event, JsonObject, make_event
 from ..protocol.audioplayer import (
     NAMESPACE,
     PlaybackEventPayload,
-    PlayerActivity,
     StreamRequestedPayload,
 )
+from .audioplayer_state import playback_state
 from .dialogs import Dialogs
 
 log = structlog.get_logger(__name__)
@@ -76,20 +77,21 @@ class AudioPlayerReporter:
         name = EVENT_NAMES.get(notice.kind)
         if name is None:
             return None
-        context = [notice.state.context(), *(self._more_context() if self._more_context else [])]
+        state = playback_state(notice.status)
+        context = [state.context(), *(self._more_context() if self._more_context else [])]
         token = notice.item.token if notice.item else None
         payload: BaseModel | JsonObject
         if notice.kind is NoticeKind.STREAM_NEEDED:
             if notice.item is None or notice.stream is None:
                 return None
             payload = StreamRequestedPayload(
-                audio_item_id=notice.item.audio_item_id, audio_stream=notice.stream.raw
+                audio_item_id=notice.item.audio_item_id, audio_stream=notice.stream
             )
             minted = self._dialogs.mint() if self._dialogs is not None else None
             return make_event(NAMESPACE, name, payload, context, dialog_request_id=minted)
         if notice.kind is NoticeKind.STATE_REQUESTED:
-            payload = notice.state.report_payload(token)
-        elif notice.state.player_activity is PlayerActivity.IDLE:
+            payload = state.report_payload(token)
+        elif notice.status.activity is Activity.IDLE:
             payload = {}  # no item shown (PlaybackQueueCleared while idle)
         else:
             payload = PlaybackEventPayload(token=token, offset_in_milliseconds=notice.offset_ms)

@@ -17,8 +17,10 @@ import structlog
 
 from ..player.earcon import Earcon
 from ..player.engine import PlayerEngine
+from ..player.mixer import Mixer
+from ..player.status import Activity
 from ..protocol import Directive, Event, make_event
-from ..protocol.audioplayer import PlayerActivity, RepeatMode
+from ..protocol.audioplayer import RepeatMode
 from ..protocol.base import OutModel
 from ..protocol.playback_controller import (
     EXPECT_DIRECTIVES,
@@ -32,6 +34,7 @@ from ..protocol.playback_controller import (
     SetRepeatModePayload,
     TargetedPayload,
 )
+from .audioplayer_state import repeat_mode, repeat_of
 from .buttons import Button, Press
 from .router import Attachments, Router, expect_payload
 
@@ -69,7 +72,7 @@ class AudioSide:
 
     @property
     def active(self) -> bool:
-        return self.engine.state in (PlayerActivity.PLAYING, PlayerActivity.PAUSED)
+        return self.engine.state in (Activity.PLAYING, Activity.PAUSED)
 
     async def pause(self) -> bool:
         return await self.engine.pause()
@@ -118,13 +121,16 @@ class PlaybackControllerAgent:
         context: Callable[[], list[dict[str, Any]]],
         engine: PlayerEngine,
         *,
+        mixer: Mixer | None = None,
         saved: Callable[[], None] | None = None,
     ) -> None:
+        """``mixer``: the output's volume and mute (default: the one ``engine`` plays through)."""
         self._sides = {side.namespace: side for side in sides}
         self._default = sides[0]
         self._send = send
         self._context = context
         self._engine = engine
+        self._mixer = mixer or engine.mixer
         self._saved = saved
         """Saves the player state now (a volume change survives a restart)."""
 
@@ -163,9 +169,9 @@ class PlaybackControllerAgent:
 
     async def _mute(self, directive: Directive[Any], attachments: Attachments) -> None:
         muted = directive.header.name == "Mute"
-        await self._engine.set_mute(muted)
+        await self._mixer.set_mute(muted)
         log.info("mute_set", muted=muted)
-        await self._engine.earcon(Earcon.MUTE if muted else Earcon.UNMUTE)
+        await self._mixer.earcon(Earcon.MUTE if muted else Earcon.UNMUTE)
 
     async def _volume_step(self, directive: Directive[Any], attachments: Attachments) -> None:
         await self.change_volume("up" if directive.header.name == "VolumeUp" else "down")
@@ -173,23 +179,23 @@ class PlaybackControllerAgent:
     async def change_volume(self, value: int | str) -> int:
         """Set the output volume (0-100, or "up" / "down" by ``VOLUME_STEP``), keep it across
         restarts and confirm it with an earcon; the new volume. Mute stays as it is."""
-        current = self._engine.volume
+        current = self._mixer.volume
         if isinstance(value, int):
             target = value
         else:
             target = current + VOLUME_STEP if value == "up" else current - VOLUME_STEP
-        await self._engine.set_volume(max(0, min(100, target)))
-        log.info("volume_set", volume=self._engine.volume, previous=current)
+        await self._mixer.set_volume(max(0, min(100, target)))
+        log.info("volume_set", volume=self._mixer.volume, previous=current)
         if self._saved is not None:
             self._saved()
-        await self._engine.earcon(Earcon.VOLUME)
-        return self._engine.volume
+        await self._mixer.earcon(Earcon.VOLUME)
+        return self._mixer.volume
 
     async def _repeat(self, directive: Directive[Any], attachments: Attachments) -> None:
         mode = REPEAT_DIRECTIVES.get(directive.header.name)
         if mode is None:
             mode = expect_payload(directive, SetRepeatModePayload).repeat_mode
-        self._engine.set_repeat_mode(mode)
+        self._engine.set_repeat(repeat_of(mode))
         log.info("repeat_mode_set", repeat_mode=mode.value)
 
     # --- remote control (the Clova app) and the speaker's buttons ---------------------------
@@ -239,7 +245,7 @@ class PlaybackControllerAgent:
             payload = PlayCommandIssuedPayload(token=press.token)
         elif button is Button.REPEAT:
             following = RepeatMode.NONE
-            if self._engine.repeat.mode is RepeatMode.NONE:
+            if repeat_mode(self._engine.repeat) is RepeatMode.NONE:
                 following = RepeatMode.REPEAT_ONE
             payload = SetRepeatModeCommandIssuedPayload(repeat_mode=following)
         elif button is Button.CUSTOM:

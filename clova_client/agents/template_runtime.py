@@ -27,6 +27,7 @@ from ..protocol.template_runtime import (
     RequestPlayerInfoPayload,
 )
 from ..redact import redact_url
+from .audioplayer_state import playback_state
 from .router import Attachments, Router, expect_payload
 
 log = structlog.get_logger(__name__)
@@ -101,7 +102,8 @@ class TemplateRuntimeAgent:
             return
         self.playing = token
         payload = RequestPlayerInfoPayload(token=token, range=Range(after=AFTER))
-        context = [notice.state.context(), *(self._more_context() if self._more_context else [])]
+        state = playback_state(notice.status).context()
+        context = [state, *(self._more_context() if self._more_context else [])]
         self._emit(make_event(NAMESPACE, "RequestPlayerInfo", payload, context))
         self._log(token)
 

@@ -89,7 +89,7 @@ def _token_show(args: argparse.Namespace) -> int:
 
 
 def _devices(args: argparse.Namespace) -> int:
-    from ..player.vlc.devices import alsa_devices
+    from ..player.backends.vlc.devices import alsa_devices
 
     devices = alsa_devices()
     if not devices:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from .. import __version__
+from ..agents.audioplayer_state import repeat_mode
 from ..player.notices import Notice, NoticeKind
 from .status import CurrentItem, ErrorInfo, FailureInfo, OutboxInfo, StatusDocument
 
@@ -83,12 +84,12 @@ class StatusBuilder:
                 "state": self.engine.state.value,
                 "current": self._audio_item(),
                 "queue": [
-                    {"token": e.stream.token or "", "title": e.title, "artist": e.artist}
+                    {"token": e.token or "", "title": e.title, "artist": e.artist}
                     for e in self.engine.upcoming()
                 ],
                 "volume": self.engine.volume,
                 "muted": self.engine.muted,
-                "repeat": self.engine.repeat.mode.value,
+                "repeat": repeat_mode(self.engine.repeat).value,
             },
             "outbox": self._outbox(),
             "errors": [self._marked(error) for error in self.errors()],
@@ -116,7 +117,7 @@ class StatusBuilder:
         return info
 
     def _audio_item(self) -> CurrentItem | None:
-        state = self.engine.playback_state()
+        state = self.engine.status()
         current = self.engine.current_entry()
         if current is None or state.stream is None:
             return None

@@ -12,7 +12,9 @@ import structlog
 
 from .. import __version__
 from ..agents.audioplayer import AudioPlayerAgent
+from ..agents.audioplayer_items import item_of_saved
 from ..agents.audioplayer_reporter import AudioPlayerReporter
+from ..agents.audioplayer_state import playback_state
 from ..agents.mediaplayer import MediaPlayerAgent
 from ..agents.playback_controller import AudioSide, PlaybackControllerAgent
 from ..agents.router import Router
@@ -30,6 +32,7 @@ from ..logging import LogFormat, configure_logging, set_level
 from ..player.backend import PlayerBackend
 from ..player.earcon import EarconOutput, sound_for
 from ..player.engine import PlayerEngine
+from ..player.mixer import Mixer
 from ..player.settings import PlayerSettings
 from ..player.shared import SharedBackend
 from ..protocol.speaker import VolumeState
@@ -57,7 +60,11 @@ class Daemon:
         state_dir = settings.state_dir
         state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.clock = LoopClock()
-        self.output = self._output(backend)  # one speaker: AudioPlayer and MediaPlayer share it
+        # one speaker: AudioPlayer and MediaPlayer share it, through one mixer (volume, mute,
+        # the earcons beside them)
+        self.backend, earcons = self._backend(backend)
+        self.mixer = Mixer(self.backend, earcons)
+        self.output = SharedBackend(self.backend, on_closed=self.mixer.close)
         audio_port = self.output.port("AudioPlayer")
         player = settings.player
         self.engine = PlayerEngine(
@@ -69,6 +76,8 @@ class Daemon:
                 stream_deliver_timeout_s=player.stream_deliver_timeout_s,
                 stream_request_lead_s=player.stream_request_lead_s,
             ),
+            self.mixer,
+            item_of_saved,  # what a saved Play is again after a restart
         )
         audio_port.on_preempted = self.engine.stop  # MediaPlayer took the speaker over
         self.music = MusicApp(
@@ -77,6 +86,7 @@ class Daemon:
             self.clock,
             self.engine.settings,
             handover=self.output.wait_handovers,
+            mixer=self.mixer,
         )
         self.saved = SavedState(StateFile(state_dir), self.engine)
         self.router = Router(describe_state=lambda: self.engine.state.value)
@@ -97,6 +107,7 @@ class Daemon:
             self.sender.submit_now,
             self._context,
             self.engine,
+            mixer=self.mixer,
             saved=lambda: self.saved.save(durable=True),
         )
         self.controller.register(self.router)
@@ -141,13 +152,13 @@ class Daemon:
         """The daemon's life until ``stop`` is set; the process exit code."""
         return await self.runtime.run(stop)
 
-    def _output(self, backend: PlayerBackend | None) -> SharedBackend:
+    def _backend(self, backend: PlayerBackend | None) -> tuple[PlayerBackend, EarconOutput | None]:
         """libVLC (with its earcon players) unless a backend is handed in (a test's, a bench's)."""
         sound = sound_for(self.settings.player.earcon)
         earcons: EarconOutput | None = None
         if backend is None:
-            from ..player.vlc import VlcBackend  # the one import of libVLC, kept lazy
-            from ..player.vlc.earcon import VlcEarcons
+            from ..player.backends.vlc import VlcBackend  # the one import of libVLC, kept lazy
+            from ..player.backends.vlc.earcon import VlcEarcons
 
             player = self.settings.player
             device = player.alsa_device
@@ -157,7 +168,7 @@ class Daemon:
                 earcons = VlcEarcons(sound, player.audio_output, extra_args=alsa)
         elif sound is not None and isinstance(backend, EarconOutput):
             earcons = backend  # a test's FakeBackend records them
-        return SharedBackend(backend, earcons)
+        return backend, earcons
 
     def _cic_settings(self) -> CicSettings:
         s = self.settings
@@ -181,14 +192,14 @@ class Daemon:
 
     def _context(self) -> list[dict[str, Any]]:
         return [
-            self.engine.playback_state().context(),
+            playback_state(self.engine.status()).context(),
             self.music.context().context(),
             *self._volume_context(),
         ]
 
     def _volume_context(self) -> list[dict[str, Any]]:
         """Speaker.VolumeState: the output's volume and mute (both sources share them)."""
-        return [VolumeState(volume=self.engine.volume, muted=self.engine.muted).context()]
+        return [VolumeState(volume=self.mixer.volume, muted=self.mixer.muted).context()]
 
     def _player_fields(self) -> dict[str, object]:
         """The player's token and state, for the log line of each non-AudioPlayer event."""

@@ -14,7 +14,7 @@ import structlog
 
 from ..cic import CicClient, ConnectionState, Outbox, TokenStore
 from ..control.render import clock as clock_text
-from ..protocol.audioplayer import PlayerActivity
+from ..player.status import Activity, PlayerStatus
 from .housekeeping import collect_garbage, freeze_startup_objects, return_large_blocks
 from .saved_state import SavedState
 from .systemd import Notifier, Watchdog
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from ..control.status_builder import StatusBuilder
     from ..library.music import MusicApp
     from ..player.engine import PlayerEngine
-    from ..protocol.audioplayer import PlaybackState
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +58,7 @@ class Parts:
     status_builder: StatusBuilder
 
 
-def status_line(state: str, token: str | None, playback: PlaybackState, cic: str) -> str:
+def status_line(state: str, token: str | None, playback: PlayerStatus, cic: str) -> str:
     """``playing TR-123 01:23/04:56 - cic connected``: what systemd shows as STATUS."""
     words = [state.lower()]
     if token:
@@ -86,7 +85,7 @@ class Runtime:
         if p.client.state is ConnectionState.WAITING_FOR_TOKEN:
             return f"waiting for the token file {p.tokens.path} (clova-client token set)"
         return status_line(
-            p.engine.state.value, p.engine.token, p.engine.playback_state(), p.client.state.name
+            p.engine.state.value, p.engine.token, p.engine.status(), p.client.state.name
         )
 
     def tell_status(self) -> None:
@@ -138,7 +137,7 @@ class Runtime:
             self.tell_status()
             if saved.dirty:
                 saved.save(durable=True)
-            elif engine.state is PlayerActivity.PLAYING and ticks % per_save == 0:
+            elif engine.state is Activity.PLAYING and ticks % per_save == 0:
                 saved.save(durable=False)
 
     # --- run -----------------------------------------------------------------------------
@@ -146,7 +145,7 @@ class Runtime:
     async def run(self, stop: asyncio.Event) -> int:
         p = self.parts
         await p.engine.start()
-        await p.engine.set_volume(p.settings.player.volume)
+        await p.engine.mixer.set_volume(p.settings.player.volume)
         await p.music.start()
         await p.saved.restore()
         p.engine.on_change = self._on_player_change
@@ -173,7 +172,7 @@ class Runtime:
 
     async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
         p = self.parts
-        if p.engine.state is PlayerActivity.PLAYING:
+        if p.engine.state is Activity.PLAYING:
             await p.engine.stop()  # PlayStopped: CIC must not think we still play
         await p.engine.wait_idle()
         # What a restart restores: after a crash the item PAUSED (Resume -> PlayResumed); after

@@ -1,9 +1,10 @@
 """The music app behind MediaPlayer: library songs played by a PlayerEngine of its own.
 
 Its engine plays through its port of the shared output (``player.shared``), so starting a song
-here takes the speaker over from AudioPlayer (which then reports PlayStopped). The engine's own
-events are AudioPlayer-shaped; none of them leaves the speaker: a song that starts sounding is
-recorded in the play history and logged as "now playing", everything else is dropped.
+here takes the speaker over from AudioPlayer (which then reports PlayStopped). It hands the
+engine neutral items (``PlayItem``), not Play payloads. None of the engine's notices leaves the
+speaker: a song that starts sounding is recorded in the play history and logged as "now
+playing", everything else is dropped.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from typing import Any
 import structlog
 
 from ..clock import Clock
-from ..player.backend import PlayerBackend
+from ..player.backend import MediaBackend
 from ..player.engine import PlayerEngine
+from ..player.item import PlayItem
+from ..player.mixer import Mixer
 from ..player.notices import Notice, NoticeKind
 from ..player.queue import QueueRepeat
 from ..player.settings import PlayerSettings
 from ..player.shared import BackendPort
-from ..protocol.audioplayer import PlayerActivity, PlayPayload
+from ..player.status import Activity
 from ..protocol.mediaplayer import MediaPlayerContext, Playlist, Shuffle, Toggle
 from ..protocol.mediaplayer import Repeat as ToggleRepeat
 from .library import Library
@@ -65,14 +68,15 @@ class MusicApp:
     def __init__(
         self,
         library: Library,
-        backend: PlayerBackend,
+        backend: MediaBackend,
         clock: Clock,
         settings: PlayerSettings,
         *,
         handover: Callable[[], Awaitable[None]] | None = None,
+        mixer: Mixer | None = None,
     ) -> None:
         self.library = library
-        self.engine = PlayerEngine(backend, clock, settings)
+        self.engine = PlayerEngine(backend, clock, settings, mixer)
         self.engine.subscribe(self._on_notice)
         if isinstance(backend, BackendPort):
             backend.on_preempted = self.engine.stop  # AudioPlayer took the speaker: STOPPED
@@ -120,7 +124,7 @@ class MusicApp:
 
     def _current_id(self) -> str:
         attempt = self.engine.attempt()
-        return attempt.audio_item_id if attempt else ""
+        return attempt.key if attempt else ""
 
     def current(self) -> LibrarySong | None:
         """The current song (being started, playing, paused, or the last one stopped)."""
@@ -136,11 +140,9 @@ class MusicApp:
         """PLAYING (also while a song is being opened), PAUSED or STOPPED."""
         attempt = self.engine.attempt()
         if attempt is not None and attempt.starting:
-            return PlayerActivity.PLAYING.value
+            return Activity.PLAYING.value
         state = self.engine.state
-        return (
-            state.value if state in (PlayerActivity.PLAYING, PlayerActivity.PAUSED) else "STOPPED"
-        )
+        return state.value if state in (Activity.PLAYING, Activity.PAUSED) else "STOPPED"
 
     @property
     def active(self) -> bool:
@@ -153,8 +155,8 @@ class MusicApp:
     def duration_ms(self) -> int | None:
         """The song's length: libVLC's once it plays, else the tags'."""
         song = self.current()
-        state = self.engine.playback_state()
-        if state.total_ms and self.engine.audio_item_id == self._current_id():
+        state = self.engine.status()
+        if state.total_ms and self.engine.shown_key == self._current_id():
             return state.total_ms
         return song.duration_ms if song else None
 
@@ -195,21 +197,21 @@ class MusicApp:
         generation = next(self._generation)
         songs = list(selection.songs)[start:][:MAX_PLAYLIST]
         loaded = _Loaded(selection)
-        payloads = []
+        items = []
         for position, song in enumerate(songs, start):
             item_id = f"mp{generation}-{position}"
             loaded.order[item_id] = position
             self._remember(item_id, song, selection.category)
-            payloads.append(_payload(item_id, song))
+            items.append(_item(item_id, song))
         self._loaded = loaded
         log.info(
             "mediaplayer.play",
             name=selection.name,
             category=selection.category,
-            songs=len(payloads),
+            songs=len(items),
             first=songs[0].title if songs else None,
         )
-        await self.engine.play_all(payloads)
+        await self.engine.play_all(items)
         await self._settle()
 
     async def pause(self) -> bool:
@@ -292,22 +294,8 @@ class MusicApp:
         task.add_done_callback(self._tasks.discard)
 
 
-def _payload(item_id: str, song: LibrarySong) -> PlayPayload:
-    return PlayPayload.model_validate(
-        {
-            "audioItem": {
-                "audioItemId": item_id,
-                "stream": {
-                    "token": item_id,
-                    "url": song.path,
-                    "urlPlayable": True,
-                    "beginAtInMilliseconds": 0,
-                },
-                "type": "library",
-                "title": song.title,
-                "artist": song.artist_text,
-            },
-            "playBehavior": "REPLACE_ALL",
-            "source": {"name": "library"},
-        }
+def _item(item_id: str, song: LibrarySong) -> PlayItem:
+    """A library song as the engine's item: its file, from the start; nothing to report."""
+    return PlayItem(
+        item_id, token=item_id, url=song.path, title=song.title, artist=song.artist_text
     )

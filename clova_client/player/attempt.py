@@ -1,23 +1,19 @@
-"""One attempt to play one queue entry: its source id, effective stream, phase and position.
+"""One attempt to play one queued item: its source id, the item it plays, phase and position.
 
-A replay, a repeat or a Previous makes a new Attempt from the same entry, so a ``urlPlayable:
-false`` item asks for its stream again and old backend events (other source id) are dropped.
+A replay, a repeat or a Previous makes a new Attempt from the same queued item, so an item that
+needs its stream asks for it again and old backend events (other source id) are dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-from pydantic import ValidationError
-
-from clova_client.protocol.audioplayer import AudioStreamInfo, merge_stream
 from clova_client.protocol.base import JsonObject
 
 from .backend import MediaSource
+from .item import PlayItem
 from .progress import PositionSample, ProgressPlanner
-from .queue import QueueEntry
 
 START_SLACK_MS = 100
 """A first tick up to this far before the start position still marks the start of sound
@@ -25,7 +21,9 @@ START_SLACK_MS = 100
 is a stale position."""
 
 
-class Phase(Enum):
+class AttemptPhase(Enum):
+    """Where an attempt is; ``machine.TRANSITIONS`` is the one table of how it moves."""
+
     NEW = auto()  # made, not started (the prefetched next item waits here)
     AWAITING_STREAM = auto()  # StreamRequested sent; plays when StreamDeliver comes
     OPENING = auto()  # the backend was told to play (or resume); no sound yet
@@ -34,32 +32,39 @@ class Phase(Enum):
     DONE = auto()  # finished, stopped or abandoned: nothing more happens to this attempt
 
 
+ACTIVE = frozenset(
+    {AttemptPhase.AWAITING_STREAM, AttemptPhase.OPENING, AttemptPhase.PLAYING, AttemptPhase.PAUSED}
+)
+"""The phases of an attempt that is under way."""
+OPENED = frozenset({AttemptPhase.OPENING, AttemptPhase.PLAYING, AttemptPhase.PAUSED})
+"""The phases in which the backend may hold the attempt's source."""
+
+SEEK_STALE_MARGIN_MS = 500
+"""After a seek, a TIME value more than this short of the target (forward) or past it (back) is
+from before the seek (``SEEK_STALE_DROPS`` of them at most are ignored)."""
+SEEK_STALE_DROPS = 3
+
+
 class StreamError(Exception):
     """The stream cannot be played as given (no URL, missing attachment, bad StreamDeliver)."""
-
-
-def _attachment(attachments: Mapping[str, bytes], url: str) -> bytes | None:
-    """The bytes a ``cid:`` URL names; Content-IDs match with or without angle brackets."""
-    content_id = url[len("cid:") :].strip("<>")
-    for key, data in attachments.items():
-        if key.strip("<>") == content_id:
-            return bytes(data)
-    return None
 
 
 @dataclass(eq=False)
 class Attempt:
     """One attempt to play ``entry``; a new one for every (re)start of the item."""
 
-    entry: QueueEntry
+    entry: PlayItem
+    """The item as queued (what a replay starts from again)."""
     source_id: int
+    item: PlayItem
+    """What this attempt plays: the queued item, or the one its delivery made."""
     stream: JsonObject = field(default_factory=dict)
-    """The stream the context reports: the Play's, or merged with StreamDeliver's."""
-    info: AudioStreamInfo | None = None
+    """Shown in the status: the item's (a restore puts back the one shown before)."""
+    token: str | None = None
     delivered: bool = False
     prepared: bool = False
     opened: bool = False
-    phase: Phase = Phase.NEW
+    phase: AttemptPhase = AttemptPhase.NEW
     announced: bool = False
     """PlayStarted went out (or was sent before a restart): the next sound is a resume."""
     sample: PositionSample = field(default_factory=lambda: PositionSample(0, 0.0))
@@ -76,87 +81,58 @@ class Attempt:
     """After a seek back: TIME values above this are from before the seek (in flight)."""
     seek_drops: int = 0
     resume_at_ms: int | None = None
-    """Start here instead of ``beginAtInMilliseconds`` (resume after Stop, restore)."""
+    """Start here instead of the item's start (resume after Stop, restore)."""
 
     @classmethod
-    def for_entry(
-        cls, entry: QueueEntry, source_id: int, resume_at_ms: int | None = None
-    ) -> Attempt:
-        stream = entry.stream
-        attempt = cls(entry=entry, source_id=source_id, stream=stream.raw, info=stream)
-        attempt.delivered = not stream.needs_stream_request
+    def for_entry(cls, entry: PlayItem, source_id: int, resume_at_ms: int | None = None) -> Attempt:
+        attempt = cls(entry, source_id, entry, entry.stream, entry.token)
+        attempt.delivered = not entry.needs_stream
         attempt.resume_at_ms = resume_at_ms
-        attempt.start_ms = stream.begin_at_ms if resume_at_ms is None else resume_at_ms
+        attempt.start_ms = entry.start_ms if resume_at_ms is None else resume_at_ms
         attempt.sample = PositionSample(attempt.start_ms, 0.0)
         return attempt
 
-    # --- identity ------------------------------------------------------------------------
-
     @property
-    def audio_item_id(self) -> str:
-        return self.entry.audio_item_id
-
-    @property
-    def token(self) -> str | None:
-        token = self.stream.get("token")
-        return token if isinstance(token, str) else None
+    def key(self) -> str:
+        return self.entry.key
 
     @property
     def url(self) -> str:
-        url = self.stream.get("url")
-        return url if isinstance(url, str) else ""
+        return self.item.url
 
     # --- stream --------------------------------------------------------------------------
 
-    def deliver(self, deliver_raw: JsonObject) -> None:
-        """Merge a StreamDeliver stream into the Play's (the entry itself never changes)."""
-        merged = merge_stream(self.entry.stream.raw, deliver_raw)
-        try:
-            info = AudioStreamInfo.model_validate(merged)
-        except ValidationError as exc:
-            problem = f"StreamDeliver stream is invalid ({exc.error_count()} errors)"
-            raise StreamError(problem) from exc
-        self.stream, self.info, self.delivered = merged, info, True
-        self.start_ms = info.begin_at_ms if self.resume_at_ms is None else self.resume_at_ms
+    def deliver(self, item: PlayItem) -> None:
+        """The item its delivery made (the queued one never changes): play that."""
+        self.use(item)
+        self.delivered = True
+        self.start_ms = item.start_ms if self.resume_at_ms is None else self.resume_at_ms
         self.sample = PositionSample(self.start_ms, self.sample.at)
 
-    def update_stream(self, deliver_raw: JsonObject) -> None:
-        """A StreamDeliver for the stream that already plays: merged into the stream as it
-        stands (a second delivery keeps what the first added); start and position stay."""
-        merged = merge_stream(self.stream, deliver_raw)
-        try:
-            info = AudioStreamInfo.model_validate(merged)
-        except ValidationError as exc:
-            problem = f"StreamDeliver stream is invalid ({exc.error_count()} errors)"
-            raise StreamError(problem) from exc
-        self.stream, self.info = merged, info
+    def use(self, item: PlayItem) -> None:
+        """From now on ``item`` is what this attempt shows and plays (start, position stay)."""
+        self.item, self.stream, self.token = item, item.stream, item.token
 
     def source(self, start_ms: int | None = None) -> MediaSource:
-        """What the backend plays; raises StreamError when the stream cannot be played."""
-        url = self.url
-        if not url:
+        """What the backend plays; raises StreamError when the item cannot be played."""
+        item = self.item
+        if item.problem is not None:
+            raise StreamError(item.problem)
+        if not item.url:
             raise StreamError("stream has no url")
         start = self.start_ms if start_ms is None else start_ms
-        if url.startswith("cid:"):
-            data = _attachment(self.entry.attachments, url)
-            if data is None:
-                raise StreamError("no attachment for this cid: url")
-            return MediaSource(self.source_id, url, start, data)
-        return MediaSource(self.source_id, url, start)
+        return MediaSource(self.source_id, item.url, start, item.data)
 
     # --- media time ----------------------------------------------------------------------
 
     @property
     def duration_ms(self) -> int | None:
-        return self.info.duration_in_milliseconds if self.info else None
+        return self.item.duration_ms
 
     @property
     def cut_ms(self) -> int | None:
-        """Where ``durationInMilliseconds`` ends playback: begin + duration."""
-        duration = self.duration_ms
-        if not duration or self.info is None:
-            return None  # a zero duration would end playback before it began: ignore it
-        return self.info.begin_at_ms + duration
+        """Where the item's duration ends playback: its start + duration."""
+        return self.item.cut_ms
 
     @property
     def end_ms(self) -> int | None:
@@ -168,6 +144,50 @@ class Attempt:
     def total_ms(self) -> int | None:
         """totalInMilliseconds: durationInMilliseconds when given, else the media's length."""
         return self.duration_ms if self.duration_ms is not None else self.length_ms
+
+    def open_at(self, start_ms: int, now: float) -> None:
+        """The backend is told to play from ``start_ms``: the media time and the progress
+        reports of this play start there."""
+        self.opened = True
+        self.start_ms = start_ms
+        self.last_time_ms = None
+        self.sample = PositionSample(start_ms, now)
+        self.progress = ProgressPlanner(self.item.progress, start_ms)
+
+    def position(self, now: float, limit_ms: int) -> int:
+        """Where the attempt is at ``now`` (interpolated; never past its end while playing)."""
+        position = self.sample.at_time(now, limit_ms)
+        end = self.end_ms
+        if end is not None and self.phase is AttemptPhase.PLAYING:
+            return min(position, end)
+        return position
+
+    def seeked(self, old_ms: int, target_ms: int, now: float) -> None:
+        """A seek from ``old_ms`` to ``target_ms``: TIME values still in flight from before it
+        are told apart by ``stale_tick``."""
+        running = self.phase is AttemptPhase.PLAYING
+        self.sample = PositionSample(target_ms, now, running)
+        self.last_time_ms = None
+        self.sound_baseline_ms = target_ms
+        forward = target_ms > old_ms
+        self.seek_floor_ms = target_ms - SEEK_STALE_MARGIN_MS if forward else None
+        back = target_ms < old_ms - SEEK_STALE_MARGIN_MS
+        self.seek_ceiling_ms = target_ms + SEEK_STALE_MARGIN_MS if back else None
+        self.seek_drops = 0
+
+    def stale_tick(self, time_ms: int) -> bool:
+        """True for a TIME value from before the latest seek (at most ``SEEK_STALE_DROPS``)."""
+        floor, ceiling = self.seek_floor_ms, self.seek_ceiling_ms
+        if floor is None and ceiling is None:
+            return False
+        stale = (floor is not None and time_ms < floor) or (
+            ceiling is not None and time_ms > ceiling
+        )
+        if stale and self.seek_drops < SEEK_STALE_DROPS:
+            self.seek_drops += 1
+            return True
+        self.seek_floor_ms = self.seek_ceiling_ms = None
+        return False
 
     def is_sound(self, time_ms: int) -> bool:
         """True when a TIME value shows audio flowing: the position moved past where playback

@@ -43,7 +43,8 @@ its first PCM block. PLAYING alone proves nothing (libVLC says it for garbage to
 * ``prepare(source)``: no event at all for ``source`` until it is played. ``play`` of the same
   source then reports exactly as an unprepared ``play`` (from its ``start_ms``), only sooner.
   A backend may ignore ``prepare``.
-* ``set_volume`` / ``set_mute``: no events; they hold for the current and every later source.
+* ``set_volume`` / ``set_mute`` (``VolumeControl``, called by the mixer only, never by the
+  engine): no events; they hold for the current and every later source.
 
 pause, resume and seek act on the current source, and do nothing without one (VlcBackend: nor
 once it has ended or failed). Every coroutine returns promptly: blocking library work runs off
@@ -55,7 +56,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ EventSink = Callable[[BackendEvent], None]
 """Called on the event loop thread, once per backend event."""
 
 
-class PlayerBackend(Protocol):
+class MediaBackend(Protocol):
     """What the engine needs from a media library; the events each call brings are in this
     module's docstring. Every coroutine returns promptly."""
 
@@ -121,11 +122,20 @@ class PlayerBackend(Protocol):
     async def stop(self) -> None:
         """Stop playing; no further events for the current source. May drop a prepared one."""
 
+    async def close(self) -> None:
+        """Release everything; the backend is not used again (closing twice is fine)."""
+
+
+@runtime_checkable
+class VolumeControl(Protocol):
+    """The output's level: what the mixer (``mixer.py``) sets, and nothing else."""
+
     async def set_volume(self, percent: int) -> None:
         """0-100, for the current and every later source."""
 
     async def set_mute(self, muted: bool) -> None:
         """For the current and every later source."""
 
-    async def close(self) -> None:
-        """Release everything; the backend is not used again (closing twice is fine)."""
+
+class PlayerBackend(MediaBackend, VolumeControl, Protocol):
+    """A media library on the speaker's output: what FakeBackend and VlcBackend are."""

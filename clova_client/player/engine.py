@@ -1,34 +1,29 @@
 """PlayerEngine: what the agents call to play audio. It turns every command, backend event and
-timer expiry into one job of a ``SerialRunner`` and runs it on the ``PlayerMachine``, so the
-state machine never sees two things at once, even while it awaits the backend."""
+timer expiry into one job of a ``SerialRunner`` and runs it on the state machine (``machine.py``,
+asked through ``commands.py``), so it never sees two things at once, even while it awaits the
+backend."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.audioplayer import (
-    ClearQueuePayload,
-    PlaybackState,
-    PlayerActivity,
-    PlayPayload,
-    RepeatMode,
-    StreamDeliverPayload,
-)
 from clova_client.protocol.base import JsonObject
-from clova_client.protocol.items import NO_ATTACHMENTS
 
-from .backend import PlayerBackend
-from .earcon import Earcon, EarconOutput
-from .machine import AttemptStatus, PlayerMachine
+from .backend import MediaBackend, VolumeControl
+from .commands import AttemptStatus, Commands
+from .earcon import EarconOutput
+from .item import Enqueue, PlayItem, Rebuild, Redeliver
+from .machine import PlayerMachine
+from .mixer import Mixer
 from .notices import Listener, NoticeBoard, NoticeKind
-from .queue import QueueEntry, QueueRepeat
+from .queue import QueueRepeat
 from .serial import SerialRunner
 from .settings import PlayerSettings
+from .status import Activity, PlayerStatus
 
 DEFAULT_SETTINGS = PlayerSettings()
 
@@ -38,69 +33,86 @@ log = structlog.get_logger(__name__)
 class PlayerEngine:
     def __init__(
         self,
-        backend: PlayerBackend,
+        backend: MediaBackend,
         clock: Clock,
         settings: PlayerSettings = DEFAULT_SETTINGS,
+        mixer: Mixer | None = None,
+        rebuild: Rebuild | None = None,
     ) -> None:
+        """``mixer``: the output this engine plays through (its volume and mute); without one,
+        a mixer of its own over ``backend`` (a lone engine: tests, benches). ``rebuild``:
+        makes a saved item again (``restore``; None: this engine restores no items)."""
         self._backend = backend
+        self._rebuild = rebuild
+        if mixer is None:
+            output = backend if isinstance(backend, VolumeControl) else None
+            earcons = backend if isinstance(backend, EarconOutput) else None
+            mixer = Mixer(output, earcons)
+        self.mixer = mixer
         self._serial = SerialRunner("player")
         self._notices = NoticeBoard()
-        self._machine = PlayerMachine(
-            backend, self._notices.publish, clock, settings, self._serial.post
-        )
+        machine = PlayerMachine(backend, self._notices.publish, clock, settings, self._serial.post)
+        self._reported = machine.reported
+        self._queue = machine.queue
+        self._machine = machine
+        self._commands = Commands(machine, clock, mixer)
         self.settings = settings
         self._closed = False
 
     # --- what the player is doing (always true, position interpolated) --------------------
 
     @property
-    def state(self) -> PlayerActivity:
-        return self._machine.state
+    def state(self) -> Activity:
+        return self._reported.state
 
     @property
     def token(self) -> str | None:
         """The token of the item the context describes (None when IDLE)."""
-        shown = self._machine.shown
+        shown = self._reported.shown
         return shown.token if shown else None
 
     @property
-    def audio_item_id(self) -> str | None:
-        shown = self._machine.shown
-        return shown.audio_item_id if shown else None
+    def shown_key(self) -> str | None:
+        """The key of the item the status shows (None when IDLE)."""
+        shown = self._reported.shown
+        return shown.key if shown else None
 
     def attempt(self) -> AttemptStatus | None:
         """The queue's current item as the engine deals with it now: being started, playing,
         paused or stopped (None when the queue is empty). Unlike ``token`` / the context, it
         already names an item that has not sounded yet."""
-        return self._machine.attempt()
+        return self._commands.attempt()
 
     @property
     def repeat(self) -> QueueRepeat:
-        return self._machine.repeat
+        return self._queue.repeat
 
     @property
     def shuffle(self) -> bool:
-        return self._machine.shuffle
+        return self._queue.shuffle
 
     @property
     def volume(self) -> int:
-        return self._machine.volume
+        """The mixer's (read only: the mixer sets it), for readers that hold only the engine."""
+        return self.mixer.volume
 
     @property
     def muted(self) -> bool:
-        return self._machine.muted
+        """The mixer's (read only)."""
+        return self.mixer.muted
 
     @property
     def on_change(self) -> Callable[[], None] | None:
         """Called after every state transition (e.g. to update systemd's STATUS)."""
-        return self._machine.on_change
+        return self._reported.on_change
 
     @on_change.setter
     def on_change(self, callback: Callable[[], None] | None) -> None:
-        self._machine.on_change = callback
+        self._reported.on_change = callback
 
-    def playback_state(self) -> PlaybackState:
-        return self._machine.playback_state()
+    def status(self) -> PlayerStatus:
+        """What the player reports now (AudioPlayer's context: ``agents.audioplayer_state``)."""
+        return self._reported.status()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """``listener(notice)`` for every notice, in order; returns the unsubscribe function."""
@@ -108,19 +120,20 @@ class PlayerEngine:
 
     def report_playback_state(self, dialog_request_id: str | None = None) -> None:
         """Issue a STATE_REQUESTED notice (the answer to ExpectReportPlaybackState)."""
-        self._machine.notify(NoticeKind.STATE_REQUESTED, dialog_request_id=dialog_request_id)
+        self._reported.notify(NoticeKind.STATE_REQUESTED, dialog_request_id=dialog_request_id)
 
-    def current_entry(self) -> tuple[QueueEntry, str | None] | None:
+    def current_entry(self) -> tuple[PlayItem, str | None] | None:
         """The queue's current item and the token its attempt plays (None: empty queue)."""
-        return self._machine.current_entry()
+        return self._commands.current_entry()
 
-    def upcoming(self) -> tuple[QueueEntry, ...]:
+    def upcoming(self) -> tuple[PlayItem, ...]:
         """The items after the current one, next first."""
-        return self._machine.upcoming()
+        return self._queue.upcoming
 
     def snapshot(self) -> JsonObject:
-        """The current item, its offset, the upcoming Plays as received, repeat and volume."""
-        return self._machine.snapshot()
+        """The current item, its offset, the upcoming items as they saved themselves, repeat and
+        the mixer's volume."""
+        return self._commands.snapshot()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -148,77 +161,60 @@ class PlayerEngine:
 
     # --- directives -----------------------------------------------------------------------
 
-    async def play(
-        self,
-        payload: PlayPayload,
-        *,
-        dialog_request_id: str | None = None,
-        attachments: Mapping[str, bytes] = NO_ATTACHMENTS,
-    ) -> None:
-        entry = QueueEntry(payload, dialog_request_id, MappingProxyType(dict(attachments)))
-        await self._serial.run(lambda: self._machine.play(entry))
+    async def play(self, item: PlayItem, enqueue: Enqueue = Enqueue.REPLACE_ALL) -> None:
+        """Queue ``item`` as ``enqueue`` says (an item whose key plays or waits is dropped)."""
+        await self._serial.run(lambda: self._commands.play(item, enqueue))
 
-    async def play_all(self, payloads: Sequence[PlayPayload]) -> None:
-        """Replace everything with ``payloads`` in this order and play the first: a whole
+    async def play_all(self, items: Sequence[PlayItem]) -> None:
+        """Replace everything with ``items`` in this order and play the first: a whole
         playlist in one job (MediaPlayer). Nothing happens for an empty list."""
-        entries = [QueueEntry(p) for p in payloads]
-        await self._serial.run(lambda: self._machine.play_all(entries))
+        await self._serial.run(lambda: self._commands.play_all(list(items)))
 
-    async def clear_queue(self, payload: ClearQueuePayload) -> None:
-        await self._serial.run(lambda: self._machine.clear_queue(payload.clear_behavior))
+    async def clear_queue(self, *, stop: bool) -> None:
+        """Drop what waits; ``stop``: stop the current item too."""
+        await self._serial.run(lambda: self._commands.clear_queue(stop=stop))
 
-    async def stream_deliver(self, payload: StreamDeliverPayload) -> None:
-        await self._serial.run(lambda: self._machine.stream_deliver(payload))
+    async def stream_deliver(self, key: str, redeliver: Redeliver) -> None:
+        """The stream the item ``key`` asked for (or a new one for the item that plays):
+        ``redeliver`` makes the item to play from what it shows and the item as queued."""
+        await self._serial.run(lambda: self._commands.stream_deliver(key, redeliver))
 
     async def restore(self, snapshot: Mapping[str, Any], *, paused: bool = True) -> None:
         """Rebuild the queue and the current item at its offset, PAUSED, without playing
         (``paused=False`` resumes at once). ValueError for a snapshot it cannot read."""
-        await self._serial.run(lambda: self._machine.restore(snapshot, paused))
+        rebuild = self._rebuild
+        if rebuild is None:
+            raise ValueError("this engine keeps no items across restarts")
+        await self._serial.run(lambda: self._commands.restore(snapshot, paused, rebuild))
 
     # --- controls: False when there was nothing to act on ---------------------------------
 
     async def pause(self) -> bool:
-        return await self._serial.run(self._machine.pause)
+        return await self._serial.run(self._commands.pause)
 
     async def resume(self) -> bool:
-        return await self._serial.run(self._machine.resume)
+        return await self._serial.run(self._commands.resume)
 
     async def stop(self) -> bool:
-        return await self._serial.run(self._machine.stop)
+        return await self._serial.run(self._commands.stop)
 
     async def next(self) -> bool:
-        return await self._serial.run(self._machine.next)
+        return await self._serial.run(self._commands.next)
 
     async def previous(self) -> bool:
-        return await self._serial.run(self._machine.previous)
+        return await self._serial.run(self._commands.previous)
 
     async def replay(self) -> bool:
-        return await self._serial.run(self._machine.replay)
+        return await self._serial.run(self._commands.replay)
 
     async def seek(self, offset_ms: int) -> bool:
         """Move within the current item (clamped to its end); False when nothing is loaded."""
-        return await self._serial.run(lambda: self._machine.seek(offset_ms))
-
-    def set_repeat_mode(self, mode: RepeatMode) -> None:
-        self._machine.set_repeat(QueueRepeat.from_mode(mode))
+        return await self._serial.run(lambda: self._commands.seek(offset_ms))
 
     def set_repeat(self, repeat: QueueRepeat) -> None:
-        """NONE / ONE / ALL (ALL is for MediaPlayer; the AudioPlayer context shows NONE)."""
-        self._machine.set_repeat(repeat)
+        """NONE / ONE / ALL (ALL is for MediaPlayer; the AudioPlayer context shows NONE for it:
+        ``agents.audioplayer_state.repeat_mode``)."""
+        self._commands.set_repeat(repeat)
 
     def set_shuffle(self, on: bool) -> None:
-        self._machine.set_shuffle(on)
-
-    async def set_volume(self, percent: int) -> None:
-        """0-100 (clamped)."""
-        await self._serial.run(lambda: self._machine.set_volume(percent))
-
-    async def set_mute(self, muted: bool) -> None:
-        await self._serial.run(lambda: self._machine.set_mute(muted))
-
-    async def earcon(self, earcon: Earcon) -> None:
-        """Confirm an output change with a short sound, at the current volume, when the backend
-        plays earcons; beside the player: no state change, no notice, no job."""
-        log.info("earcon", earcon=earcon.value, volume=self.volume, muted=self.muted)
-        if isinstance(self._backend, EarconOutput):
-            await self._backend.play_earcon(earcon, self.volume)
+        self._commands.set_shuffle(on)

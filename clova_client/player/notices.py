@@ -3,8 +3,9 @@
 The state machine issues one ``Notice`` at each thing that happened (an item started, paused,
 finished, failed, crossed a progress-report position, needs its stream, ...). Listeners turn
 them into what they need: the AudioPlayer reporter (``agents/audioplayer_reporter.py``) into
-events with the PlaybackState context, the music app into play history, TemplateRuntime into a
-metadata request. The player itself speaks no wire protocol.
+events with the PlaybackState context (from the notice's ``PlayerStatus``), the music app
+into play history, TemplateRuntime into a metadata request. The player itself speaks no wire
+protocol.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from enum import StrEnum
 
 import structlog
 
-from clova_client.protocol.audioplayer import AudioStreamInfo, PlaybackState
+from clova_client.protocol.base import JsonObject
+
+from .status import PlayerStatus
 
 log = structlog.get_logger(__name__)
 
@@ -52,12 +55,13 @@ class ItemRef:
 @dataclass(frozen=True, slots=True)
 class Notice:
     kind: NoticeKind
-    state: PlaybackState
+    status: PlayerStatus
     """What the player reports as of this notice (activity, item, position, repeat)."""
     item: ItemRef | None
     """The item concerned (for STREAM_NEEDED / FAILED: the one being started)."""
-    stream: AudioStreamInfo | None = None
-    """STREAM_NEEDED: the stream as the Play gave it."""
+    stream: JsonObject | None = None
+    """STREAM_NEEDED: what the item shows as queued (AudioPlayer: the stream as the Play gave
+    it)."""
     reason: str | None = None
     """FAILED: why, one line."""
     dialog_request_id: str | None = None
@@ -68,12 +72,12 @@ class Notice:
 
     @property
     def position_ms(self) -> int | None:
-        return self.state.offset_ms
+        return self.status.offset_ms
 
     @property
     def offset_ms(self) -> int | None:
         """The offset the event reports: ``report_ms`` for a progress report, else the state's."""
-        return self.report_ms if self.report_ms is not None else self.state.offset_ms
+        return self.report_ms if self.report_ms is not None else self.status.offset_ms
 
 
 Listener = Callable[[Notice], None]

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import structlog
 
 from .attempt import Attempt, StreamError
-from .backend import PlayerBackend
-from .queue import QueueEntry
+from .backend import MediaBackend
+from .item import PlayItem
 from .streams import StreamRequests
 
 log = structlog.get_logger(__name__)
@@ -19,9 +19,9 @@ log = structlog.get_logger(__name__)
 class NextItem:
     def __init__(
         self,
-        backend: PlayerBackend,
+        backend: MediaBackend,
         streams: StreamRequests,
-        new_attempt: Callable[[QueueEntry], Attempt],
+        new_attempt: Callable[[PlayItem], Attempt],
         lead_ms: int,
     ) -> None:
         self._backend = backend
@@ -30,7 +30,7 @@ class NextItem:
         self._lead_ms = lead_ms
         self.attempt: Attempt | None = None
 
-    async def refresh(self, entry: QueueEntry | None, current: Attempt, position_ms: int) -> None:
+    async def refresh(self, entry: PlayItem | None, current: Attempt, position_ms: int) -> None:
         """``entry`` comes after ``current`` (at ``position_ms``): get it ready."""
         if self.attempt is None or self.attempt.entry is not entry:
             self.drop()
@@ -50,12 +50,10 @@ class NextItem:
         except StreamError:
             return  # it fails, with its reason, when its turn comes
         attempt.prepared = True
-        log.debug(
-            "player.prepare", audio_item_id=attempt.audio_item_id, source_id=attempt.source_id
-        )
+        log.debug("player.prepare", audio_item_id=attempt.key, source_id=attempt.source_id)
         await self._backend.prepare(source)
 
-    def take(self, entry: QueueEntry) -> Attempt | None:
+    def take(self, entry: PlayItem) -> Attempt | None:
         """The prepared attempt if it is for ``entry``; forgotten either way."""
         attempt, self.attempt = self.attempt, None
         if attempt is not None and attempt.entry is entry:

@@ -20,7 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from clova_client.protocol.audioplayer import ProgressReport
+
+@dataclass(frozen=True, slots=True)
+class ProgressPlan:
+    """An item's progress reports: Delay and Interval in ms of playback, Position a media
+    position; None or 0 turns one off (AudioPlayer: a stream's ``progressReport``)."""
+
+    delay_ms: int | None = None
+    interval_ms: int | None = None
+    position_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +83,7 @@ def _enabled(value: int | None) -> int | None:
 class ProgressPlanner:
     """The progress reports of one play of one item, from ``start_ms`` on."""
 
-    def __init__(self, report: ProgressReport | None, start_ms: int) -> None:
+    def __init__(self, report: ProgressPlan | None, start_ms: int) -> None:
         self._mark = start_ms
         self._origin = start_ms
         self.delay_ms: int | None = None
@@ -95,16 +103,12 @@ class ProgressPlanner:
         """The playback counted so far (media time played, pauses and seeks excluded)."""
         return self._mark - self._origin
 
-    def update(self, report: ProgressReport | None) -> None:
+    def update(self, report: ProgressPlan | None) -> None:
         """Use these values from now on; the playback counted so far stays (a Delay or Interval
         whose playback has already passed is not reported for it)."""
-        self.delay_ms = _enabled(report.progress_report_delay_in_milliseconds) if report else None
-        self.interval_ms = (
-            _enabled(report.progress_report_interval_in_milliseconds) if report else None
-        )
-        self.position_ms = (
-            _enabled(report.progress_report_position_in_milliseconds) if report else None
-        )
+        self.delay_ms = _enabled(report.delay_ms) if report else None
+        self.interval_ms = _enabled(report.interval_ms) if report else None
+        self.position_ms = _enabled(report.position_ms) if report else None
         played = self.played_ms
         self._delay_due = self.delay_ms is not None and played < self.delay_ms
         self._next_interval = played // self.interval_ms + 1 if self.interval_ms else 0

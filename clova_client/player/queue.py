@@ -9,61 +9,18 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 
-from clova_client.protocol.audioplayer import AudioStreamInfo, PlayPayload, RepeatMode
-from clova_client.protocol.base import JsonObject
-from clova_client.protocol.items import NO_ATTACHMENTS
+from .item import PlayItem
 
 
 class QueueRepeat(StrEnum):
-    """How the queue repeats; AudioPlayer's ``RepeatMode`` and MediaPlayer's repeat map onto it."""
+    """How the queue repeats; AudioPlayer's ``RepeatMode`` (``agents.audioplayer_state``) and
+    MediaPlayer's repeat map onto it."""
 
     NONE = "NONE"
     ONE = "ONE"  # a finished item plays again; Next still skips
     ALL = "ALL"  # after the last item, the playlist starts over (MediaPlayer)
-
-    @classmethod
-    def from_mode(cls, mode: RepeatMode) -> QueueRepeat:
-        return cls.ONE if mode is RepeatMode.REPEAT_ONE else cls.NONE
-
-    @property
-    def mode(self) -> RepeatMode:
-        """What the AudioPlayer context can say: CIC knows only NONE and REPEAT_ONE."""
-        return RepeatMode.REPEAT_ONE if self is QueueRepeat.ONE else RepeatMode.NONE
-
-
-@dataclass(frozen=True, eq=False)
-class QueueEntry:
-    """One received Play, kept exactly as it came; every play of it starts from this."""
-
-    play: PlayPayload
-    dialog_request_id: str | None = None
-    attachments: Mapping[str, bytes] = field(default_factory=lambda: NO_ATTACHMENTS)
-
-    @property
-    def audio_item_id(self) -> str:
-        return self.play.audio_item.audio_item_id
-
-    @property
-    def stream(self) -> AudioStreamInfo:
-        return self.play.audio_item.stream
-
-    @property
-    def title(self) -> str | None:
-        return _text(self.play.audio_item.raw.get("title"))
-
-    @property
-    def artist(self) -> str | None:
-        return _text(self.play.audio_item.raw.get("artist"))
-
-    def play_raw(self) -> JsonObject:
-        """The Play payload as received: the audio item verbatim, custom fields included."""
-        raw = self.play.to_json()
-        raw["audioItem"] = self.play.audio_item.raw
-        return raw
 
 
 MAX_UPCOMING = 500
@@ -75,10 +32,10 @@ class PlayQueue:
     def __init__(self, history_size: int = 50, rng: random.Random | None = None) -> None:
         self._history_size = history_size
         self._rng = rng or random.Random()
-        self._items: list[QueueEntry] = []
+        self._items: list[PlayItem] = []
         self._index: int | None = None
         self._start = 0
-        self._arrival: dict[QueueEntry, int] = {}
+        self._arrival: dict[PlayItem, int] = {}
         self._counter = itertools.count()
         self.repeat = QueueRepeat.NONE
         self._shuffle = False
@@ -86,15 +43,15 @@ class PlayQueue:
     # --- views ---------------------------------------------------------------------------
 
     @property
-    def current(self) -> QueueEntry | None:
+    def current(self) -> PlayItem | None:
         return None if self._index is None else self._items[self._index]
 
     @property
-    def upcoming(self) -> tuple[QueueEntry, ...]:
+    def upcoming(self) -> tuple[PlayItem, ...]:
         return tuple(self._items[self._first_upcoming :])
 
     @property
-    def history(self) -> tuple[QueueEntry, ...]:
+    def history(self) -> tuple[PlayItem, ...]:
         return tuple(self._items[: self._index or 0])
 
     @property
@@ -110,8 +67,8 @@ class PlayQueue:
     def full(self) -> bool:
         return len(self._items) - self._first_upcoming >= MAX_UPCOMING
 
-    def is_upcoming(self, audio_item_id: str) -> bool:
-        return any(e.audio_item_id == audio_item_id for e in self.upcoming)
+    def is_upcoming(self, key: str) -> bool:
+        return any(e.key == key for e in self.upcoming)
 
     @property
     def _first_upcoming(self) -> int:
@@ -119,19 +76,19 @@ class PlayQueue:
 
     # --- Play and ClearQueue -------------------------------------------------------------
 
-    def replace_all(self, entry: QueueEntry) -> None:
+    def replace_all(self, entry: PlayItem) -> None:
         """Drop what is queued; ``entry`` becomes current. The old current moves to history."""
         del self._items[self._first_upcoming :]
         self._add(entry, len(self._items))
         self._index = self._start = len(self._items) - 1
         self._trim_history()
 
-    def replace_enqueued(self, entry: QueueEntry) -> None:
+    def replace_enqueued(self, entry: PlayItem) -> None:
         """Drop what is queued and queue ``entry``; the current item stays."""
         self.clear_upcoming()
         self._add(entry, len(self._items))
 
-    def enqueue(self, entry: QueueEntry) -> None:
+    def enqueue(self, entry: PlayItem) -> None:
         position = len(self._items)
         if self._shuffle:
             position = self._rng.randint(self._first_upcoming, len(self._items))
@@ -144,13 +101,13 @@ class PlayQueue:
 
     # --- moving --------------------------------------------------------------------------
 
-    def peek_next(self, *, auto: bool) -> QueueEntry | None:
+    def peek_next(self, *, auto: bool) -> PlayItem | None:
         """What ``advance`` would make current. ``auto``: the current item finished by itself
         (repeat ONE plays it again); otherwise the user skips (repeat ONE does not hold)."""
         index = self._next_index(auto=auto)
         return None if index is None else self._items[index]
 
-    def advance(self, *, auto: bool) -> QueueEntry | None:
+    def advance(self, *, auto: bool) -> PlayItem | None:
         """Move to the next item; None (and no move) when there is none."""
         index = self._next_index(auto=auto)
         if index is None:
@@ -161,7 +118,7 @@ class PlayQueue:
         self._trim_history()
         return self._items[index]
 
-    def back(self) -> QueueEntry | None:
+    def back(self) -> PlayItem | None:
         """Move to the item played before the current one; None when there is none."""
         if not self._index:
             return None
@@ -182,7 +139,7 @@ class PlayQueue:
             rest.sort(key=lambda e: self._arrival.get(e, 0))
         self._items[first:] = rest
 
-    def load(self, current: QueueEntry | None, upcoming: list[QueueEntry]) -> None:
+    def load(self, current: PlayItem | None, upcoming: list[PlayItem]) -> None:
         """Replace everything (restore after a restart)."""
         self._items = [e for e in [current, *upcoming] if e is not None]
         self._arrival = {e: next(self._counter) for e in self._items}
@@ -202,7 +159,7 @@ class PlayQueue:
             return self._start
         return None
 
-    def _add(self, entry: QueueEntry, position: int) -> None:
+    def _add(self, entry: PlayItem, position: int) -> None:
         self._arrival[entry] = next(self._counter)
         self._items.insert(position, entry)
 
@@ -222,7 +179,3 @@ class PlayQueue:
             del self._items[:excess]
             self._index -= excess
             self._start -= excess
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None

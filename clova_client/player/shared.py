@@ -8,6 +8,9 @@ engine's ``stop``, so the losing side reports STOPPED the way its interface says
 a port that does not own the output (pause, resume, seek, stop, prepare) do nothing, so the
 losing engine's own stop can never silence the winner.
 
+Volume, mute and earcons are not a port's: they belong to the ``Mixer`` (``mixer.py``), which
+sets them on the real backend for every source.
+
 Source ids: both engines count from 1, so a port's source ``n`` is ``n * ports + index`` on
 the real backend; events are routed back by that number and renumbered.
 """
@@ -16,13 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
 
-from .backend import BackendEvent, EventSink, MediaSource, PlayerBackend
-from .earcon import Earcon, EarconOutput
+from .backend import BackendEvent, EventSink, MediaBackend, MediaSource
 
 log = structlog.get_logger(__name__)
 
@@ -30,10 +32,14 @@ MAX_PORTS = 4
 
 
 class SharedBackend:
-    def __init__(self, backend: PlayerBackend, earcons: EarconOutput | None = None) -> None:
+    def __init__(
+        self,
+        backend: MediaBackend,
+        on_closed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.backend = backend
-        self.earcons = earcons
-        """Plays the earcons of every port (None: no earcon sounds)."""
+        self._on_closed = on_closed
+        """Run once the backend is closed (the daemon closes the mixer's earcons with it)."""
         self._ports: list[BackendPort] = []
         self.owner: BackendPort | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -86,13 +92,13 @@ class SharedBackend:
             for task in list(self._tasks):
                 task.cancel()
             await self.backend.close()
-            earcons: object = self.earcons
-            if self.earcons is not None and earcons is not self.backend:  # closed once
-                await self.earcons.close()
+            if self._on_closed is not None:
+                on_closed, self._on_closed = self._on_closed, None
+                await on_closed()
 
 
 class BackendPort:
-    """One engine's view of the shared output; a ``PlayerBackend``."""
+    """One engine's view of the shared output; a ``MediaBackend``."""
 
     def __init__(self, shared: SharedBackend, name: str, index: int) -> None:
         self._shared = shared
@@ -133,17 +139,6 @@ class BackendPort:
     async def stop(self) -> None:
         if self.owns_output:
             await self._shared.backend.stop()
-
-    async def set_volume(self, percent: int) -> None:
-        await self._shared.backend.set_volume(percent)
-
-    async def set_mute(self, muted: bool) -> None:
-        await self._shared.backend.set_mute(muted)
-
-    async def play_earcon(self, earcon: Earcon, volume: int) -> None:
-        """Any port may sound an earcon: it plays beside the output, whoever owns it."""
-        if self._shared.earcons is not None:
-            await self._shared.earcons.play_earcon(earcon, volume)
 
     async def close(self) -> None:
         """The real backend closes once every port is closed."""

@@ -6,17 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from clova_client.protocol.audioplayer import PlayerActivity, PlayPayload
 from clova_client.protocol.base import JsonObject
 
 from .attempt import Attempt
-from .queue import PlayQueue, QueueEntry, QueueRepeat
+from .item import PlayItem, Rebuild
+from .queue import PlayQueue, QueueRepeat
+from .status import Activity
 
 
 def build_snapshot(
-    state: PlayerActivity,
+    state: Activity,
     queue: PlayQueue,
     attempt: Attempt | None,
     offset_ms: int | None,
@@ -30,18 +29,18 @@ def build_snapshot(
     current: JsonObject | None = None
     if entry is not None:
         current = {
-            "audioItemId": entry.audio_item_id,
-            "token": attempt.token if attempt else entry.stream.token,
-            "stream": attempt.stream if attempt else entry.stream.raw,
+            "audioItemId": entry.key,
+            "token": attempt.token if attempt else entry.token,
+            "stream": attempt.stream if attempt else entry.stream,
             "offsetInMilliseconds": offset_ms if offset_ms is not None else 0,
             "announced": bool(attempt and attempt.announced),
             "resumable": resumable,
-            "play": entry.play_raw(),
+            "play": entry.saved,
         }
     return {
         "state": state.value,
         "current": current,
-        "queue": [e.play_raw() for e in queue.upcoming],
+        "queue": [e.saved for e in queue.upcoming],
         "repeat": queue.repeat.value,
         "shuffle": queue.shuffle,
         "volume": volume,
@@ -51,11 +50,12 @@ def build_snapshot(
 
 @dataclass(frozen=True)
 class Restored:
-    state: PlayerActivity
-    current: QueueEntry | None
-    upcoming: list[QueueEntry]
+    state: Activity
+    current: PlayItem | None
+    upcoming: list[PlayItem]
     offset_ms: int
     stream: JsonObject | None
+    token: str | None
     announced: bool
     resumable: bool
     repeat: QueueRepeat
@@ -64,17 +64,19 @@ class Restored:
     muted: bool | None
 
 
-def parse_snapshot(snapshot: Mapping[str, Any]) -> Restored:
-    """Read what ``build_snapshot`` wrote; ValueError (with the reason) when it cannot."""
+def parse_snapshot(snapshot: Mapping[str, Any], rebuild: Rebuild) -> Restored:
+    """Read what ``build_snapshot`` wrote, the items made again by ``rebuild`` from what they
+    saved; ValueError (with the reason) when it cannot."""
     try:
         current = snapshot.get("current") or None
         stream = current.get("stream") if current else None
         return Restored(
-            state=PlayerActivity(snapshot.get("state", PlayerActivity.IDLE.value)),
-            current=QueueEntry(PlayPayload.model_validate(current["play"])) if current else None,
-            upcoming=[QueueEntry(PlayPayload.model_validate(p)) for p in snapshot.get("queue", [])],
+            state=Activity(snapshot.get("state", Activity.IDLE.value)),
+            current=rebuild(current["play"]) if current else None,
+            upcoming=[rebuild(p) for p in snapshot.get("queue", [])],
             offset_ms=int(current.get("offsetInMilliseconds") or 0) if current else 0,
             stream=dict(stream) if isinstance(stream, dict) else None,
+            token=_text(current.get("token")) if current else None,
             announced=bool(current.get("announced", True)) if current else False,
             resumable=bool(current.get("resumable", False)) if current else False,
             repeat=QueueRepeat(snapshot.get("repeat", QueueRepeat.NONE.value)),
@@ -82,5 +84,9 @@ def parse_snapshot(snapshot: Mapping[str, Any]) -> Restored:
             volume=int(snapshot["volume"]) if "volume" in snapshot else None,
             muted=bool(snapshot["muted"]) if "muted" in snapshot else None,
         )
-    except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"unreadable player snapshot: {exc}") from exc
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -29,15 +29,15 @@ class StreamRequests:
         """Ask for ``attempt``'s stream unless it is already waiting for it."""
         if self.waiting(attempt):
             return  # asked ahead of time; its deadline still runs
-        waiting = self._waiting.get(attempt.audio_item_id)
+        waiting = self._waiting.get(attempt.key)
         if waiting is not None:
             self.cancel(waiting[0])
         timer = self._clock.call_later(self._timeout_s, lambda: self._on_expired(attempt))
-        self._waiting[attempt.audio_item_id] = (attempt, timer)
+        self._waiting[attempt.key] = (attempt, timer)
         self._need(attempt)
 
     def waiting(self, attempt: Attempt) -> bool:
-        waiting = self._waiting.get(attempt.audio_item_id)
+        waiting = self._waiting.get(attempt.key)
         return waiting is not None and waiting[0] is attempt
 
     def take(self, audio_item_id: str) -> Attempt | None:
@@ -50,7 +50,7 @@ class StreamRequests:
 
     def cancel(self, attempt: Attempt) -> None:
         if self.waiting(attempt):
-            _, timer = self._waiting.pop(attempt.audio_item_id)
+            _, timer = self._waiting.pop(attempt.key)
             timer.cancel()
 
     def cancel_all(self) -> None:

@@ -23,6 +23,9 @@ class AttemptTimers:
         self._post = post
         self._armed: dict[TimerName, Timer] = {}
 
+    def now(self) -> float:
+        return self._clock.now()
+
     def arm(self, name: TimerName, delay: float, job: Job) -> None:
         """Post ``job`` after ``delay`` seconds, replacing the timer of that name."""
         self.cancel(name)

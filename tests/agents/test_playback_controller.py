@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.agents.buttons import Button
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.earcon import Earcon
-from clova_client.player.fake import FakeMedia
 from clova_client.protocol import Event, JsonObject
 from tests.player.helpers import Harness, make_harness, play
 
@@ -56,7 +57,7 @@ class Remote:
         return outcome
 
     async def playing(self) -> None:
-        await self.harness.engine.play(play("a1", duration=60000))
+        await self.harness.audio.play(play("a1", duration=60000))
         await self.harness.run_until("PlayStarted")
 
     def state(self, event: Event) -> JsonObject:
@@ -77,7 +78,7 @@ async def remote() -> AsyncIterator[Remote]:
     agent = PlaybackControllerAgent(
         [AudioSide(engine)],
         send,
-        lambda: [engine.playback_state().context()],
+        lambda: [playback_state(engine.status()).context()],
         engine,
         saved=lambda: box[0].saves.append(engine.volume),
     )
@@ -182,7 +183,7 @@ async def test_custom_button_names_itself(remote: Remote) -> None:
 async def test_deprecated_repeat_directives_set_the_mode(remote: Remote) -> None:
     await remote.playing()
     assert await remote.dispatch(directive("TurnOnRepeatMode")) is Outcome.HANDLED
-    assert remote.harness.engine.playback_state().context()["payload"]["repeatMode"] == (
+    assert playback_state(remote.harness.engine.status()).context()["payload"]["repeatMode"] == (
         "REPEAT_ONE"
     )
     assert await remote.dispatch(directive("TurnOffRepeatMode")) is Outcome.HANDLED
@@ -191,7 +192,7 @@ async def test_deprecated_repeat_directives_set_the_mode(remote: Remote) -> None
 
 async def test_volume_up_down_step_and_sound_an_earcon(remote: Remote) -> None:
     engine, backend = remote.harness.engine, remote.harness.backend
-    await engine.set_volume(95)
+    await engine.mixer.set_volume(95)
     assert await remote.dispatch(directive("VolumeUp")) is Outcome.HANDLED
     assert (engine.volume, backend.volume) == (100, 100)  # clamped
     await remote.dispatch(directive("VolumeDown"))
@@ -208,7 +209,7 @@ async def test_mute_and_unmute_sound_an_earcon_outside_the_audioplayer_state(
     await remote.playing()
     engine, backend = remote.harness.engine, remote.harness.backend
     events, calls = list(remote.harness.sent), list(backend.calls)
-    state: dict[str, Any] = engine.playback_state().context()["payload"]
+    state: dict[str, Any] = playback_state(engine.status()).context()["payload"]
     await remote.dispatch(directive("Mute"))
     assert backend.muted and engine.muted
     await remote.dispatch(directive("Unmute"))
@@ -216,6 +217,6 @@ async def test_mute_and_unmute_sound_an_earcon_outside_the_audioplayer_state(
     assert backend.earcons == [(Earcon.MUTE, 100), (Earcon.UNMUTE, 100)]
     assert backend.calls == [*calls, ("set_mute", True), ("set_mute", False)]
     assert remote.harness.sent == events  # no AudioPlayer event for an earcon
-    after = engine.playback_state().context()["payload"]
+    after = playback_state(engine.status()).context()["payload"]
     assert (after["playerActivity"], after["stream"]) == (state["playerActivity"], state["stream"])
     assert remote.sent == []

@@ -22,7 +22,7 @@ from clova_client.config import AuthSection, CicSection, Settings
 from clova_client.daemon.app import Daemon
 from clova_client.daemon.recent_errors import RecentErrors
 from clova_client.mock_cic import MockCicServer
-from clova_client.player.fake import FakeBackend
+from clova_client.player.backends.fake import FakeBackend
 from clova_client.protocol.validate import Kind, parse_message
 from tests.protocol.spec import FIXTURES, fixture_names, raw
 

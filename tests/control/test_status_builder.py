@@ -9,11 +9,12 @@ from typing import Any, cast
 from clova_client.control.render import render_status
 from clova_client.control.status_builder import StatusBuilder
 from clova_client.player.notices import ItemRef, Notice, NoticeKind
-from clova_client.protocol.audioplayer import PlaybackState, PlayerActivity
+from clova_client.player.queue import QueueRepeat
+from clova_client.player.status import Activity, PlayerStatus
 
 from .conftest import sample_status
 
-IDLE = PlaybackState(player_activity=PlayerActivity.IDLE)
+IDLE = PlayerStatus(Activity.IDLE, QueueRepeat.NONE)
 
 
 def _notice(kind: NoticeKind, token: str, reason: str | None = None) -> Notice:

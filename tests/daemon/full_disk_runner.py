@@ -29,7 +29,7 @@ from clova_client.config import AuthSection, CicSection, Settings, SystemdSectio
 from clova_client.daemon import runtime as daemon_runtime
 from clova_client.daemon.app import Daemon
 from clova_client.daemon.recent_errors import RecentErrors
-from clova_client.player.fake import FakeBackend, FakeMedia
+from clova_client.player.backends.fake import FakeBackend, FakeMedia
 from tests.support.cic_peer import Peer, directive, serving
 
 BOUNDARY = "full-disk"

@@ -14,7 +14,7 @@ from clova_client.cic import TokenStore
 from clova_client.config import AuthSection, Settings
 from clova_client.daemon.app import Daemon
 from clova_client.daemon.recent_errors import RecentErrors
-from clova_client.player.fake import FakeBackend
+from clova_client.player.backends.fake import FakeBackend
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ async def test_earcons_go_to_the_output_unless_switched_off(tmp_path: Path, runt
         backend = FakeBackend()
         built = Daemon(settings, TokenStore(token_file), RecentErrors(), backend=backend)
         try:
-            await built.engine.set_volume(80)
+            await built.engine.mixer.set_volume(80)
             mute = {
                 "directive": {
                     "header": {"namespace": "PlaybackController", "name": "Mute", "messageId": "m"},

@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-from clova_client.player.vlc import diagnosis
+from clova_client.player.backends.vlc import diagnosis
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "OPERATIONS.md"

@@ -26,12 +26,13 @@ from array import array
 from pathlib import Path
 from typing import Any
 
+from clova_client.agents.audioplayer_items import AudioPlayerPlays
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import LoopClock
 from clova_client.logging import configure_logging
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
-from clova_client.player.vlc import VlcBackend, output
+from clova_client.player.backends.vlc import VlcBackend, output
 from clova_client.protocol.audioplayer import PlayPayload
 from clova_client.protocol.base import Event
 
@@ -142,6 +143,7 @@ def payload(item: dict[str, Any], behavior: str) -> PlayPayload:
 class Speaker:
     def __init__(self, engine: PlayerEngine) -> None:
         self.engine = engine
+        self.plays = AudioPlayerPlays(engine)
         self.events: list[dict[str, Any]] = []
         self.changed = asyncio.Event()
 
@@ -190,7 +192,7 @@ class Speaker:
         prober = asyncio.create_task(self._probe(probes))
         out["play_at"] = time.monotonic()
         for i, item in enumerate(spec["items"]):
-            await self.engine.play(payload(item, "REPLACE_ALL" if i == 0 else "ENQUEUE"))
+            await self.plays.play(payload(item, "REPLACE_ALL" if i == 0 else "ENQUEUE"))
         first = spec["items"][0]["token"]
         last = spec["items"][-1]["token"]
         limit = spec.get("limit_s", 20.0)
@@ -215,8 +217,8 @@ class Speaker:
 
     async def _probe(self, probes: list[tuple[float, int | None, str]]) -> None:
         while True:
-            state = self.engine.playback_state()
-            probes.append((time.monotonic(), state.offset_ms, state.player_activity.value))
+            state = self.engine.status()
+            probes.append((time.monotonic(), state.offset_ms, state.activity.value))
             await asyncio.sleep(PROBE_EVERY_S)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from clova_client.agents.audioplayer import AudioPlayerAgent
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.agents.mediaplayer import MediaPlayerAgent
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
@@ -23,10 +24,10 @@ from clova_client.agents.template_runtime import TemplateRuntimeAgent
 from clova_client.clock import LoopClock
 from clova_client.library import Library
 from clova_client.library.music import MusicApp
+from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
 from clova_client.player.shared import SharedBackend
-from clova_client.player.vlc import VlcBackend
 from clova_client.protocol import Event, JsonObject
 from tests.library.media import Song, base_audio, make_library, write_m3u
 
@@ -86,7 +87,7 @@ class Speaker:
         self.events.append(event)
 
     def context(self) -> list[JsonObject]:
-        return [self.audio.playback_state().context(), self.music.context().context()]
+        return [playback_state(self.audio.status()).context(), self.music.context().context()]
 
     async def dispatch(self, raw: JsonObject) -> Outcome:
         outcome = await self.router.dispatch(raw)

@@ -4,7 +4,8 @@ ManualClock (media time only)."""
 
 from __future__ import annotations
 
-from clova_client.player.fake import FakeMedia
+from clova_client.agents.audioplayer_items import item_of
+from clova_client.player.backends.fake import FakeMedia
 from tests.player.helpers import make_harness, play, url_of
 
 
@@ -13,9 +14,9 @@ async def test_play_all_then_attempt_follows_the_queue() -> None:
     h = await make_harness(media)
     try:
         assert h.engine.attempt() is None
-        await h.engine.play_all([play(i) for i in ("a", "b", "c")])
+        await h.engine.play_all([item_of(play(i)) for i in ("a", "b", "c")])
         first = h.engine.attempt()
-        assert first is not None and (first.audio_item_id, first.starting) == ("a", True)
+        assert first is not None and (first.key, first.starting) == ("a", True)
         assert h.engine.token is None  # the context names nothing until it sounds
 
         await h.run_until("PlayStarted")
@@ -26,12 +27,12 @@ async def test_play_all_then_attempt_follows_the_queue() -> None:
 
         assert await h.engine.next()
         after_next = h.engine.attempt()
-        assert after_next is not None and after_next.audio_item_id == "b"
+        assert after_next is not None and after_next.key == "b"
         assert after_next.position_ms == 0
 
         await h.engine.stop()
         stopped = h.engine.attempt()
-        assert stopped is not None and (stopped.audio_item_id, stopped.starting) == ("b", False)
+        assert stopped is not None and (stopped.key, stopped.starting) == ("b", False)
 
         await h.engine.play_all([])  # nothing to play: nothing changes
         assert h.engine.attempt() == stopped

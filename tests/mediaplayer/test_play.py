@@ -12,7 +12,7 @@ from clova_client.agents.router import Router
 from clova_client.clock import LoopClock
 from clova_client.library import Library
 from clova_client.library.music import MusicApp
-from clova_client.player.fake import FakeBackend
+from clova_client.player.backends.fake import FakeBackend
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol import Event
 from tests.mediaplayer.conftest import Speaker, SpeakerFactory, context_of, directive

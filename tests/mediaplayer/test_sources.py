@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.control import Button
 from tests.mediaplayer.conftest import Speaker, context_of, directive
 from tests.support.media_server import MediaServer
@@ -47,7 +48,7 @@ async def test_media_player_takes_the_speaker_from_audio_player(
 ) -> None:
     await speaker.dispatch(audio_play(server, base, "ap-1"))
     await audio_playing(speaker, "ap-1")
-    await speaker.until(lambda: (speaker.audio.playback_state().offset_ms or 0) > 0)
+    await speaker.until(lambda: (playback_state(speaker.audio.status()).offset_ms or 0) > 0)
     assert speaker.names() == ["AudioPlayer.PlayStarted", "TemplateRuntime.RequestPlayerInfo"]
 
     mark = len(speaker.events)

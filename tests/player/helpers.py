@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from clova_client.agents.audioplayer_items import AudioPlayerPlays, item_of_saved
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import ManualClock, Timer
 from clova_client.player.backend import MediaSource
+from clova_client.player.backends.fake import FakeBackend, FakeMedia
 from clova_client.player.engine import PlayerEngine
-from clova_client.player.fake import FakeBackend, FakeMedia
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol.audioplayer import PlayPayload, StreamDeliverPayload
 from clova_client.protocol.base import Event, JsonObject
@@ -157,6 +158,11 @@ class Harness:
     engine: PlayerEngine
     sent: list[Sent] = field(default_factory=list)
 
+    @property
+    def audio(self) -> AudioPlayerPlays:
+        """Play, ClearQueue and StreamDeliver payloads, handed over as the agent does."""
+        return AudioPlayerPlays(self.engine)
+
     def names(self, *, with_token: bool = False, progress: bool = True) -> list[Any]:
         out: list[Any] = []
         for s in self.sent:
@@ -217,7 +223,7 @@ async def make_harness(
         clock if simulate else None, dict(media or {}) if simulate else None, tick_ms
     )
     sent: list[Sent] = []
-    engine = PlayerEngine(backend, clock, settings or PlayerSettings())
+    engine = PlayerEngine(backend, clock, settings or PlayerSettings(), rebuild=item_of_saved)
 
     def volume() -> list[JsonObject]:
         return [VolumeState(volume=engine.volume, muted=engine.muted).context()]

@@ -1,5 +1,5 @@
 """The earcon: the bundled sound, its setting, and VlcEarcons on the real libVLC (null output)
-beside a playing VlcBackend, through the SharedBackend as the daemon wires it."""
+beside a playing VlcBackend (the mixer that plays them: ``test_mixer.py``)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ from pathlib import Path
 import pytest
 
 from clova_client.config import ConfigError, load_settings
+from clova_client.player.backends.vlc.earcon import VlcEarcons
 from clova_client.player.earcon import (
     DEFAULT_SOUND,
     Earcon,
-    EarconOutput,
     render_default,
     sound_for,
 )
-from clova_client.player.fake import FakeBackend
-from clova_client.player.shared import SharedBackend
-from clova_client.player.vlc.earcon import VlcEarcons
 
 
 def test_the_bundled_sound_is_what_the_generator_makes() -> None:
@@ -40,21 +37,6 @@ def test_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOVA_PLAYER__EARCON", str(tmp_path / "missing.wav"))
     with pytest.raises(ConfigError, match=r"player\.earcon .*existing sound file"):
         load_settings(None)
-
-
-async def test_shared_output_hands_earcons_to_its_player_whoever_owns_it() -> None:
-    fake = FakeBackend()
-    shared = SharedBackend(fake, fake)
-    audio, music = shared.port("AudioPlayer"), shared.port("MediaPlayer")
-    assert isinstance(audio, EarconOutput)
-    await audio.play_earcon(Earcon.MUTE, 30)
-    await music.play_earcon(Earcon.VOLUME, 40)
-    assert fake.earcons == [(Earcon.MUTE, 30), (Earcon.VOLUME, 40)]
-    silent = SharedBackend(FakeBackend())  # [player] earcon = "off"
-    await silent.port("AudioPlayer").play_earcon(Earcon.MUTE, 30)
-    await audio.close()
-    await music.close()
-    assert fake.calls.count(("close", None)) == 1
 
 
 @pytest.mark.vlc

@@ -1,10 +1,11 @@
-"""Pause, resume, stop, seek, volume, the context, snapshot / restore and the on_change hook."""
+"""Pause, resume, stop, seek, the context, snapshot / restore and the on_change hook."""
 
 from __future__ import annotations
 
+from clova_client.agents.audioplayer_state import playback_state, repeat_of
 from clova_client.player.backend import MediaSource
-from clova_client.player.earcon import Earcon
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
+from clova_client.player.status import Activity
 from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, url_of
@@ -15,7 +16,10 @@ MEDIA = {A: FakeMedia(10_000), B: FakeMedia(10_000)}
 
 async def test_idle_context_and_report(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    assert h.engine.playback_state().payload() == {"playerActivity": "IDLE", "repeatMode": "NONE"}
+    assert playback_state(h.engine.status()).payload() == {
+        "playerActivity": "IDLE",
+        "repeatMode": "NONE",
+    }
     h.engine.report_playback_state()
     event = h.sent[0].event
     assert event.full_name == "AudioPlayer.ReportPlaybackState"
@@ -30,14 +34,14 @@ async def test_idle_context_and_report(new_harness: HarnessFactory) -> None:
         },
     ]
     assert event.payload == {"playerActivity": "IDLE", "repeatMode": "NONE"}
-    assert h.engine.token is None and h.engine.state is PlayerActivity.IDLE
+    assert h.engine.token is None and h.engine.state is Activity.IDLE
 
 
 async def test_playing_context_is_interpolated_between_ticks(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"), dialog_request_id="dlg-1")
+    await h.audio.play(play("a"), dialog_request_id="dlg-1")
     await h.run(1.1)  # last tick at 1000
-    state = h.engine.playback_state()
+    state = playback_state(h.engine.status())
     assert state.player_activity is PlayerActivity.PLAYING
     assert state.offset_ms == 1100
     assert state.total_ms == 10_000
@@ -51,7 +55,7 @@ async def test_pause_and_resume(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False)
     assert not await h.engine.pause()
     assert not await h.engine.resume()
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(0.25)
     h.backend.emit_time(250)
     await h.run(0.25)
@@ -75,11 +79,11 @@ async def test_pause_and_resume(new_harness: HarnessFactory) -> None:
 
 async def test_pause_before_any_sound_claims_nothing(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     assert await h.engine.pause()  # still opening
     await h.run(5)
     assert h.names() == []
-    state = h.engine.playback_state()
+    state = playback_state(h.engine.status())
     assert state.player_activity is PlayerActivity.PAUSED
     assert state.offset_ms == 0 and h.engine.token == "tok-a"
     assert await h.engine.resume()
@@ -90,7 +94,7 @@ async def test_pause_before_any_sound_claims_nothing(new_harness: HarnessFactory
 async def test_stop_then_resume_restarts_where_it_stopped(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
     assert not await h.engine.stop()
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(2.1)
     assert await h.engine.stop()
     assert not await h.engine.stop()
@@ -110,12 +114,12 @@ async def test_stop_then_resume_restarts_where_it_stopped(new_harness: HarnessFa
 
 async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a", duration=5000))
+    await h.audio.play(play("a", duration=5000))
     await h.run(1)
     await h.engine.pause()
     assert await h.engine.seek(9000)  # clamped to the duration
     assert h.backend.calls[-1] == ("seek", 5000)
-    assert h.engine.playback_state().offset_ms == 5000
+    assert playback_state(h.engine.status()).offset_ms == 5000
     assert await h.engine.seek(3000)
     resumed_at = h.clock.now()
     await h.engine.resume()
@@ -124,69 +128,30 @@ async def test_seek_while_paused_moves_the_resume_point(new_harness: HarnessFact
     assert h.sent[-1].at - resumed_at < 0.01
 
 
-async def test_volume_and_mute_pass_through(new_harness: HarnessFactory) -> None:
-    h = await new_harness(MEDIA)
-    await h.engine.set_volume(35)
-    await h.engine.set_volume(150)
-    await h.engine.set_mute(True)
-    await h.engine.set_mute(False)
-    assert h.backend.calls == [
-        ("set_volume", 35),
-        ("set_volume", 100),
-        ("set_mute", True),
-        ("set_mute", False),
-    ]
-    assert h.backend.volume == 100 and not h.backend.muted
-    assert h.names() == []
-
-
-async def test_an_earcon_sounds_beside_the_player_and_changes_nothing(
-    new_harness: HarnessFactory,
-) -> None:
-    h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
-    await h.run(1.0)
-    changes: list[PlayerActivity] = []
-    h.engine.on_change = lambda: changes.append(h.engine.state)
-    before, calls, sent = h.engine.playback_state().payload(), list(h.backend.calls), h.names()
-    await h.engine.set_volume(40)
-    await h.engine.earcon(Earcon.VOLUME)
-    await h.engine.set_mute(True)
-    await h.engine.earcon(Earcon.MUTE)
-    await h.settle()
-    assert h.backend.earcons == [(Earcon.VOLUME, 40), (Earcon.MUTE, 40)]
-    assert h.backend.calls == [*calls, ("set_volume", 40), ("set_mute", True)]
-    assert h.names() == sent and changes == []
-    after = h.engine.playback_state().payload()
-    assert after["playerActivity"] == before["playerActivity"] == "PLAYING"
-    assert after["stream"] == before["stream"]
-    assert h.engine.snapshot()["muted"] is True and h.engine.volume == 40
-
-
 async def test_on_change_fires_on_every_transition(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    seen: list[PlayerActivity] = []
+    seen: list[Activity] = []
     h.engine.on_change = lambda: seen.append(h.engine.state)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(0.3)
     await h.engine.pause()
     await h.engine.resume()
     await h.run(0.3)
     await h.engine.stop()
     assert seen == [
-        PlayerActivity.PLAYING,
-        PlayerActivity.PAUSED,
-        PlayerActivity.PLAYING,
-        PlayerActivity.STOPPED,
+        Activity.PLAYING,
+        Activity.PAUSED,
+        Activity.PLAYING,
+        Activity.STOPPED,
     ]
 
 
 async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
-    await h.engine.set_volume(40)
-    await h.engine.play(play("a", custom={"x": 1}))
-    await h.engine.play(play("b", "ENQUEUE"))
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
+    await h.engine.mixer.set_volume(40)
+    await h.audio.play(play("a", custom={"x": 1}))
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run(3.1)
     await h.engine.pause()
     snap = h.engine.snapshot()
@@ -201,9 +166,9 @@ async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
 
     fresh = await new_harness(MEDIA)
     await fresh.engine.restore(snap)
-    assert fresh.engine.state is PlayerActivity.PAUSED
-    assert fresh.engine.playback_state().offset_ms == 3100
-    assert fresh.engine.playback_state().repeat_mode is RepeatMode.REPEAT_ONE
+    assert fresh.engine.state is Activity.PAUSED
+    assert playback_state(fresh.engine.status()).offset_ms == 3100
+    assert playback_state(fresh.engine.status()).repeat_mode is RepeatMode.REPEAT_ONE
     assert fresh.backend.calls_named("play") == []
     assert fresh.backend.volume == 40
     assert fresh.names() == []
@@ -216,19 +181,19 @@ async def test_snapshot_and_restore(new_harness: HarnessFactory) -> None:
 
 async def test_restore_playing_can_resume_at_once(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(1)
     snap = h.engine.snapshot()
     fresh = await new_harness(MEDIA)
     await fresh.engine.restore(snap, paused=False)
     await fresh.run(0.3)
     assert fresh.names() == ["PlayResumed"]
-    assert fresh.engine.state is PlayerActivity.PLAYING
+    assert fresh.engine.state is Activity.PLAYING
 
 
 async def test_close_stops_and_releases_the_backend(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(1)
     await h.engine.close()
     assert h.backend.calls[-2:] == [("stop", None), ("close", None)]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.player.backend import BackendEvent, BackendEventType
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.player.queue import QueueRepeat
 from clova_client.player.settings import PlayerSettings
+from clova_client.player.status import Activity
 from clova_client.protocol.audioplayer import PlayerActivity
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, url_of
@@ -31,8 +33,8 @@ async def test_media_that_never_sounds_is_abandoned_and_the_next_item_plays(
     media, reason = FAILURES[case]
     h = await new_harness({BAD: media, NEXT: FakeMedia(1000)})
     with capture_logs() as logs:
-        await h.engine.play(play("bad", url=BAD))
-        await h.engine.play(play("next", "ENQUEUE"))
+        await h.audio.play(play("bad", url=BAD))
+        await h.audio.play(play("next", "ENQUEUE"))
         await h.run(12)
     assert h.names(with_token=True) == [("PlayStarted", "tok-next"), ("PlayFinished", "tok-next")]
     abandoned = [e for e in logs if e["event"] == "player.item_abandoned"]
@@ -50,13 +52,13 @@ async def test_media_that_never_sounds_is_abandoned_and_the_next_item_plays(
 async def test_unknown_media_is_abandoned(new_harness: HarnessFactory) -> None:
     h = await new_harness({NEXT: FakeMedia(1000)})
     with capture_logs() as logs:
-        await h.engine.play(play("bad", url=BAD))
+        await h.audio.play(play("bad", url=BAD))
         await h.run(1)
     assert h.names() == []
     assert [e["reason"] for e in logs if e["event"] == "player.item_abandoned"] == [
         "backend error: not found"
     ]
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
 
 
 async def test_a_stall_while_playing_stops_the_item_truthfully(
@@ -65,11 +67,13 @@ async def test_a_stall_while_playing_stops_the_item_truthfully(
     media = {BAD: FakeMedia(60_000, "stall_at_ms", stall_at_ms=1000), NEXT: FakeMedia(1000)}
     h = await new_harness(media, settings=PlayerSettings(stall_timeout_s=5))
     with capture_logs() as logs:
-        await h.engine.play(play("bad", url=BAD))
-        await h.engine.play(play("next", "ENQUEUE"))
+        await h.audio.play(play("bad", url=BAD))
+        await h.audio.play(play("next", "ENQUEUE"))
         await h.run(5.9)
-        assert h.engine.state is PlayerActivity.PLAYING  # not known to be dead yet
-        assert (h.engine.playback_state().offset_ms or 0) <= 1000 + 1500  # never runs far ahead
+        assert h.engine.state is Activity.PLAYING  # not known to be dead yet
+        assert (
+            playback_state(h.engine.status()).offset_ms or 0
+        ) <= 1000 + 1500  # never runs far ahead
         await h.run(0.2)
     assert h.names(with_token=True)[:2] == [("PlayStarted", "tok-bad"), ("PlayStopped", "tok-bad")]
     stopped = h.named("PlayStopped")[0]
@@ -88,10 +92,10 @@ async def test_a_stall_while_playing_stops_the_item_truthfully(
 async def test_context_is_never_playing_after_a_failure(new_harness: HarnessFactory) -> None:
     media = {BAD: FakeMedia(60_000, "stall_at_ms", stall_at_ms=500)}
     h = await new_harness(media)
-    await h.engine.play(play("bad", url=BAD))
+    await h.audio.play(play("bad", url=BAD))
     await h.run(20)
     assert h.names() == ["PlayStarted", "PlayStopped"]
-    assert h.engine.state is PlayerActivity.STOPPED
+    assert h.engine.state is Activity.STOPPED
     h.engine.report_playback_state()
     report = h.sent[-1]
     assert report.name == "ReportPlaybackState"
@@ -102,7 +106,7 @@ async def test_context_is_never_playing_after_a_failure(new_harness: HarnessFact
 async def test_an_early_end_is_not_a_finish(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False)
     with capture_logs() as logs:
-        await h.engine.play(play("a"))
+        await h.audio.play(play("a"))
         h.backend.emit_playing()
         h.backend.emit_length(10_000)
         for ms in range(250, 4001, 250):
@@ -119,7 +123,7 @@ async def test_an_end_within_the_guard_is_a_finish_at_the_length(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     h.backend.emit_length(10_000)
     for ms in range(250, 8901, 250):
         await h.run(0.25)
@@ -132,7 +136,7 @@ async def test_an_end_within_the_guard_is_a_finish_at_the_length(
 
 async def test_no_sound_after_resume_is_abandoned(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False, settings=PlayerSettings(open_timeout_s=3))
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(0.3)
     h.backend.emit_time(300)
     await h.settle()
@@ -140,7 +144,7 @@ async def test_no_sound_after_resume_is_abandoned(new_harness: HarnessFactory) -
     await h.engine.resume()
     await h.run(2.9)
     assert h.names() == ["PlayStarted", "PlayPaused"]
-    assert h.engine.state is PlayerActivity.PAUSED  # no sound yet: not PLAYING
+    assert h.engine.state is Activity.PAUSED  # no sound yet: not PLAYING
     await h.run(0.2)
     assert h.names() == ["PlayStarted", "PlayPaused", "PlayStopped"]
     assert h.sent[-1].activity == "STOPPED"
@@ -152,20 +156,20 @@ async def test_a_playlist_that_only_fails_is_tried_once_round(
     h = await new_harness({})
     h.engine.set_repeat(QueueRepeat.ALL)
     for n, behavior in enumerate(["REPLACE_ALL", "ENQUEUE", "ENQUEUE"]):
-        await h.engine.play(play(f"i{n}", behavior))
+        await h.audio.play(play(f"i{n}", behavior))
     await h.run(5)
     attempts = h.backend.calls_named("play")
     assert 3 <= len(attempts) <= 4
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
 
 
 async def test_events_of_an_old_source_are_dropped(new_harness: HarnessFactory) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     h.backend.emit_time(300)
     await h.settle()
-    await h.engine.play(play("b"))
+    await h.audio.play(play("b"))
     assert h.names() == ["PlayStarted", "PlayStopped"]
     old = 1
     for event in [
@@ -185,12 +189,12 @@ async def test_a_time_at_the_start_without_playing_is_no_sound(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=5000))
+    await h.audio.play(play("a", begin=5000))
     h.backend.emit_length(60_000)
     h.backend.emit_time(5000)  # where it was told to start, but the backend never said PLAYING
     await h.settle()
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     await h.run(0.27)
     h.backend.emit_time(5230)  # a real advance is sound, PLAYING or not
     await h.settle()
@@ -203,13 +207,13 @@ async def test_a_time_below_the_start_is_no_sound_even_after_playing(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=5000))
+    await h.audio.play(play("a", begin=5000))
     h.backend.emit_playing()
     h.backend.emit_length(60_000)
     h.backend.emit_time(4850)  # landed well before the start (more than START_SLACK_MS)
     await h.settle()
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     await h.run(0.27)
     h.backend.emit_time(5230)
     await h.settle()
@@ -221,13 +225,13 @@ async def test_playing_then_a_time_at_the_start_is_sound_at_the_start(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=5000))
+    await h.audio.play(play("a", begin=5000))
     await h.run(0.1)
     h.backend.emit_length(60_000)
     h.backend.emit_playing()
     await h.settle()
     assert h.names() == []  # PLAYING alone proves nothing
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     await h.run(0.002)
     h.backend.emit_time(5000)  # libVLC's first tick after a pre-roll: the first PCM
     await h.settle()
@@ -236,7 +240,7 @@ async def test_playing_then_a_time_at_the_start_is_sound_at_the_start(
     assert started.offset == 5000 and started.activity == "PLAYING"
     assert started.at == pytest.approx(0.102, abs=1e-6)
     assert started.state["totalInMilliseconds"] == 60_000
-    assert h.engine.playback_state().player_activity is PlayerActivity.PLAYING
+    assert playback_state(h.engine.status()).player_activity is PlayerActivity.PLAYING
 
 
 async def test_playing_then_an_end_without_time_is_no_sound(
@@ -244,13 +248,13 @@ async def test_playing_then_an_end_without_time_is_no_sound(
 ) -> None:
     h = await new_harness(simulate=False)
     with capture_logs() as logs:
-        await h.engine.play(play("a", begin=5000))
+        await h.audio.play(play("a", begin=5000))
         h.backend.emit_playing()
         await h.run(0.04)
         h.backend.emit_ended()  # garbage: libVLC plays nothing and ends
         await h.settle()
     assert h.names() == []
-    assert h.engine.state is PlayerActivity.IDLE
+    assert h.engine.state is Activity.IDLE
     assert [e["reason"] for e in logs if e["event"] == "player.item_abandoned"] == [
         "ended without sound (garbage or unsupported media)"
     ]
@@ -260,7 +264,7 @@ async def test_after_a_resume_playing_then_a_time_at_the_position_resumes_there(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     h.backend.emit_playing()
     h.backend.emit_time(0)
     await h.run(0.3)
@@ -273,7 +277,7 @@ async def test_after_a_resume_playing_then_a_time_at_the_position_resumes_there(
     h.backend.emit_time(300)  # no PLAYING yet for this resume: the open's does not count
     await h.settle()
     assert h.names() == ["PlayStarted", "PlayPaused"]
-    assert h.engine.state is PlayerActivity.PAUSED
+    assert h.engine.state is Activity.PAUSED
     await h.run(0.01)
     h.backend.emit_playing()
     h.backend.emit_time(300)
@@ -290,7 +294,7 @@ async def test_a_first_tick_a_frame_before_the_start_is_the_start_of_sound(
     """libavformat starts an Ogg asked for 3000 ms at 2999: that tick after PLAYING is the
     sound, not the next one a quarter of a second later."""
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=3000))
+    await h.audio.play(play("a", begin=3000))
     h.backend.emit_length(60_000)
     h.backend.emit_playing()
     h.backend.emit_time(2999)
@@ -303,7 +307,7 @@ async def test_a_first_tick_far_before_the_start_is_no_sound(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", begin=3000))
+    await h.audio.play(play("a", begin=3000))
     h.backend.emit_playing()
     h.backend.emit_time(0)  # the start position not applied yet: nothing sounds from here
     await h.settle()

@@ -7,9 +7,11 @@ import random
 import pytest
 from structlog.testing import capture_logs
 
+from clova_client.agents.audioplayer_state import playback_state, repeat_of
 from clova_client.player.backend import MediaSource
-from clova_client.player.fake import FakeMedia
-from clova_client.protocol.audioplayer import PlayerActivity, RepeatMode
+from clova_client.player.backends.fake import FakeMedia
+from clova_client.player.status import Activity
+from clova_client.protocol.audioplayer import RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import deliver, play, reported, reports, stream, url_of
 
@@ -21,7 +23,7 @@ async def test_begin_3500_delay_1000_interval_2000_as_the_guide_asks(
 ) -> None:
     """The issue's measurement: the AVS rule gave no Delay and Intervals at 4001, 6000, ..."""
     h = await new_harness({A: FakeMedia(12_000)})
-    await h.engine.play(play("a", begin=3500, delay=1000, interval=2000))
+    await h.audio.play(play("a", begin=3500, delay=1000, interval=2000))
     await h.run(9)
     assert h.names() == [
         "PlayStarted",
@@ -52,7 +54,7 @@ async def test_the_guides_podcast_reports_each_minute_of_playback(
     h = await new_harness({A: FakeMedia(1_800_000)})
     stream_raw = stream("a", begin=419704, interval=60000)
     stream_raw["progressReport"]["progressReportDelayInMilliseconds"] = None
-    await h.engine.play(play("a", stream_raw=stream_raw))
+    await h.audio.play(play("a", stream_raw=stream_raw))
     await h.run(59.9)
     assert reports(h.sent) == []
     await h.run(60.2)
@@ -64,14 +66,14 @@ async def test_an_odd_begin_counts_whole_intervals_of_playback(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(10_000)})
-    await h.engine.play(play("a", begin=1300, interval=1000))
+    await h.audio.play(play("a", begin=1300, interval=1000))
     await h.run(3.1)
     assert reported(h.sent) == [("Interval", 2300), ("Interval", 3300), ("Interval", 4300)]
 
 
 async def test_a_pause_is_not_playback(new_harness: HarnessFactory) -> None:
     h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", begin=3500, delay=1000, interval=2000))
+    await h.audio.play(play("a", begin=3500, delay=1000, interval=2000))
     await h.run(0.8)  # 3500 -> 4300
     assert await h.engine.pause()
     await h.run(30)
@@ -94,7 +96,7 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(10_000)})
-    await h.engine.play(play("a", interval=1000, delay=2800))
+    await h.audio.play(play("a", interval=1000, delay=2800))
     await h.run(2.6)
     assert reports(h.sent) == [("Interval", 1000), ("Interval", 2000)]
     assert await h.engine.pause()
@@ -104,7 +106,7 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
     assert paused.offset == 2600
     await h.run(30)
     assert h.sent[-1] is paused
-    assert h.engine.playback_state().offset_ms == 2600
+    assert playback_state(h.engine.status()).offset_ms == 2600
     assert await h.engine.resume()
     await h.run(1.5)  # 2600 -> 4100
     assert h.names()[h.sent.index(paused) :] == [
@@ -128,8 +130,8 @@ async def test_no_reports_while_paused_and_none_repeated_after_resume(
 
 async def test_repeat_one_reports_again_on_every_play(new_harness: HarnessFactory) -> None:
     h = await new_harness({A: FakeMedia(2000)})
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
-    await h.engine.play(play("a", delay=500, interval=1500))
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
+    await h.audio.play(play("a", delay=500, interval=1500))
     await h.run(4.3)
     assert h.names() == [
         "PlayStarted",
@@ -150,7 +152,7 @@ async def test_reports_are_within_100_ms_of_their_targets_with_irregular_ticks(
 ) -> None:
     h = await new_harness(simulate=False)
     rng = random.Random(20240611)
-    await h.engine.play(play("a", delay=1234, interval=2000, position=7777))
+    await h.audio.play(play("a", delay=1234, interval=2000, position=7777))
     h.backend.emit_playing()
     h.backend.emit_length(20_000)
     started_at = h.clock.now()
@@ -182,8 +184,8 @@ async def test_duration_ends_playback_at_begin_plus_duration(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(60_000), url_of("b"): FakeMedia(60_000)})
-    await h.engine.play(play("a", begin=1000, duration=2000, position=3000))
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("a", begin=1000, duration=2000, position=3000))
+    await h.audio.play(play("b", "ENQUEUE"))
     finished = await h.run_until("PlayFinished")
     of_a = h.sent[: h.sent.index(finished) + 1]
     assert [s.name for s in of_a] == [
@@ -205,12 +207,12 @@ async def test_duration_cut_stops_the_backend_when_nothing_follows(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(60_000)})
-    await h.engine.play(play("a", duration=1000))
+    await h.audio.play(play("a", duration=1000))
     await h.run(1.5)
     assert h.names() == ["PlayStarted", "PlayFinished"]
     assert h.backend.calls[-1] == ("stop", None)
-    assert h.engine.state is PlayerActivity.STOPPED
-    assert h.engine.playback_state().offset_ms == 1000
+    assert h.engine.state is Activity.STOPPED
+    assert playback_state(h.engine.status()).offset_ms == 1000
     await h.run(60)
     assert h.names() == ["PlayStarted", "PlayFinished"]
 
@@ -221,8 +223,8 @@ async def test_new_values_in_a_stream_deliver_apply_from_then_on(
     url = "https://cdn.example/x.mp3"
     h = await new_harness({url: FakeMedia(30_000)})
     held = stream("x", playable=False, begin=1000, interval=2000)
-    await h.engine.play(play("x", stream_raw=held))
-    await h.engine.stream_deliver(deliver("x", {"url": url, "urlPlayable": True}))
+    await h.audio.play(play("x", stream_raw=held))
+    await h.audio.stream_deliver(deliver("x", {"url": url, "urlPlayable": True}))
     await h.run(2.5)  # 1000 -> 3500: 2500 ms played
     assert reported(h.sent) == [("Interval", 3000)]
     new_values = {
@@ -231,7 +233,7 @@ async def test_new_values_in_a_stream_deliver_apply_from_then_on(
         "progressReportPositionInMilliseconds": 4800,
     }
     with capture_logs() as logs:
-        await h.engine.stream_deliver(deliver("x", {"progressReport": new_values}))
+        await h.audio.stream_deliver(deliver("x", {"progressReport": new_values}))
     assert [e["event"] for e in logs] == ["player.stream_updated"]
     assert logs[0]["played_ms"] == 2500 and logs[0]["url_changed"] is False
     assert h.played() == [MediaSource(1, url, 1000)]  # the sound goes on, not reopened
@@ -245,9 +247,9 @@ async def test_new_values_in_a_stream_deliver_apply_from_then_on(
     ]
     assert h.sent[-1].state["stream"]["progressReport"] == new_values
     assert h.sent[-1].state["stream"]["url"] == url
-    await h.engine.stream_deliver(
+    await h.audio.stream_deliver(
         deliver("x", {"progressReport": {"progressReportIntervalInMilliseconds": 0}})
     )
     await h.run(10)
     assert len(reports(h.sent)) == 5
-    assert h.engine.playback_state().offset_ms == 17_500
+    assert playback_state(h.engine.status()).offset_ms == 17_500

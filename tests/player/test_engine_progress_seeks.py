@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from clova_client.player.fake import FakeMedia
+from clova_client.agents.audioplayer_state import playback_state
+from clova_client.player.backends.fake import FakeMedia
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import play, reported, reports, url_of
 
@@ -18,7 +19,7 @@ async def test_a_seek_back_counts_on_and_passes_the_position_again(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(10_000)})
-    await h.engine.play(play("a", interval=1000, position=2500))
+    await h.audio.play(play("a", interval=1000, position=2500))
     await h.run(3.2)
     assert reported(h.sent) == [
         ("Interval", 1000),
@@ -42,7 +43,7 @@ async def test_a_seek_past_the_position_reports_it_at_once_with_the_point(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", interval=1000, position=5000))
+    await h.audio.play(play("a", interval=1000, position=5000))
     await h.run(1.1)
     assert await h.engine.seek(7400)
     position = h.sent[-1]
@@ -65,7 +66,7 @@ async def test_a_seek_past_the_position_while_paused_reports_it_at_once(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(20_000)})
-    await h.engine.play(play("a", position=5000))
+    await h.audio.play(play("a", position=5000))
     await h.run(1)
     assert await h.engine.pause()
     assert await h.engine.seek(6000)
@@ -83,7 +84,7 @@ async def test_a_stale_tick_after_a_seek_back_counts_no_playback(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", position=3000))
+    await h.audio.play(play("a", position=3000))
     h.backend.emit_playing()
     h.backend.emit_length(20_000)
 
@@ -101,7 +102,7 @@ async def test_a_stale_tick_after_a_seek_back_counts_no_playback(
     for ms in range(1000, 3001, 250):
         await tick(ms)
     assert reported(h.sent) == [("Position", 3000), ("Position", 3000)]
-    assert h.engine.playback_state().offset_ms == 3250  # interpolated past the last tick
+    assert playback_state(h.engine.status()).offset_ms == 3250  # interpolated past the last tick
 
 
 @pytest.mark.parametrize("command", ["seek", "pause"])
@@ -112,7 +113,7 @@ async def test_playback_before_a_late_seek_or_pause_is_reported_first(
     Delay is reported at its offset before it (not counted from the seek target, not after the
     resume)."""
     h = await new_harness(simulate=False)
-    await h.engine.play(play("a", delay=1000))
+    await h.audio.play(play("a", delay=1000))
     h.backend.emit_playing()
     h.backend.emit_length(20_000)
     h.backend.emit_time(0)
@@ -125,7 +126,7 @@ async def test_playback_before_a_late_seek_or_pause_is_reported_first(
         await set_volume(percent)
 
     h.backend.set_volume = slow_set_volume  # type: ignore[method-assign]
-    busy = asyncio.create_task(h.engine.set_volume(50))
+    busy = asyncio.create_task(h.engine.mixer.set_volume(50))
     queued = asyncio.create_task(h.engine.seek(5000) if command == "seek" else h.engine.pause())
     await asyncio.sleep(0)
     h.clock.advance(1.2)  # the Delay's timer posts its job behind the queued command

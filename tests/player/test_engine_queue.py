@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import structlog
 
+from clova_client.agents.audioplayer_state import playback_state, repeat_of
 from clova_client.player.backend import MediaSource
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
+from clova_client.player.status import Activity
 from clova_client.protocol.audioplayer import ClearQueuePayload, PlayerActivity, RepeatMode
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import Harness, play, url_of
@@ -17,9 +19,9 @@ MEDIA = {url_of(i): FakeMedia(3000) for i in ("a", "b", "c", "d")}
 async def started(new_harness: HarnessFactory, *item_ids: str) -> Harness:
     """``item_ids[0]`` playing (sound flowing), the rest enqueued."""
     h = await new_harness(MEDIA)
-    await h.engine.play(play(item_ids[0]))
+    await h.audio.play(play(item_ids[0]))
     for item_id in item_ids[1:]:
-        await h.engine.play(play(item_id, "ENQUEUE"))
+        await h.audio.play(play(item_id, "ENQUEUE"))
     await h.run_until("PlayStarted")
     return h
 
@@ -30,12 +32,12 @@ def played_urls(h: Harness) -> list[str]:
 
 async def test_replace_all_when_idle_plays_at_once(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     assert h.backend.calls_named("play") == [MediaSource(1, url_of("a"), 0)]
-    assert h.engine.state is PlayerActivity.IDLE  # no sound yet
+    assert h.engine.state is Activity.IDLE  # no sound yet
     await h.run(0.3)
     assert h.names() == ["PlayStarted"]
-    assert h.engine.playback_state().player_activity is PlayerActivity.PLAYING
+    assert playback_state(h.engine.status()).player_activity is PlayerActivity.PLAYING
 
 
 async def test_replace_all_while_playing_stops_clears_and_plays(
@@ -43,7 +45,7 @@ async def test_replace_all_while_playing_stops_clears_and_plays(
 ) -> None:
     h = await started(new_harness, "a", "b")
     await h.run(1)
-    await h.engine.play(play("c"))
+    await h.audio.play(play("c"))
     await h.run(10)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -64,8 +66,8 @@ async def test_enqueue_when_idle_plays_and_when_playing_waits(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a", "ENQUEUE"))
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("a", "ENQUEUE"))
+    await h.audio.play(play("b", "ENQUEUE"))
     assert played_urls(h) == [url_of("a")]
     await h.run(10)
     assert h.names(with_token=True) == [
@@ -79,8 +81,8 @@ async def test_enqueue_when_idle_plays_and_when_playing_waits(
 async def test_enqueue_after_the_queue_ran_out_plays_it(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a")
     await h.run(5)
-    assert h.engine.state is PlayerActivity.STOPPED
-    await h.engine.play(play("b", "ENQUEUE"))
+    assert h.engine.state is Activity.STOPPED
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run(0.3)
     assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-b")
 
@@ -88,15 +90,15 @@ async def test_enqueue_after_the_queue_ran_out_plays_it(new_harness: HarnessFact
 async def test_enqueue_while_paused_only_queues(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a")
     await h.engine.pause()
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run(20)
     assert played_urls(h) == [url_of("a")]
-    assert h.engine.state is PlayerActivity.PAUSED
+    assert h.engine.state is Activity.PAUSED
 
 
 async def test_replace_enqueued_keeps_the_current_item(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a", "b")
-    await h.engine.play(play("c", "REPLACE_ENQUEUED"))
+    await h.audio.play(play("c", "REPLACE_ENQUEUED"))
     await h.run(10)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -111,9 +113,9 @@ async def test_a_play_for_an_item_playing_or_queued_is_dropped(
 ) -> None:
     h = await started(new_harness, "a", "b")
     calls = list(h.backend.calls)
-    await h.engine.play(play("a"))  # playing
-    await h.engine.play(play("b", "ENQUEUE"))  # queued
-    await h.engine.play(play("b"))  # queued, even as REPLACE_ALL
+    await h.audio.play(play("a"))  # playing
+    await h.audio.play(play("b", "ENQUEUE"))  # queued
+    await h.audio.play(play("b"))  # queued, even as REPLACE_ALL
     assert h.backend.calls == calls
     await h.run(10)
     assert h.names(with_token=True) == [
@@ -122,16 +124,16 @@ async def test_a_play_for_an_item_playing_or_queued_is_dropped(
         ("PlayStarted", "tok-b"),
         ("PlayFinished", "tok-b"),
     ]
-    await h.engine.play(play("a"))  # finished long ago: welcome again
+    await h.audio.play(play("a"))  # finished long ago: welcome again
     await h.run(0.3)
     assert h.names(with_token=True)[-1] == ("PlayStarted", "tok-a")
 
 
 async def test_three_item_playlist_event_order(new_harness: HarnessFactory) -> None:
     h = await new_harness(MEDIA)
-    await h.engine.play(play("a", interval=1000))
-    await h.engine.play(play("b", "ENQUEUE", delay=500))
-    await h.engine.play(play("c", "ENQUEUE", position=2000))
+    await h.audio.play(play("a", interval=1000))
+    await h.audio.play(play("b", "ENQUEUE", delay=500))
+    await h.audio.play(play("c", "ENQUEUE", position=2000))
     await h.run(12)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -159,7 +161,7 @@ async def test_three_item_playlist_event_order(new_harness: HarnessFactory) -> N
     # the next item was prepared while the one before it played
     prepares = h.backend.calls_named("prepare")
     assert [p.url for p in prepares if isinstance(p, MediaSource)] == [url_of("b"), url_of("c")]
-    assert h.engine.state is PlayerActivity.STOPPED
+    assert h.engine.state is Activity.STOPPED
 
 
 async def test_next_item_starts_as_soon_as_the_backend_allows(
@@ -183,8 +185,8 @@ async def in_state(new_harness: HarnessFactory, state: str) -> Harness:
     h = await new_harness(MEDIA)
     if state == "IDLE":
         return h
-    await h.engine.play(play("a"))
-    await h.engine.play(play("b", "ENQUEUE"))
+    await h.audio.play(play("a"))
+    await h.audio.play(play("b", "ENQUEUE"))
     await h.run_until("PlayStarted")
     if state == "PAUSED":
         await h.engine.pause()
@@ -197,7 +199,7 @@ async def in_state(new_harness: HarnessFactory, state: str) -> Harness:
 @pytest.mark.parametrize("state", CLEAR_STATES)
 async def test_clear_all_in_every_state(new_harness: HarnessFactory, state: str) -> None:
     h = await in_state(new_harness, state)
-    await h.engine.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ALL"}))
+    await h.audio.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ALL"}))
     expected = ["PlayStopped"] if state in ("PLAYING", "PAUSED") else []
     assert h.names() == [*expected, "PlaybackQueueCleared"]
     cleared = h.named("PlaybackQueueCleared")[0]
@@ -210,9 +212,7 @@ async def test_clear_all_in_every_state(new_harness: HarnessFactory, state: str)
 @pytest.mark.parametrize("state", CLEAR_STATES)
 async def test_clear_enqueued_in_every_state(new_harness: HarnessFactory, state: str) -> None:
     h = await in_state(new_harness, state)
-    await h.engine.clear_queue(
-        ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ENQUEUED"})
-    )
+    await h.audio.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ENQUEUED"}))
     assert h.names() == ["PlaybackQueueCleared"]
     assert h.engine.state.value == state
     if state == "PAUSED":
@@ -237,12 +237,12 @@ async def test_next_skips_and_returns_false_at_the_end(new_harness: HarnessFacto
         ("PlayStarted", "tok-b"),
     ]
     assert not await h.engine.next()
-    assert h.engine.state is PlayerActivity.PLAYING
+    assert h.engine.state is Activity.PLAYING
 
 
 async def test_next_ignores_repeat_one(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a", "b")
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
     assert await h.engine.next()
     await h.run(0.3)
     assert h.engine.token == "tok-b"
@@ -265,7 +265,7 @@ async def test_replay_restarts_the_current_item_from_its_begin(
 ) -> None:
     h = await new_harness({url_of("a"): FakeMedia(10_000)})
     assert not await h.engine.replay()
-    await h.engine.play(play("a", begin=1000))
+    await h.audio.play(play("a", begin=1000))
     await h.run(2)
     assert await h.engine.replay()
     await h.run(0.3)
@@ -278,7 +278,7 @@ async def test_replay_restarts_the_current_item_from_its_begin(
 
 async def test_repeat_one_plays_the_item_again(new_harness: HarnessFactory) -> None:
     h = await started(new_harness, "a", "b")
-    h.engine.set_repeat_mode(RepeatMode.REPEAT_ONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.REPEAT_ONE))
     await h.run(6.3)
     assert h.names(with_token=True) == [
         ("PlayStarted", "tok-a"),
@@ -289,7 +289,7 @@ async def test_repeat_one_plays_the_item_again(new_harness: HarnessFactory) -> N
     ]
     assert h.sent[0].state["repeatMode"] == "NONE"
     assert all(s.state["repeatMode"] == "REPEAT_ONE" for s in h.sent[1:])
-    h.engine.set_repeat_mode(RepeatMode.NONE)
+    h.engine.set_repeat(repeat_of(RepeatMode.NONE))
     await h.run(3)
     assert h.names(with_token=True)[-2:] == [("PlayFinished", "tok-a"), ("PlayStarted", "tok-b")]
 
@@ -302,12 +302,12 @@ async def test_a_play_that_would_queue_more_than_the_bound_is_dropped(
     monkeypatch.setattr("clova_client.player.commands.MAX_UPCOMING", 2)
     h = await started(new_harness, "a", "b", "c")
     with structlog.testing.capture_logs() as logs:
-        await h.engine.play(play("d", "ENQUEUE"))
-    assert [e.audio_item_id for e in h.engine.upcoming()] == ["b", "c"]
+        await h.audio.play(play("d", "ENQUEUE"))
+    assert [e.key for e in h.engine.upcoming()] == ["b", "c"]
     dropped = [e for e in logs if e["event"] == "player.play_dropped"]
     assert dropped and dropped[0]["audio_item_id"] == "d"
     assert "queue is full" in dropped[0]["reason"]
-    await h.engine.play(play("d"))
+    await h.audio.play(play("d"))
     assert h.engine.upcoming() == ()
     current = h.engine.current_entry()
-    assert current is not None and current[0].audio_item_id == "d"
+    assert current is not None and current[0].key == "d"

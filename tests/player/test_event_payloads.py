@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 
-from clova_client.player.fake import FakeMedia
+from clova_client.player.backends.fake import FakeMedia
 from clova_client.protocol.audioplayer import ClearQueuePayload
 from tests.player.conftest import HarnessFactory
 from tests.player.helpers import Sent, play, stream, url_of
@@ -24,7 +24,7 @@ def volume_of(sent: Sent) -> object:
 
 async def test_playback_events_carry_token_and_offset(new_harness: HarnessFactory) -> None:
     h = await new_harness({A: FakeMedia(5000)})
-    await h.engine.play(play("a", begin=500, delay=700, interval=2000, position=2100))
+    await h.audio.play(play("a", begin=500, delay=700, interval=2000, position=2100))
     await h.run(2.1)  # 500 -> 2600
     assert await h.engine.pause()
     assert await h.engine.resume()
@@ -52,10 +52,10 @@ async def test_report_playback_state_carries_the_playback_state_fields(
     new_harness: HarnessFactory,
 ) -> None:
     h = await new_harness({A: FakeMedia(10_000)})
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(1.3)
-    await h.engine.set_volume(40)
-    await h.engine.set_mute(True)
+    await h.engine.mixer.set_volume(40)
+    await h.engine.mixer.set_mute(True)
     h.engine.report_playback_state("dlg-7")
     report = h.sent[-1]
     assert report.name == "ReportPlaybackState"
@@ -77,22 +77,20 @@ async def test_stream_requested_and_queue_cleared_carry_the_context_too(
 ) -> None:
     h = await new_harness({A: FakeMedia(10_000)})
     held = stream("x", playable=False)
-    await h.engine.play(play("x", stream_raw=copy.deepcopy(held)))
+    await h.audio.play(play("x", stream_raw=copy.deepcopy(held)))
     requested = h.sent[-1]
     assert requested.name == "StreamRequested"
     assert requested.event.payload == {"audioItemId": "x", "audioStream": held}
     assert requested.state == {"playerActivity": "IDLE", "repeatMode": "NONE"}
     assert volume_of(requested) == {"volume": 100, "muted": False}
     clear_all = ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ALL"})
-    await h.engine.clear_queue(clear_all)
+    await h.audio.clear_queue(clear_all)
     idle_clear = h.sent[-1]
     assert idle_clear.name == "PlaybackQueueCleared"
     assert idle_clear.event.payload == {}  # no item shown: nothing to name
-    await h.engine.play(play("a"))
+    await h.audio.play(play("a"))
     await h.run(0.6)
-    await h.engine.clear_queue(
-        ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ENQUEUED"})
-    )
+    await h.audio.clear_queue(ClearQueuePayload.model_validate({"clearBehavior": "CLEAR_ENQUEUED"}))
     cleared = h.sent[-1]
     assert cleared.name == "PlaybackQueueCleared"
     assert cleared.event.payload == {"token": "tok-a", "offsetInMilliseconds": 600}

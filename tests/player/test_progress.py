@@ -1,19 +1,20 @@
 from __future__ import annotations
 
-from clova_client.player.progress import Crossing, PositionSample, ProgressPlanner, ReportKind
-from clova_client.protocol.audioplayer import ProgressReport
+from clova_client.player.progress import (
+    Crossing,
+    PositionSample,
+    ProgressPlan,
+    ProgressPlanner,
+    ReportKind,
+)
 
 DELAY, INTERVAL, POSITION = ReportKind.DELAY, ReportKind.INTERVAL, ReportKind.POSITION
 
 
 def report(
     delay: int | None = None, interval: int | None = None, position: int | None = None
-) -> ProgressReport:
-    return ProgressReport(
-        progress_report_delay_in_milliseconds=delay,
-        progress_report_interval_in_milliseconds=interval,
-        progress_report_position_in_milliseconds=position,
-    )
+) -> ProgressPlan:
+    return ProgressPlan(delay, interval, position)
 
 
 def walk(planner: ProgressPlanner, positions: range | list[int]) -> list[Crossing]:

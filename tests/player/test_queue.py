@@ -2,21 +2,22 @@ from __future__ import annotations
 
 import random
 
-from clova_client.player.queue import PlayQueue, QueueEntry, QueueRepeat
-from clova_client.protocol.audioplayer import RepeatMode
+from clova_client.agents.audioplayer_items import item_of
+from clova_client.player.item import PlayItem
+from clova_client.player.queue import PlayQueue, QueueRepeat
 from tests.player.helpers import play
 
 
-def entry(item_id: str, behavior: str = "ENQUEUE") -> QueueEntry:
-    return QueueEntry(play(item_id, behavior))
+def entry(item_id: str, behavior: str = "ENQUEUE") -> PlayItem:
+    return item_of(play(item_id, behavior))
 
 
-def ids(entries: tuple[QueueEntry, ...] | list[QueueEntry]) -> list[str]:
-    return [e.audio_item_id for e in entries]
+def ids(entries: tuple[PlayItem, ...] | list[PlayItem]) -> list[str]:
+    return [e.key for e in entries]
 
 
-def item(e: QueueEntry | None) -> str | None:
-    return None if e is None else e.audio_item_id
+def item(e: PlayItem | None) -> str | None:
+    return None if e is None else e.key
 
 
 def filled(*item_ids: str) -> PlayQueue:
@@ -42,13 +43,13 @@ def test_enqueue_on_empty_queue_is_upcoming_until_advanced() -> None:
     assert queue.current is None
     assert ids(queue.upcoming) == ["a"]
     assert queue.advance(auto=False) is not None
-    assert queue.current is not None and queue.current.audio_item_id == "a"
+    assert queue.current is not None and queue.current.key == "a"
 
 
 def test_replace_all_drops_upcoming_and_keeps_current_in_history() -> None:
     queue = filled("a", "b", "c")
     queue.replace_all(entry("d", "REPLACE_ALL"))
-    assert queue.current is not None and queue.current.audio_item_id == "d"
+    assert queue.current is not None and queue.current.key == "d"
     assert queue.upcoming == ()
     assert ids(queue.history) == ["a"]
 
@@ -56,14 +57,14 @@ def test_replace_all_drops_upcoming_and_keeps_current_in_history() -> None:
 def test_replace_enqueued_keeps_current_and_replaces_upcoming() -> None:
     queue = filled("a", "b", "c")
     queue.replace_enqueued(entry("d", "REPLACE_ENQUEUED"))
-    assert queue.current is not None and queue.current.audio_item_id == "a"
+    assert queue.current is not None and queue.current.key == "a"
     assert ids(queue.upcoming) == ["d"]
 
 
 def test_clear_upcoming_keeps_current() -> None:
     queue = filled("a", "b")
     queue.clear_upcoming()
-    assert queue.current is not None and queue.current.audio_item_id == "a"
+    assert queue.current is not None and queue.current.key == "a"
     assert queue.upcoming == ()
     assert not queue.is_upcoming("b")
 
@@ -73,7 +74,7 @@ def test_advance_walks_the_queue_and_back_walks_history() -> None:
     assert item(queue.advance(auto=True)) == "b"
     assert item(queue.advance(auto=True)) == "c"
     assert queue.advance(auto=True) is None
-    assert queue.current is not None and queue.current.audio_item_id == "c"
+    assert queue.current is not None and queue.current.key == "c"
     assert item(queue.back()) == "b"
     assert item(queue.back()) == "a"
     assert queue.back() is None
@@ -86,7 +87,7 @@ def test_repeat_one_repeats_on_finish_but_not_on_skip() -> None:
     assert queue.peek_next(auto=True) is current
     assert queue.advance(auto=True) is current
     skipped = queue.advance(auto=False)
-    assert skipped is not None and skipped.audio_item_id == "b"
+    assert skipped is not None and skipped.key == "b"
 
 
 def test_repeat_all_wraps_to_the_start_of_the_latest_playlist() -> None:
@@ -96,14 +97,7 @@ def test_repeat_all_wraps_to_the_start_of_the_latest_playlist() -> None:
     queue.repeat = QueueRepeat.ALL
     queue.advance(auto=True)
     wrapped = queue.advance(auto=True)
-    assert wrapped is not None and wrapped.audio_item_id == "a"  # not "old"
-
-
-def test_repeat_mode_maps_to_and_from_cic() -> None:
-    assert QueueRepeat.from_mode(RepeatMode.REPEAT_ONE) is QueueRepeat.ONE
-    assert QueueRepeat.from_mode(RepeatMode.NONE) is QueueRepeat.NONE
-    assert QueueRepeat.ONE.mode is RepeatMode.REPEAT_ONE
-    assert QueueRepeat.ALL.mode is RepeatMode.NONE
+    assert wrapped is not None and wrapped.key == "a"  # not "old"
 
 
 def test_shuffle_reorders_upcoming_and_unshuffle_restores_arrival_order() -> None:
@@ -119,7 +113,7 @@ def test_shuffle_reorders_upcoming_and_unshuffle_restores_arrival_order() -> Non
     assert "late" in ids(queue.upcoming)
     queue.set_shuffle(False)
     assert ids(queue.upcoming) == [*names, "late"]
-    assert queue.current is not None and queue.current.audio_item_id == "a"
+    assert queue.current is not None and queue.current.key == "a"
 
 
 def test_history_is_bounded() -> None:
@@ -127,7 +121,7 @@ def test_history_is_bounded() -> None:
     for n in range(5):
         queue.replace_all(entry(f"i{n}", "REPLACE_ALL"))
     assert ids(queue.history) == ["i2", "i3"]
-    assert queue.current is not None and queue.current.audio_item_id == "i4"
+    assert queue.current is not None and queue.current.key == "i4"
 
 
 def test_load_restores_current_and_upcoming() -> None:
@@ -137,11 +131,3 @@ def test_load_restores_current_and_upcoming() -> None:
     assert queue.current is a
     assert queue.upcoming == (b,)
     assert queue.history == ()
-
-
-def test_entry_play_raw_echoes_the_audio_item_verbatim() -> None:
-    payload = play("a", stream_raw={"url": "https://h/a", "urlPlayable": True, "custom": None})
-    raw = QueueEntry(payload).play_raw()
-    assert raw["audioItem"]["stream"] == {"url": "https://h/a", "urlPlayable": True, "custom": None}
-    assert raw["audioItem"]["title"] == "Title a"
-    assert raw["playBehavior"] == "REPLACE_ALL"

@@ -23,8 +23,8 @@ from clova_client.player.backend import (
     MediaSource,
     PlayerBackend,
 )
-from clova_client.player.fake import FakeBackend, FakeMedia
-from clova_client.player.vlc import VlcBackend
+from clova_client.player.backends.fake import FakeBackend, FakeMedia
+from clova_client.player.backends.vlc import VlcBackend
 from tests.support.media import MediaFile, media_file
 from tests.support.media_server import MediaServer
 

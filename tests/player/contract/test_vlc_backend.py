@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clova_client.player.backend import BackendEventType as T
-from clova_client.player.vlc import VlcBackend, resolve_output
+from clova_client.player.backends.vlc import VlcBackend, resolve_output
 from tests.player.contract.harness import VlcHarness
 from tests.support.fixtures import media_dir  # noqa: F401  (a fixture)
 from tests.support.media_server import MediaServer

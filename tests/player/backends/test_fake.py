@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
-from clova_client.player.fake import FakeBackend, FakeMedia
+from clova_client.player.backends.fake import FakeBackend, FakeMedia
 from tests.player.helpers import SteppingClock
 
 T = BackendEventType

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from clova_client.agents.audioplayer_items import AudioPlayerPlays
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
+from clova_client.agents.audioplayer_state import playback_state
 from clova_client.clock import LoopClock
+from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
-from clova_client.player.vlc import VlcBackend
-from clova_client.protocol.audioplayer import PlayerActivity
+from clova_client.player.status import Activity
 from clova_client.protocol.base import Event
 from tests.player.helpers import Sent, play
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
@@ -39,6 +41,11 @@ class Rig:
     server: MediaServer
     sent: list[Sent] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def audio(self) -> AudioPlayerPlays:
+        """Play payloads handed to the engine as the AudioPlayer agent hands them."""
+        return AudioPlayerPlays(self.engine)
 
     def url(self, kind: str, fmt: Fmt, length_ms: int) -> str:
         name = media_file(self.server.directory, fmt, length_ms).name
@@ -107,7 +114,7 @@ async def test_an_enqueued_playlist_plays_through_in_order(make_rig: RigFactory)
         rig.url("norange", "mp3", 1500),
     ]
     for item, url in zip("abc", urls, strict=True):
-        await rig.engine.play(play(item, "ENQUEUE", url=url, report=False))
+        await rig.audio.play(play(item, "ENQUEUE", url=url, report=False))
     await rig.wait_for("PlayFinished", 3, within_s=15)
     assert rig.names() == [
         ("PlayStarted", "tok-a"),
@@ -122,7 +129,7 @@ async def test_an_enqueued_playlist_plays_through_in_order(make_rig: RigFactory)
     for finished in rig.named("PlayFinished"):
         # The context offset at the end is the media's own length (MP3 frames round up).
         assert 1500 - OFFSET_TOLERANCE_MS <= (finished.offset or 0) <= 1600
-    assert rig.engine.state is PlayerActivity.STOPPED
+    assert rig.engine.state is Activity.STOPPED
     # b and c were pre-rolled while the item before them played, and that very connection
     # played them: every URL was fetched once.
     paths = [r.path for r in rig.server.requests]
@@ -131,11 +138,11 @@ async def test_an_enqueued_playlist_plays_through_in_order(make_rig: RigFactory)
 
 async def test_replace_all_mid_track_stops_it_and_plays_the_new_one(make_rig: RigFactory) -> None:
     rig = await make_rig()
-    await rig.engine.play(play("a", url=rig.url("range", "mp3", 4000), report=False))
-    await rig.engine.play(play("b", "ENQUEUE", url=rig.url("range", "wav", 1500), report=False))
+    await rig.audio.play(play("a", url=rig.url("range", "mp3", 4000), report=False))
+    await rig.audio.play(play("b", "ENQUEUE", url=rig.url("range", "wav", 1500), report=False))
     await rig.wait_for("PlayStarted")
     await asyncio.sleep(0.8)
-    await rig.engine.play(play("c", url=rig.url("chunked", "mp3", 1500), report=False))
+    await rig.audio.play(play("c", url=rig.url("chunked", "mp3", 1500), report=False))
     await rig.wait_for("PlayFinished", within_s=10)
     assert rig.names() == [
         ("PlayStarted", "tok-a"),
@@ -145,18 +152,18 @@ async def test_replace_all_mid_track_stops_it_and_plays_the_new_one(make_rig: Ri
     ]
     stopped = rig.named("PlayStopped")[0]
     assert stopped.offset is not None and 400 <= stopped.offset <= 2000
-    assert rig.engine.state is PlayerActivity.STOPPED
+    assert rig.engine.state is Activity.STOPPED
 
 
 async def test_pause_and_resume_continue_from_the_same_offset(make_rig: RigFactory) -> None:
     rig = await make_rig()
-    await rig.engine.play(play("a", url=rig.url("range", "wav", 3000), report=False))
+    await rig.audio.play(play("a", url=rig.url("range", "wav", 3000), report=False))
     await rig.wait_for("PlayStarted")
     await asyncio.sleep(0.7)
     assert await rig.engine.pause()
     paused = await rig.wait_for("PlayPaused")
     await asyncio.sleep(0.6)
-    assert rig.engine.playback_state().offset_ms == paused.offset  # frozen while paused
+    assert playback_state(rig.engine.status()).offset_ms == paused.offset  # frozen while paused
     assert await rig.engine.resume()
     resumed = await rig.wait_for("PlayResumed")
     finished = await rig.wait_for("PlayFinished", within_s=10)
@@ -173,9 +180,9 @@ async def test_pause_and_resume_continue_from_the_same_offset(make_rig: RigFacto
 
 async def test_a_missing_item_in_the_middle_is_skipped(make_rig: RigFactory) -> None:
     rig = await make_rig()
-    await rig.engine.play(play("a", "ENQUEUE", url=rig.url("range", "mp3", 1500), report=False))
-    await rig.engine.play(play("b", "ENQUEUE", url=rig.url("missing", "mp3", 1500), report=False))
-    await rig.engine.play(play("c", "ENQUEUE", url=rig.url("range", "wav", 1500), report=False))
+    await rig.audio.play(play("a", "ENQUEUE", url=rig.url("range", "mp3", 1500), report=False))
+    await rig.audio.play(play("b", "ENQUEUE", url=rig.url("missing", "mp3", 1500), report=False))
+    await rig.audio.play(play("c", "ENQUEUE", url=rig.url("range", "wav", 1500), report=False))
     await rig.wait_for("PlayFinished", 2, within_s=15)
     assert rig.names() == [
         ("PlayStarted", "tok-a"),
@@ -188,8 +195,8 @@ async def test_a_missing_item_in_the_middle_is_skipped(make_rig: RigFactory) -> 
 async def test_a_stalled_stream_is_abandoned_and_the_queue_goes_on(make_rig: RigFactory) -> None:
     settings = PlayerSettings(stall_timeout_s=1.0, open_timeout_s=3.0, max_extrapolation_ms=300)
     rig = await make_rig(settings)
-    await rig.engine.play(play("a", "ENQUEUE", url=rig.url("stall", "mp3", 4000), report=False))
-    await rig.engine.play(play("b", "ENQUEUE", url=rig.url("range", "wav", 1500), report=False))
+    await rig.audio.play(play("a", "ENQUEUE", url=rig.url("stall", "mp3", 4000), report=False))
+    await rig.audio.play(play("b", "ENQUEUE", url=rig.url("range", "wav", 1500), report=False))
     await rig.wait_for("PlayFinished", within_s=15)
     assert rig.names() == [
         ("PlayStarted", "tok-a"),
@@ -205,7 +212,7 @@ async def test_a_stalled_stream_is_abandoned_and_the_queue_goes_on(make_rig: Rig
 async def test_duration_cuts_the_item_at_its_offset(make_rig: RigFactory) -> None:
     rig = await make_rig()
     url = rig.url("range", "mp3", 4000)
-    await rig.engine.play(play("a", url=url, begin=500, duration=1200, report=False))
+    await rig.audio.play(play("a", url=url, begin=500, duration=1200, report=False))
     finished = await rig.wait_for("PlayFinished", within_s=10)
     assert near(rig.named("PlayStarted")[0].offset, 500, 300)
     assert near(finished.offset, 1700)
@@ -217,7 +224,7 @@ async def test_duration_cuts_the_item_at_its_offset(make_rig: RigFactory) -> Non
 async def test_progress_reports_land_on_their_offsets(make_rig: RigFactory, fmt: Fmt) -> None:
     rig = await make_rig()
     url = rig.url("range", fmt, 4000)
-    await rig.engine.play(play("a", url=url, delay=700, interval=900, position=1950))
+    await rig.audio.play(play("a", url=url, delay=700, interval=900, position=1950))
     await rig.wait_for("PlayFinished", within_s=12)
     delay = rig.named("ProgressReportDelayPassed")
     interval = rig.named("ProgressReportIntervalPassed")

@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 import vlc
 
-from ..earcon import Earcon
+from ...earcon import Earcon
 from .output import QUIET_ARGS, Output, resolve_output
 
 log = structlog.get_logger(__package__)

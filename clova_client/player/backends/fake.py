@@ -14,8 +14,8 @@ from typing import Literal
 
 from clova_client.clock import Clock, Timer
 
-from .backend import BackendEvent, BackendEventType, EventSink, MediaSource
-from .earcon import Earcon
+from ..backend import BackendEvent, BackendEventType, EventSink, MediaSource
+from ..earcon import Earcon
 
 Behaviour = Literal["ok", "404", "refused", "stall_at_ms", "garbage"]
 
@@ -144,9 +144,6 @@ class FakeBackend:
 
     def emit_length(self, ms: int) -> None:
         self._emit_now(BackendEventType.LENGTH, length_ms=ms)
-
-    def emit_paused(self) -> None:
-        self._emit_now(BackendEventType.PAUSED)
 
     def emit_ended(self) -> None:
         self._emit_now(BackendEventType.ENDED)

@@ -19,7 +19,7 @@ from typing import Any
 
 import vlc
 
-from ..backend import MediaSource
+from ...backend import MediaSource
 from .memory import MemoryInput
 from .output import Pacer, attach_null_output
 

@@ -5,7 +5,7 @@ Its libVLC callbacks are bound to it when it opens, so an event can only ever ca
 source_id of the media it belongs to; nothing reads a shared "current id" on a VLC thread.
 ``on_event`` drops the events of a retired source, holds those of a pending one until the
 backend promotes it to a slot, and turns the rest into BackendEvents, which only a current
-source emits. Phases: ``preroll`` (opening paused, see ``maybe_go``), ``running``, ``done``
+source emits. Stages: ``preroll`` (opening paused, see ``maybe_go``), ``running``, ``done``
 (ended or failed).
 """
 
@@ -20,7 +20,7 @@ import structlog
 
 from clova_client.redact import redact_url
 
-from ..backend import BackendEvent, BackendEventType, MediaSource
+from ...backend import BackendEvent, BackendEventType, MediaSource
 from .container import Container, demux_option
 from .diagnosis import NOT_AUDIO, OPEN_FAILED
 from .libvlc import LibVlcPlayer, VlcEventKind
@@ -28,7 +28,8 @@ from .libvlc import LibVlcPlayer, VlcEventKind
 log = structlog.get_logger(__package__)  # the package's name: one logger for the backend
 
 Role = Literal["pending", "prepared", "current", "retired"]
-Phase = Literal["preroll", "running", "done"]
+Stage = Literal["preroll", "running", "done"]
+"""Where a source is in its own life (the engine's attempts have phases; a source has stages)."""
 
 PREROLL_QUIET_S = 0.04
 """Unpause a pre-rolled media once it is buffered, or once its buffering has made no progress for
@@ -74,7 +75,7 @@ class VlcSource:
         self._loop = loop
         self.role: Role = "pending"
         self.backlog: list[tuple[VlcEventKind, Any]] = []
-        self.phase: Phase = "preroll"
+        self.stage: Stage = "preroll"
         self.prerolled_at: float | None = None
         self.buffered = False
         self.hold = False  # paused by the engine before it ever started
@@ -144,7 +145,7 @@ class VlcSource:
         self.player.abort_output()
 
     def _handle(self, kind: VlcEventKind, value: Any) -> None:
-        if self.phase == "done":
+        if self.stage == "done":
             return
         match kind:
             case VlcEventKind.BUFFERED:
@@ -156,7 +157,7 @@ class VlcSource:
             case VlcEventKind.LENGTH:
                 self._on_length(value)
             case VlcEventKind.PLAYING:
-                if self.phase == "running" and not self.playing_sent:
+                if self.stage == "running" and not self.playing_sent:
                     self._emit_playing()
             case VlcEventKind.PAUSED:
                 self._on_paused()
@@ -179,7 +180,7 @@ class VlcSource:
                 self.emit(BackendEventType.LENGTH, length_ms=length_ms)
 
     def _on_paused(self) -> None:
-        if self.phase == "preroll":
+        if self.stage == "preroll":
             self.prerolled_at = time.monotonic()
             self.maybe_go()
         else:
@@ -208,7 +209,7 @@ class VlcSource:
         """The null output got its first block: that is the start of sound, at the position
         playback was started from. libVLC's first tick may come well after it (ADTS AAC: 142 ms
         later, carrying 131), so it stands in for that tick when it comes first."""
-        if self.phase == "running" and not self.had_time:
+        if self.stage == "running" and not self.had_time:
             self._on_time(self.started_from)
 
     def _on_end(self) -> None:
@@ -239,7 +240,7 @@ class VlcSource:
 
     def _finish(self) -> None:
         """Ended or failed: nothing more will come of it; free its input now."""
-        self.phase = "done"
+        self.stage = "done"
         self._cancel_go()
         self.player.abort_output()
         self._host.submit(self.player.stop)
@@ -264,7 +265,7 @@ class VlcSource:
         self._cancel_go()
         if (
             self.role != "current"
-            or self.phase != "preroll"
+            or self.stage != "preroll"
             or self.prerolled_at is None
             or self.hold
             or self.switching
@@ -275,7 +276,7 @@ class VlcSource:
             if quiet < PREROLL_QUIET_S:
                 self.go_timer = self._loop.call_later(PREROLL_QUIET_S - quiet, self.maybe_go)
                 return
-        self.phase = "running"
+        self.stage = "running"
         if self.pending_seek is not None:
             self.player.set_time(self.pending_seek)
             self.started_from = self.pending_seek
@@ -290,15 +291,15 @@ class VlcSource:
     def switched(self) -> None:
         """A prepared source became current and the previous one is silent: report the length
         its pre-roll found, then go."""
-        if self.role == "current" and self.length_ms > 0 and self.phase != "done":
+        if self.role == "current" and self.length_ms > 0 and self.stage != "done":
             self.length_sent = self.length_ms
             self.emit(BackendEventType.LENGTH, length_ms=self.length_ms)
         self.maybe_go()
 
     def pause(self) -> None:
-        if self.phase == "done":
+        if self.stage == "done":
             return
-        if self.phase == "preroll":
+        if self.stage == "preroll":
             if not self.hold:
                 self.hold = True
                 self._loop.call_soon(self.emit, BackendEventType.PAUSED)
@@ -307,9 +308,9 @@ class VlcSource:
         self.player.set_pause(True)
 
     def resume(self) -> None:
-        if self.phase == "done":
+        if self.stage == "done":
             return
-        if self.phase == "preroll":
+        if self.stage == "preroll":
             self.hold = False
             self.maybe_go()
             return
@@ -319,7 +320,7 @@ class VlcSource:
     def seek(self, ms: int) -> None:
         """Before sound: move the start. A running source is seeked by the backend, which
         opens the media afresh (``VlcBackend.seek``)."""
-        if self.phase != "preroll":
+        if self.stage != "preroll":
             return
         self.time_floor = -1
         self.pending_seek = max(0, ms)
@@ -328,6 +329,6 @@ class VlcSource:
 
     def remaining_ms(self) -> int | None:
         """Media time left to play; None when unknown (no length yet, or done)."""
-        if self.phase == "done" or self.length_ms <= 0:
+        if self.stage == "done" or self.length_ms <= 0:
             return None
         return self.length_ms - max(self.time_floor, self.source.start_ms)

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
-from clova_client.player.vlc import VlcBackend
-from clova_client.player.vlc.diagnosis import cause_of
+from clova_client.player.backends.vlc import VlcBackend
+from clova_client.player.backends.vlc.diagnosis import cause_of
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
 from tests.support.media_server import MediaServer
 

@@ -1,5 +1,6 @@
-"""Which demuxer a media gets (player/vlc/container.py), and the regression it fixes: an .m4a
-served with Range support plays to its end with a ticking clock and ends with PlayFinished.
+"""Which demuxer a media gets (player/backends/vlc/container.py), and the regression it
+fixes: an .m4a served with Range support plays to its end with a ticking clock and ends
+with PlayFinished.
 
 Real parts: ffmpeg makes the AAC-in-MP4 file, the project's aiohttp media server serves it with
 Range support, libVLC plays it through the paced null output.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from clova_client.player.vlc.container import (
+from clova_client.player.backends.vlc.container import (
     Container,
     container_of,
     demux_option,
@@ -23,8 +24,8 @@ from clova_client.player.vlc.container import (
     needs_sniff,
     sniff,
 )
+from tests.player.backends.test_vlc_scenarios import RigFactory, make_rig  # noqa: F401  (fixture)
 from tests.player.helpers import play
-from tests.player.test_vlc_scenarios import RigFactory, make_rig  # noqa: F401  (fixture)
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
 from tests.support.media import media_file
 from tests.support.media_server import MediaServer
@@ -113,7 +114,7 @@ async def test_an_m4a_over_range_http_ticks_and_finishes(make_rig: RigFactory) -
     rig = await make_rig()
     name = _m4a(rig.server.directory, 3000).name
     url = rig.server.url("range", name)
-    await rig.engine.play(play("m4a", url=url, delay=1000, interval=None, position=None))
+    await rig.audio.play(play("m4a", url=url, delay=1000, interval=None, position=None))
     delay = await rig.wait_for("ProgressReportDelayPassed")
     end = await rig.wait_for("PlayFinished")
     assert not rig.named("PlayStopped")
@@ -140,7 +141,7 @@ async def test_the_first_pcm_block_is_the_start_of_sound(make_rig: RigFactory) -
     the null output's first block is the start, at the start position."""
     rig = await make_rig()
     url = rig.server.url("range", _adts(rig.server.directory, 2000).name)
-    await rig.engine.play(play("adts", url=url, delay=None, interval=None, position=None))
+    await rig.audio.play(play("adts", url=url, delay=None, interval=None, position=None))
     started = await rig.wait_for("PlayStarted")
     assert started.state["offsetInMilliseconds"] <= 25
     await rig.wait_for("PlayFinished")

@@ -17,7 +17,7 @@ import vlc
 
 from clova_client.redact import redact_url
 
-from ..backend import BackendEvent, EventSink, MediaSource
+from ...backend import BackendEvent, EventSink, MediaSource
 from .container import Container, container_of, needs_sniff
 from .diagnosis import LogDiagnosis
 from .output import QUIET_ARGS, Output, resolve_output
@@ -169,9 +169,9 @@ class VlcBackend:
     async def seek(self, ms: int) -> None:
         async with self._lock:
             vsource = self._current
-            if vsource is None or vsource.phase == "done":
+            if vsource is None or vsource.stage == "done":
                 return
-            if vsource.phase == "preroll":
+            if vsource.stage == "preroll":
                 vsource.seek(ms)  # no sound yet: the start moves
                 return
             await self._reopen_at(vsource, max(0, ms))
@@ -323,7 +323,7 @@ class VlcBackend:
         self._prepared = None
         age = time.monotonic() - vsource.player.created_at
         fresh = age <= self._prepared_max_age_s
-        if vsource.failed is None and vsource.phase == "preroll" and fresh:
+        if vsource.failed is None and vsource.stage == "preroll" and fresh:
             return vsource
         log.info("vlc.prepared_discarded", age_s=round(age, 1), failed=vsource.failed)
         self._drop(vsource)

@@ -1,0 +1,67 @@
+"""The Mixer: the one owner of the speaker's output level, which every source plays through.
+
+Volume (0-100) and mute belong to the output, not to a source: AudioPlayer's and MediaPlayer's
+engines (and speech next) share them, so they are set here and applied to the output backend,
+never through an engine. Ducking under speech will be one more input here. Earcons (``earcon.py``)
+confirm an output change at the mixer's volume, beside whatever plays.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from .backend import VolumeControl
+from .earcon import Earcon, EarconOutput
+
+log = structlog.get_logger(__name__)
+
+
+class Mixer:
+    def __init__(
+        self, output: VolumeControl | None = None, earcons: EarconOutput | None = None
+    ) -> None:
+        """``output``: where the level is applied (None: kept, applied nowhere: an engine
+        wired without an output of its own); ``earcons``: None plays no earcon sound."""
+        self._output = output
+        self.earcons = earcons
+        self._volume = 100
+        self._muted = False
+
+    @property
+    def volume(self) -> int:
+        return self._volume
+
+    @property
+    def muted(self) -> bool:
+        return self._muted
+
+    async def set_volume(self, percent: int) -> None:
+        """0-100 (clamped); mute stays as it is."""
+        self._volume = max(0, min(100, percent))
+        if self._output is not None:
+            await self._output.set_volume(self._volume)
+
+    async def set_mute(self, muted: bool) -> None:
+        self._muted = muted
+        if self._output is not None:
+            await self._output.set_mute(muted)
+
+    async def restore(self, volume: int | None, muted: bool | None) -> None:
+        """Apply a saved level (None: that part was not saved)."""
+        if volume is not None:
+            await self.set_volume(volume)
+        if muted is not None:
+            await self.set_mute(muted)
+
+    async def earcon(self, earcon: Earcon) -> None:
+        """Confirm an output change with a short sound at the current volume, when earcons are
+        on; no player state, no notice, no event."""
+        log.info("earcon", earcon=earcon.value, volume=self._volume, muted=self._muted)
+        if self.earcons is not None:
+            await self.earcons.play_earcon(earcon, self._volume)
+
+    async def close(self) -> None:
+        """Release the earcons' player (unless it is the output itself, closed by its owner)."""
+        earcons: object = self.earcons
+        if self.earcons is not None and earcons is not self._output:
+            await self.earcons.close()
