@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-from clova_client.protocol.base import JsonObject
-
 from .backend import MediaSource
-from .item import PlayItem
+from .item import JsonObject, PlayItem
 from .progress import PositionSample, ProgressPlanner
 
 START_SLACK_MS = 100

@@ -12,11 +12,10 @@ from typing import Any
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.base import JsonObject
 from clova_client.redact import redact_url
 
 from .attempt import ACTIVE, Attempt, AttemptPhase, StreamError
-from .item import Enqueue, PlayItem, Rebuild, Redeliver
+from .item import Enqueue, JsonObject, PlayItem, Rebuild, Redeliver
 from .machine import PlayerMachine
 from .mixer import Mixer
 from .notices import NoticeKind

@@ -11,12 +11,11 @@ from typing import Any
 import structlog
 
 from clova_client.clock import Clock
-from clova_client.protocol.base import JsonObject
 
 from .backend import MediaBackend, VolumeControl
 from .commands import AttemptStatus, Commands
 from .earcon import EarconOutput
-from .item import Enqueue, PlayItem, Rebuild, Redeliver
+from .item import Enqueue, JsonObject, PlayItem, Rebuild, Redeliver
 from .machine import PlayerMachine
 from .mixer import Mixer
 from .notices import Listener, NoticeBoard, NoticeKind

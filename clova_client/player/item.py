@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-from clova_client.protocol.base import JsonObject
+from typing import Any
 
 from .progress import ProgressPlan
+
+JsonObject = dict[str, Any]
+"""A JSON object the engine carries without reading it (the same shape as protocol's)."""
 
 
 class Enqueue(StrEnum):

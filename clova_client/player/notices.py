@@ -16,8 +16,7 @@ from enum import StrEnum
 
 import structlog
 
-from clova_client.protocol.base import JsonObject
-
+from .item import JsonObject
 from .status import PlayerStatus
 
 log = structlog.get_logger(__name__)

@@ -6,10 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from clova_client.protocol.base import JsonObject
-
 from .attempt import Attempt
-from .item import PlayItem, Rebuild
+from .item import JsonObject, PlayItem, Rebuild
 from .queue import PlayQueue, QueueRepeat
 from .status import Activity
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from clova_client.protocol.base import JsonObject
-
+from .item import JsonObject
 from .queue import QueueRepeat
 
 

@@ -30,9 +30,9 @@ from clova_client.agents.audioplayer_items import AudioPlayerPlays
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.clock import LoopClock
 from clova_client.logging import configure_logging
+from clova_client.player.backends.vlc import VlcBackend, output
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
-from clova_client.player.backends.vlc import VlcBackend, output
 from clova_client.protocol.audioplayer import PlayPayload
 from clova_client.protocol.base import Event
 
