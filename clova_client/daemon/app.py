@@ -13,7 +13,7 @@ from .. import __version__
 from ..agents.audioplayer import AudioPlayerAgent
 from ..agents.audioplayer_items import item_of_saved
 from ..agents.audioplayer_reporter import AudioPlayerReporter
-from ..agents.audioplayer_state import playback_state
+from ..agents.audioplayer_state import note_for_logs, playback_state
 from ..agents.context import (
     AUDIO_PLAYER_STATE,
     MEDIA_PLAYER_STATE,
@@ -34,12 +34,11 @@ from ..control.actions import SpeakerControl
 from ..control.status_builder import StatusBuilder
 from ..library import Library
 from ..library.music import MusicApp
-from ..logging import PLAYER_LOG, LogFormat, configure_logging, set_level
+from ..logging import LogFormat, configure_logging, set_level
 from ..player.backend import PlayerBackend
 from ..player.earcon import EarconOutput, sound_for
 from ..player.engine import PlayerEngine
 from ..player.mixer import Mixer
-from ..player.notices import Notice
 from ..player.settings import PlayerSettings
 from ..player.shared import SharedBackend
 from ..protocol import JsonObject
@@ -108,7 +107,7 @@ class Daemon:
         context.provide(MEDIA_PLAYER_STATE, lambda: self.music.context().context())
         context.provide(VOLUME_STATE, self._volume_state)
         self.events = EventOut(self.sender.submit, context)
-        self.engine.subscribe(_player_log_fields)  # first: the events' lines see its state
+        self.engine.subscribe(note_for_logs)  # first: the events' lines see its state
         self.template_runtime = TemplateRuntimeAgent(self.events)
         self.template_runtime.register(self.router)
         reporter = AudioPlayerReporter(self.events, self.router.dialogs)
@@ -204,11 +203,6 @@ class Daemon:
     def _volume_state(self) -> JsonObject:
         """Speaker.VolumeState: the output's volume and mute (both sources share them)."""
         return VolumeState(volume=self.mixer.volume, muted=self.mixer.muted).context()
-
-
-def _player_log_fields(notice: Notice) -> None:
-    """The AudioPlayer's state and token on the directives' and events' log lines."""
-    PLAYER_LOG.update(notice.status.activity.value, notice.item.token if notice.item else None)
 
 
 def reload_log_level(config_file: Path | None) -> None:
