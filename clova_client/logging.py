@@ -2,7 +2,8 @@
 
 Formats: ``journal``, ``console`` (readable, coloured on a TTY), ``json``. ``auto`` picks
 journal under journald, else console. A redaction processor runs last before rendering, so no
-format shows a secret.
+format shows a secret. ``add_player_fields`` puts the AudioPlayer's state (and token) on the lines
+that ask for them (``with_player``): directives' and events' lines, whatever task logs them.
 
 ``journal`` sends each line over journald's native protocol (cysystemd) with structured fields
 (``PRIORITY``, ``EVENT``, ``TOKEN``, ``MESSAGE_ID``, ``CIC_STATE``, ``CODE_FILE``...), so a
