@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.raw_vlc import raw_vlc_start
 from clova_client.agents.audioplayer_items import AudioPlayerPlays
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
+from clova_client.agents.outbound import EventOut
 from clova_client.clock import LoopClock
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
 from clova_client.player.backends.vlc import QUIET_ARGS, VlcBackend
@@ -108,7 +109,7 @@ async def with_engine(job: Callable[[PlayerEngine, VlcBackend, Recorder], Awaita
     backend = VlcBackend("null")
     recorder = Recorder()
     engine = PlayerEngine(backend, LoopClock())
-    engine.subscribe(AudioPlayerReporter(recorder).on_notice)
+    engine.subscribe(AudioPlayerReporter(EventOut(recorder)).on_notice)
     await engine.start()
     try:
         await job(engine, backend, recorder)

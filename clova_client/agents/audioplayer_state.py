@@ -1,8 +1,11 @@
-"""The AudioPlayer.PlaybackState context, built from the player's neutral ``PlayerStatus``, and
-AudioPlayer's ``RepeatMode`` as the queue's repeat."""
+"""The AudioPlayer.PlaybackState context, built from the player's neutral ``PlayerStatus``,
+AudioPlayer's ``RepeatMode`` as the queue's repeat, and the player's state and token for the log
+lines of directives and events (``note_for_logs``)."""
 
 from __future__ import annotations
 
+from ..logging import PLAYER_LOG
+from ..player.notices import Notice
 from ..player.queue import QueueRepeat
 from ..player.status import Activity, PlayerStatus
 from ..protocol.audioplayer import PlaybackState, PlayerActivity, RepeatMode
@@ -32,3 +35,9 @@ def playback_state(status: PlayerStatus) -> PlaybackState:
         stream=status.stream,
         repeat_mode=mode,
     )
+
+
+def note_for_logs(notice: Notice) -> None:
+    """Subscribed to the AudioPlayer engine first: the state and token as of its last notice
+    fill the ``player`` (and a token-less event's ``token``) of lines logged in any task."""
+    PLAYER_LOG.update(notice.status.activity.value, notice.item.token if notice.item else None)

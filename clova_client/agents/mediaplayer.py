@@ -17,7 +17,7 @@ import structlog
 from ..library.music import MusicApp, Selection
 from ..library.select import DISABLE_ALL, Finder, Found, query_of, without_missing
 from ..player.queue import QueueRepeat
-from ..protocol import Directive, Event, JsonObject, make_event
+from ..protocol import Directive, JsonObject
 from ..protocol.audioplayer import PlayerActivity
 from ..protocol.mediaplayer import (
     NAMESPACE,
@@ -36,6 +36,7 @@ from ..protocol.mediaplayer import (
     TogglePayload,
     TokenPayload,
 )
+from .outbound import EventOut
 from .router import Attachments, Router
 
 log = structlog.get_logger(__name__)
@@ -64,13 +65,11 @@ class MediaPlayerAgent:
     def __init__(
         self,
         app: MusicApp,
-        emit: Callable[[Event], None],
-        context: Callable[[], list[JsonObject]],
+        out: EventOut,
     ) -> None:
         self.app = app
         self._finder = Finder(app.library)
-        self._emit = emit
-        self._context = context
+        self._out = out
         self._searched: Selection | None = None
         """What the last Search found, if no Play came since: a Play without a song plays it."""
         self._handlers: dict[str, Callable[[Any], Awaitable[Result]]] = {
@@ -100,22 +99,17 @@ class MediaPlayerAgent:
             outcome, fields = failed(APP_ERROR)
         raw = directive.payload.to_json()
         echoed = {k: raw[k] for k in ("playServiceId", "token") if raw.get(k) is not None}
-        event = make_event(
+        self._out.send(
             NAMESPACE,
             f"{name}{outcome}",
             {**echoed, **{k: v for k, v in fields.items() if v is not None}},
-            self._context(),
             dialog_request_id=directive.header.dialog_request_id,
             version=VERSION,
+            log_fields={
+                "code": fields.get("errorCode") or fields.get("issueCode"),
+                "activity": self.app.activity,
+            },
         )
-        log.info(
-            "mediaplayer.result",
-            event_name=event.full_name,
-            token=raw.get("token"),
-            code=fields.get("errorCode") or fields.get("issueCode"),
-            activity=self.app.activity,
-        )
-        self._emit(event)
 
     # --- finding and playing --------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from ..player.earcon import Earcon
 from ..player.engine import PlayerEngine
 from ..player.mixer import Mixer
 from ..player.status import Activity
-from ..protocol import Directive, Event, make_event
+from ..protocol import Directive, Event
 from ..protocol.audioplayer import RepeatMode
 from ..protocol.base import OutModel
 from ..protocol.playback_controller import (
@@ -36,6 +36,7 @@ from ..protocol.playback_controller import (
 )
 from .audioplayer_state import repeat_mode, repeat_of
 from .buttons import Button, Press
+from .outbound import EventOut
 from .router import Attachments, Router, expect_payload
 
 log = structlog.get_logger(__name__)
@@ -117,8 +118,7 @@ class PlaybackControllerAgent:
     def __init__(
         self,
         sides: list[Side],
-        send: Callable[[Event], Awaitable[None]],
-        context: Callable[[], list[dict[str, Any]]],
+        out: EventOut,
         engine: PlayerEngine,
         *,
         mixer: Mixer | None = None,
@@ -127,8 +127,7 @@ class PlaybackControllerAgent:
         """``mixer``: the output's volume and mute (default: the one ``engine`` plays through)."""
         self._sides = {side.namespace: side for side in sides}
         self._default = sides[0]
-        self._send = send
-        self._context = context
+        self._out = out
         self._engine = engine
         self._mixer = mixer or engine.mixer
         self._saved = saved
@@ -215,26 +214,18 @@ class PlaybackControllerAgent:
             handover = payload.handover
             body = PlayCommandIssuedPayload(source=source, handover=handover, token=payload.token)
         name = directive.header.name.removeprefix("Expect").removesuffix("Command")
-        event = make_event(
+        self._out.send(
             NAMESPACE,
             f"{name}CommandIssued",
             body,
-            self._context(),
             dialog_request_id=directive.header.dialog_request_id,
-        )
-        await self._send(event)
-        log.info(
-            "remote_command",
-            event_name=event.full_name,
-            event_message_id=event.message_id,
-            source=None if source is None else source.namespace,
-            token=getattr(body, "token", None),
-            handover_from=None if handover is None else handover.get("deviceId"),
+            log_fields={
+                "source": None if source is None else source.namespace,
+                "handover_from": None if handover is None else handover.get("deviceId"),
+            },
         )
 
-    async def press(
-        self, button: Button, *, token: str | None = None, name: str | None = None
-    ) -> Event:
+    def press(self, button: Button, *, token: str | None = None, name: str | None = None) -> Event:
         """A button on the speaker: send its *CommandIssued event (the cloud answers; nothing
         acts locally). ValueError for a combination ``Press`` refuses."""
         press = Press(button, token, name)
@@ -250,6 +241,4 @@ class PlaybackControllerAgent:
             payload = SetRepeatModeCommandIssuedPayload(repeat_mode=following)
         elif button is Button.CUSTOM:
             payload = CustomCommandIssuedPayload(button=press.name or "")
-        event = make_event(NAMESPACE, event_name, payload, self._context())
-        await self._send(event)
-        return event
+        return self._out.send(NAMESPACE, event_name, payload)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from ..logging import WITH_PLAYER
 from ..protocol import Directive, JsonObject, ProtocolError, parse_directive
 from ..protocol.items import NO_ATTACHMENTS, item_token
 from .dialogs import Dialogs, DialogVerdict
@@ -38,12 +39,8 @@ class Outcome(enum.Enum):
 class Router:
     """Maps (namespace, name) to an async handler ``(directive, attachments) -> None``."""
 
-    def __init__(
-        self, describe_state: Callable[[], str] | None = None, dialogs: Dialogs | None = None
-    ) -> None:
+    def __init__(self, dialogs: Dialogs | None = None) -> None:
         self._handlers: dict[tuple[str, str], Handler] = {}
-        self._describe_state = describe_state
-        """Adds the player state to each directive's log line (the daemon wires the engine)."""
         self.dialogs = dialogs or Dialogs()
         """Which dialogRequestIds are stale (superseded voice dialogs)."""
 
@@ -74,7 +71,10 @@ class Router:
             return Outcome.INVALID
         header = directive.header
         with structlog.contextvars.bound_contextvars(
-            message_id=header.message_id, namespace=header.namespace, name=header.name
+            message_id=header.message_id,
+            namespace=header.namespace,
+            name=header.name,
+            **{WITH_PLAYER: ("player",)},  # every line of its handling: the player's state
         ):
             log.info(
                 "directive_received",
@@ -82,7 +82,6 @@ class Router:
                 message_id=header.message_id,
                 token=item_token(directive.payload.model_dump(by_alias=True)),
                 dialog_request_id=header.dialog_request_id,
-                player=self._player_state(),
             )
             if self.dialogs.verdict(header.dialog_request_id) is DialogVerdict.SUPERSEDED:
                 log.info(
@@ -114,15 +113,6 @@ class Router:
                 )
                 return Outcome.FAILED
             return Outcome.HANDLED
-
-    def _player_state(self) -> str | None:
-        """The player state for the log line; a failing description never stops a directive."""
-        if self._describe_state is None:
-            return None
-        try:
-            return self._describe_state()
-        except Exception as exc:
-            return f"unknown ({exc!r})"
 
 
 P = TypeVar("P")

@@ -10,14 +10,13 @@ once the item that plays is described.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from ..player.notices import Notice, NoticeKind
-from ..protocol import Directive, Event, JsonObject, make_event
+from ..protocol import Directive
 from ..protocol.audioplayer import NAMESPACE as AUDIO_PLAYER
 from ..protocol.template_runtime import (
     NAMESPACE,
@@ -28,6 +27,8 @@ from ..protocol.template_runtime import (
 )
 from ..redact import redact_url
 from .audioplayer_state import playback_state
+from .context import AUDIO_PLAYER_STATE
+from .outbound import EventOut
 from .router import Attachments, Router, expect_payload
 
 log = structlog.get_logger(__name__)
@@ -74,14 +75,8 @@ class NowPlaying:
 
 
 class TemplateRuntimeAgent:
-    def __init__(
-        self,
-        emit: Callable[[Event], None],
-        more_context: Callable[[], list[JsonObject]] | None = None,
-    ) -> None:
-        self._emit = emit
-        self._more_context = more_context
-        """Context objects after AudioPlayer.PlaybackState (Speaker.VolumeState)."""
+    def __init__(self, out: EventOut) -> None:
+        self._out = out
         self._items: OrderedDict[str, NowPlaying] = OrderedDict()
         self.playing: str | None = None
         """The token of the AudioPlayer item that started last."""
@@ -102,9 +97,8 @@ class TemplateRuntimeAgent:
             return
         self.playing = token
         payload = RequestPlayerInfoPayload(token=token, range=Range(after=AFTER))
-        state = playback_state(notice.status).context()
-        context = [state, *(self._more_context() if self._more_context else [])]
-        self._emit(make_event(NAMESPACE, "RequestPlayerInfo", payload, context))
+        state = playback_state(notice.status).context()  # as of the PlayStarted, not "now"
+        self._out.send(NAMESPACE, "RequestPlayerInfo", payload, context={AUDIO_PLAYER_STATE: state})
         self._log(token)
 
     async def render(self, directive: Directive[Any], attachments: Attachments) -> None:

@@ -1,21 +1,19 @@
-"""EventSender: the one way out for every event the speaker sends to CIC.
+"""EventSender: the queue behind ``EventOut.send`` (agents/outbound.py), the one way out.
 
-Agents hand events to ``submit`` (synchronous, never blocks, keeps their order). ``run`` stores
-each one durably in the outbox through the CIC client's ``delivery``, which delivers the outbox
-in order over the downchannel's connection. A store that fails (disk full, I/O error) is logged
-and retried, so no event is dropped or overtaken while the daemon runs.
+``submit`` (synchronous, never blocks, keeps the order) takes each built, logged event. ``run``
+stores each one durably in the outbox through the CIC client's ``delivery``, which delivers the
+outbox in order over the downchannel's connection. A store that fails (disk full, I/O error) is
+logged and retried, so no event is dropped or overtaken while the daemon runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import structlog
 
 from ..protocol import Event
-from ..protocol.items import item_token
 from .outbox import PutResult
 
 log = structlog.get_logger(__name__)
@@ -32,37 +30,17 @@ class EventStore(Protocol):
     async def flush(self, timeout: float) -> int: ...  # noqa: ASYNC109
 
 
-SelfLogged = ("AudioPlayer",)
-"""Namespaces whose events are logged where they are made (``player.event``)."""
-
-
 class EventSender:
-    def __init__(
-        self,
-        store: EventStore,
-        outbox: OutboxCount,
-        describe: Callable[[], Mapping[str, object]] | None = None,
-    ) -> None:
+    def __init__(self, store: EventStore, outbox: OutboxCount) -> None:
         self._store = store
         self._outbox = outbox
-        self._describe = describe
-        """Adds the player's token and state to each event's log line (the daemon wires it)."""
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self.retry_s = STORE_RETRY_S
 
     def submit(self, event: Event) -> None:
-        """Queue ``event`` behind every event submitted before it (one log line for it)."""
-        if event.header.namespace not in SelfLogged:
-            fields = dict(self._describe()) if self._describe is not None else {}
-            token = item_token(event.payload)
-            if token:
-                fields["token"] = token
-            log.info("event", event_name=event.full_name, message_id=event.message_id, **fields)
+        """Queue ``event`` behind every event submitted before it. Only ``EventOut.send``
+        (agents/outbound.py: the event built, logged) calls it."""
         self._queue.put_nowait(event)
-
-    async def submit_now(self, event: Event) -> None:
-        """``submit`` for callers that await their sender (the buttons)."""
-        self.submit(event)
 
     @property
     def pending(self) -> int:

@@ -48,7 +48,7 @@ class SpeakerControl:
         """Send the button's event and wait for CIC to take it (a press is time-sensitive:
         one not delivered within ``button_ttl_s`` is dropped, and the answer says so)."""
         try:
-            event = await self._controller.press(button, token=token, name=name)
+            event = self._controller.press(button, token=token, name=name)
         except ValueError as exc:
             raise CommandRefused(str(exc)) from None
         log.info("button", button=button.value, event_name=event.full_name, name=name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -14,8 +13,15 @@ from .. import __version__
 from ..agents.audioplayer import AudioPlayerAgent
 from ..agents.audioplayer_items import item_of_saved
 from ..agents.audioplayer_reporter import AudioPlayerReporter
-from ..agents.audioplayer_state import playback_state
+from ..agents.audioplayer_state import note_for_logs, playback_state
+from ..agents.context import (
+    AUDIO_PLAYER_STATE,
+    MEDIA_PLAYER_STATE,
+    VOLUME_STATE,
+    ContextRegistry,
+)
 from ..agents.mediaplayer import MediaPlayerAgent
+from ..agents.outbound import EventOut
 from ..agents.playback_controller import AudioSide, PlaybackControllerAgent
 from ..agents.router import Router
 from ..agents.template_runtime import TemplateRuntimeAgent
@@ -35,6 +41,7 @@ from ..player.engine import PlayerEngine
 from ..player.mixer import Mixer
 from ..player.settings import PlayerSettings
 from ..player.shared import SharedBackend
+from ..protocol import JsonObject
 from ..protocol.speaker import VolumeState
 from .recent_errors import RecentErrors
 from .runtime import Parts, Runtime
@@ -89,23 +96,28 @@ class Daemon:
             mixer=self.mixer,
         )
         self.saved = SavedState(StateFile(state_dir), self.engine)
-        self.router = Router(describe_state=lambda: self.engine.state.value)
+        self.router = Router()
         self.outbox = Outbox(state_dir / "outbox.db", settings.outbox.max_events)
         self.client = CicClient(self._cic_settings(), tokens, self.outbox, self.router)
         self.client.register_handlers(self.router)
-        self.sender = EventSender(self.client.delivery, self.outbox, self._player_fields)
-        send = self.sender.submit
-        self.template_runtime = TemplateRuntimeAgent(send, self._volume_context)
+        self.sender = EventSender(self.client.delivery, self.outbox)
+        # one way out for every event, with every part's context objects
+        context = ContextRegistry()
+        context.provide(AUDIO_PLAYER_STATE, lambda: playback_state(self.engine.status()).context())
+        context.provide(MEDIA_PLAYER_STATE, lambda: self.music.context().context())
+        context.provide(VOLUME_STATE, self._volume_state)
+        self.events = EventOut(self.sender.submit, context)
+        self.engine.subscribe(note_for_logs)  # first: the events' lines see its state
+        self.template_runtime = TemplateRuntimeAgent(self.events)
         self.template_runtime.register(self.router)
-        reporter = AudioPlayerReporter(send, self.router.dialogs, self._volume_context)
+        reporter = AudioPlayerReporter(self.events, self.router.dialogs)
         self.engine.subscribe(reporter.on_notice)
         self.engine.subscribe(self.template_runtime.on_notice)  # after its PlayStarted
-        MediaPlayerAgent(self.music, send, self._context).register(self.router)
+        MediaPlayerAgent(self.music, self.events).register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
         self.controller = PlaybackControllerAgent(
             [AudioSide(self.engine), self.music],
-            self.sender.submit_now,
-            self._context,
+            self.events,
             self.engine,
             mixer=self.mixer,
             saved=lambda: self.saved.save(durable=True),
@@ -188,22 +200,9 @@ class Daemon:
             button_ttl_s=s.cic.button_ttl_s,
         )
 
-    # --- events out ----------------------------------------------------------------------
-
-    def _context(self) -> list[dict[str, Any]]:
-        return [
-            playback_state(self.engine.status()).context(),
-            self.music.context().context(),
-            *self._volume_context(),
-        ]
-
-    def _volume_context(self) -> list[dict[str, Any]]:
+    def _volume_state(self) -> JsonObject:
         """Speaker.VolumeState: the output's volume and mute (both sources share them)."""
-        return [VolumeState(volume=self.mixer.volume, muted=self.mixer.muted).context()]
-
-    def _player_fields(self) -> dict[str, object]:
-        """The player's token and state, for the log line of each non-AudioPlayer event."""
-        return {"token": self.engine.token, "player": self.engine.state.value}
+        return VolumeState(volume=self.mixer.volume, muted=self.mixer.muted).context()
 
 
 def reload_log_level(config_file: Path | None) -> None:

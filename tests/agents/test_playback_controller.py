@@ -13,6 +13,8 @@ import pytest
 
 from clova_client.agents.audioplayer_state import playback_state
 from clova_client.agents.buttons import Button
+from clova_client.agents.context import AUDIO_PLAYER_STATE
+from clova_client.agents.outbound import EventOut
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
 from clova_client.player.backends.fake import FakeMedia
@@ -71,14 +73,12 @@ async def remote() -> AsyncIterator[Remote]:
     harness = await make_harness({"https://media.example/a1.mp3": FakeMedia(60000)})
     box: list[Remote] = []
 
-    async def send(event: Event) -> None:
-        box[0].sent.append(event)
-
     engine = harness.engine
+    out = EventOut(lambda event: box[0].sent.append(event))
+    out.context.provide(AUDIO_PLAYER_STATE, lambda: playback_state(engine.status()).context())
     agent = PlaybackControllerAgent(
         [AudioSide(engine)],
-        send,
-        lambda: [playback_state(engine.status()).context()],
+        out,
         engine,
         saved=lambda: box[0].saves.append(engine.volume),
     )
@@ -111,7 +111,7 @@ async def test_each_expect_sends_its_command_issued_at_once(remote: Remote, name
 async def test_nothing_is_kept_for_a_later_press(remote: Remote) -> None:
     await remote.dispatch(directive("ExpectPauseCommand", {"target": {"namespace": "MediaPlayer"}}))
     await remote.dispatch(directive("ExpectNextCommand"))
-    pressed = await remote.agent.press(Button.PAUSE)
+    pressed = remote.agent.press(Button.PAUSE)
     assert [(e.header.name, e.payload) for e in remote.sent] == [
         ("PauseCommandIssued", {"source": {"namespace": "MediaPlayer"}}),
         ("NextCommandIssued", {}),
@@ -148,36 +148,36 @@ async def test_play_button_resumes_a_paused_player_and_plays_a_chosen_item(
     await remote.harness.engine.pause()
     await remote.harness.settle()
     assert remote.harness.engine.state.value == "PAUSED"
-    resumed = await remote.agent.press(Button.PLAY)
+    resumed = remote.agent.press(Button.PLAY)
     assert (resumed.header.name, resumed.payload) == ("ResumeCommandIssued", {})
     assert remote.state(resumed)["playerActivity"] == "PAUSED"
-    chosen = await remote.agent.press(Button.PLAY, token="TR-2")
+    chosen = remote.agent.press(Button.PLAY, token="TR-2")
     assert (chosen.header.name, chosen.payload) == ("PlayCommandIssued", {"token": "TR-2"})
     with pytest.raises(ValueError, match="only play takes a token"):
-        await remote.agent.press(Button.STOP, token="TR-2")
+        remote.agent.press(Button.STOP, token="TR-2")
     assert len(remote.sent) == 2
 
 
 async def test_repeat_button_asks_for_the_next_mode(remote: Remote) -> None:
-    first = await remote.agent.press(Button.REPEAT)
+    first = remote.agent.press(Button.REPEAT)
     assert (first.header.name, first.payload) == (
         "SetRepeatModeCommandIssued",
         {"repeatMode": "REPEAT_ONE"},
     )
     assert remote.harness.engine.repeat.value == "NONE"  # the press only asks
     await remote.dispatch(directive("SetRepeatMode", {"repeatMode": "REPEAT_ONE"}))
-    second = await remote.agent.press(Button.REPEAT)
+    second = remote.agent.press(Button.REPEAT)
     assert second.payload == {"repeatMode": "NONE"}
 
 
 async def test_custom_button_names_itself(remote: Remote) -> None:
-    event = await remote.agent.press(Button.CUSTOM, name="CUSTOM_BUTTON_2")
+    event = remote.agent.press(Button.CUSTOM, name="CUSTOM_BUTTON_2")
     assert (event.header.name, event.payload) == (
         "CustomCommandIssued",
         {"button": "CUSTOM_BUTTON_2"},
     )
     with pytest.raises(ValueError, match="custom needs the button's name"):
-        await remote.agent.press(Button.CUSTOM)
+        remote.agent.press(Button.CUSTOM)
 
 
 async def test_deprecated_repeat_directives_set_the_mode(remote: Remote) -> None:

@@ -1,11 +1,9 @@
-"""EventSender: the one way out for events, ordered and never losing one to a store error."""
+"""EventSender: the queue behind EventOut, ordered and never losing an event to a store error."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import MutableMapping
-from typing import Any
 
 from clova_client.cic.outbox import PutResult
 from clova_client.cic.sender import EventSender
@@ -51,17 +49,3 @@ async def test_an_event_the_outbox_fails_to_store_is_retried_not_lost() -> None:
         assert not task.done()  # still there for the next event
     finally:
         task.cancel()
-
-
-async def test_non_audioplayer_events_get_one_log_line_with_the_player(
-    log_events: list[MutableMapping[str, Any]],
-) -> None:
-    store = FakeStore([])
-    sender = EventSender(store, store, lambda: {"token": "tok-now", "player": "PLAYING"})
-    button = make_event("PlaybackController", "PauseCommandIssued", {})
-    sender.submit(button)
-    sender.submit(_event("PlayStarted"))  # logged by the reporter, not here
-    (line,) = [e for e in log_events if e["event"] == "event"]
-    assert line["event_name"] == "PlaybackController.PauseCommandIssued"
-    assert line["message_id"] == button.message_id
-    assert (line["token"], line["player"]) == ("tok-now", "PLAYING")

@@ -131,7 +131,11 @@ def main() -> None:
     kind, state, runtime, token = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
     with structlog.testing.capture_logs() as logs:
         report = asyncio.run(scenario(kind, state, runtime, Path(token)))
-    report["raised"] = [e["message_id"] for e in logs if e["event"] == "player.event"]
+    report["raised"] = [
+        e["message_id"]
+        for e in logs
+        if e["event"] == "event" and e["event_name"].startswith("AudioPlayer.")
+    ]
     report["logs"] = [
         {key: e.get(key) for key in ("event", "log_level", "disk")}
         for e in logs

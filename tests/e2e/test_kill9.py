@@ -72,7 +72,11 @@ async def test_kill9_mid_playback_loses_no_event_and_restores_paused(
     # CIC goes away: the progress reports that follow can only wait in the outbox
     mock.refuse_connections(600)
     killed_at = await _kill_between_reports(daemon, at_least_ms=2000)
-    raised = [(r["name"], r["message_id"], r["offset_ms"]) for r in daemon.logged("player.event")]
+    raised = [
+        (r["event_name"], r["message_id"], r["offset_ms"])
+        for r in daemon.logged("event")
+        if r["event_name"].startswith("AudioPlayer.")
+    ]
     assert raised[0][0] == "AudioPlayer.PlayStarted"
     intervals = [offset for name, _, offset in raised[1:]]
     assert [name for name, _, _ in raised[1:]] == [
@@ -137,7 +141,7 @@ async def test_graceful_stop_while_cic_is_down_delivers_play_stopped_after_resta
     assert await daemon.terminate() == 0  # gives up on CIC after a while, never hangs
     left = daemon.logged("events_left_for_next_start")
     assert len(left) == 1 and left[0]["pending"] >= 1
-    stopped_raised = daemon.logged("player.event", name="AudioPlayer.PlayStopped")
+    stopped_raised = daemon.logged("event", event_name="AudioPlayer.PlayStopped")
     assert len(stopped_raised) == 1
     assert not mock.events(DEVICE, "AudioPlayer.PlayStopped")
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from clova_client.agents.audioplayer_items import AudioPlayerPlays
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
+from clova_client.agents.outbound import EventOut
 from clova_client.clock import LoopClock
 from clova_client.logging import configure_logging
 from clova_client.player.backends.vlc import VlcBackend, output
@@ -233,7 +234,7 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     backend = VlcBackend(job["output"])
     engine = PlayerEngine(backend, LoopClock(), PlayerSettings())
     speaker = Speaker(engine)
-    engine.subscribe(AudioPlayerReporter(speaker.emit).on_notice)
+    engine.subscribe(AudioPlayerReporter(EventOut(speaker.emit)).on_notice)
     await engine.start()
     plays = []
     try:

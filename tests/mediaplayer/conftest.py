@@ -17,7 +17,9 @@ import pytest
 from clova_client.agents.audioplayer import AudioPlayerAgent
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.agents.audioplayer_state import playback_state
+from clova_client.agents.context import AUDIO_PLAYER_STATE, MEDIA_PLAYER_STATE
 from clova_client.agents.mediaplayer import MediaPlayerAgent
+from clova_client.agents.outbound import EventOut
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
 from clova_client.agents.template_runtime import TemplateRuntimeAgent
@@ -85,9 +87,6 @@ class Speaker:
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
-
-    def context(self) -> list[JsonObject]:
-        return [playback_state(self.audio.status()).context(), self.music.context().context()]
 
     async def dispatch(self, raw: JsonObject) -> Outcome:
         outcome = await self.router.dispatch(raw)
@@ -168,19 +167,16 @@ async def make_speaker(tmp_path: Path, base: dict[str, Path]) -> AsyncIterator[S
         speaker: Speaker
         audio = PlayerEngine(audio_port, clock, SETTINGS)
         audio_port.on_preempted = audio.stop
-        template = TemplateRuntimeAgent(lambda e: speaker.emit(e))
-        audio.subscribe(AudioPlayerReporter(lambda e: speaker.emit(e)).on_notice)
+        out = EventOut(lambda e: speaker.emit(e))
+        out.context.provide(AUDIO_PLAYER_STATE, lambda: playback_state(audio.status()).context())
+        out.context.provide(MEDIA_PLAYER_STATE, lambda: music.context().context())
+        template = TemplateRuntimeAgent(out)
+        audio.subscribe(AudioPlayerReporter(out).on_notice)
         audio.subscribe(template.on_notice)
-
-        async def send(event: Event) -> None:
-            speaker.emit(event)
-
-        controller = PlaybackControllerAgent(
-            [AudioSide(audio), music], send, lambda: speaker.context(), audio
-        )
+        controller = PlaybackControllerAgent([AudioSide(audio), music], out, audio)
         speaker = Speaker(router, output, audio, music, library, template, controller, root)
         AudioPlayerAgent(audio).register(router)
-        MediaPlayerAgent(music, speaker.emit, speaker.context).register(router)
+        MediaPlayerAgent(music, out).register(router)
         template.register(router)
         controller.register(router)
         await audio.start()

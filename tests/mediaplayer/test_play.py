@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from clova_client.agents.context import MEDIA_PLAYER_STATE
 from clova_client.agents.mediaplayer import MediaPlayerAgent
+from clova_client.agents.outbound import EventOut
 from clova_client.agents.router import Router
 from clova_client.clock import LoopClock
 from clova_client.library import Library
@@ -206,7 +208,9 @@ async def test_an_unusable_index_leaves_the_speaker_working(tmp_path: Path) -> N
     library = Library([tmp_path], tmp_path / "state" / "library.db")
     app = MusicApp(library, FakeBackend(), LoopClock(), PlayerSettings())
     sent: list[Event] = []
-    agent = MediaPlayerAgent(app, sent.append, lambda: [app.context().context()])
+    out = EventOut(sent.append)
+    out.context.provide(MEDIA_PLAYER_STATE, lambda: app.context().context())
+    agent = MediaPlayerAgent(app, out)
     router = Router()
     agent.register(router)
     await app.start()

@@ -77,7 +77,7 @@ async def test_audio_player_takes_the_speaker_from_media_player(
     assert speaker.music.activity == "STOPPED"  # MediaPlayer: STOPPED, no event of its own
     assert since(speaker, mark) == ["AudioPlayer.PlayStarted", "TemplateRuntime.RequestPlayerInfo"]
 
-    pressed = await speaker.controller.press(Button.PAUSE)
+    pressed = speaker.controller.press(Button.PAUSE)
     assert pressed.full_name == "PlaybackController.PauseCommandIssued"
     media = context_of(pressed, "MediaPlayer")
     assert (media["playerActivity"], media["currentSong"]["title"]) == ("STOPPED", "A1")

@@ -10,6 +10,8 @@ from typing import Any
 
 from clova_client.agents.audioplayer_items import AudioPlayerPlays, item_of_saved
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
+from clova_client.agents.context import VOLUME_STATE
+from clova_client.agents.outbound import EventOut
 from clova_client.clock import ManualClock, Timer
 from clova_client.player.backend import MediaSource
 from clova_client.player.backends.fake import FakeBackend, FakeMedia
@@ -225,10 +227,12 @@ async def make_harness(
     sent: list[Sent] = []
     engine = PlayerEngine(backend, clock, settings or PlayerSettings(), rebuild=item_of_saved)
 
-    def volume() -> list[JsonObject]:
-        return [VolumeState(volume=engine.volume, muted=engine.muted).context()]
+    def volume() -> JsonObject:
+        return VolumeState(volume=engine.volume, muted=engine.muted).context()
 
-    reporter = AudioPlayerReporter(lambda e: sent.append(Sent(clock.now(), e)), None, volume)
+    out = EventOut(lambda e: sent.append(Sent(clock.now(), e)))
+    out.context.provide(VOLUME_STATE, volume)
+    reporter = AudioPlayerReporter(out)
     engine.subscribe(reporter.on_notice)
     await engine.start()
     return Harness(clock, backend, engine, sent)

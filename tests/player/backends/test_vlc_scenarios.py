@@ -17,6 +17,7 @@ import pytest
 from clova_client.agents.audioplayer_items import AudioPlayerPlays
 from clova_client.agents.audioplayer_reporter import AudioPlayerReporter
 from clova_client.agents.audioplayer_state import playback_state
+from clova_client.agents.outbound import EventOut
 from clova_client.clock import LoopClock
 from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.engine import PlayerEngine
@@ -91,7 +92,7 @@ async def make_rig(media_server: MediaServer) -> AsyncIterator[RigFactory]:  # n
             changed.set()
 
         engine = PlayerEngine(backend, clock, settings or PlayerSettings())
-        engine.subscribe(AudioPlayerReporter(emit).on_notice)
+        engine.subscribe(AudioPlayerReporter(EventOut(emit)).on_notice)
         await engine.start()
         rig = Rig(engine, backend, media_server, sent, changed)
         rigs.append(rig)
