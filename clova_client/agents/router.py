@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from ..logging import WITH_PLAYER
+from ..logging import PLAYER_LOG
 from ..protocol import Directive, JsonObject, ProtocolError, parse_directive
 from ..protocol.items import NO_ATTACHMENTS, item_token
 from .dialogs import Dialogs, DialogVerdict
@@ -74,7 +74,6 @@ class Router:
             message_id=header.message_id,
             namespace=header.namespace,
             name=header.name,
-            **{WITH_PLAYER: ("player",)},  # every line of its handling: the player's state
         ):
             log.info(
                 "directive_received",
@@ -82,6 +81,7 @@ class Router:
                 message_id=header.message_id,
                 token=item_token(directive.payload.model_dump(by_alias=True)),
                 dialog_request_id=header.dialog_request_id,
+                player=PLAYER_LOG.player,
             )
             if self.dialogs.verdict(header.dialog_request_id) is DialogVerdict.SUPERSEDED:
                 log.info(
