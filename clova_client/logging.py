@@ -2,8 +2,8 @@
 
 Formats: ``journal``, ``console`` (readable, coloured on a TTY), ``json``. ``auto`` picks
 journal under journald, else console. A redaction processor runs last before rendering, so no
-format shows a secret. ``add_player_fields`` puts the AudioPlayer's state (and token) on the lines
-that ask for them (``with_player``): directives' and events' lines, whatever task logs them.
+format shows a secret. ``PLAYER_LOG`` holds the AudioPlayer's state and token for the lines of
+other tasks that name them (a directive's, an event's).
 
 ``journal`` sends each line over journald's native protocol (cysystemd) with structured fields
 (``PRIORITY``, ``EVENT``, ``TOKEN``, ``MESSAGE_ID``, ``CIC_STATE``, ``CODE_FILE``...), so a
@@ -43,10 +43,6 @@ SYSLOG_IDENTIFIER = "clova-client"
 _FIELD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _RENAMED_FIELDS = {"event": "EVENT", "level": "LEVEL", "state": "CIC_STATE"}
 
-WITH_PLAYER = "with_player"
-"""A line's field (or a bound contextvar) naming the player fields ``add_player_fields`` adds to
-it: ``("player",)`` for a directive's lines, ``("player", "token")`` for an event's."""
-
 
 class PlayerLogFields:
     """The AudioPlayer's state and token as of its last notice, for lines logged in other tasks
@@ -63,16 +59,6 @@ class PlayerLogFields:
 
 PLAYER_LOG = PlayerLogFields()
 """The process's one holder (the daemon subscribes it to the AudioPlayer engine)."""
-
-
-def add_player_fields(logger: WrappedLogger, name: str, event_dict: EventDict) -> EventDict:
-    """Fill the fields a line's ``with_player`` asks for from ``PLAYER_LOG``; a field the line
-    already has a value for is kept."""
-    wanted = event_dict.pop(WITH_PLAYER, ())
-    for key in wanted:
-        if event_dict.get(key) is None:
-            event_dict[key] = getattr(PLAYER_LOG, key, None)
-    return event_dict
 
 
 class Redactor:
@@ -260,7 +246,6 @@ def configure_logging(
     # The redactor comes last: after it only the hand-over to logging and the renderer.
     chain: list[Processor] = [
         structlog.contextvars.merge_contextvars,
-        add_player_fields,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.StackInfoRenderer(),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import structlog
 from pydantic import BaseModel
 
-from ..logging import WITH_PLAYER
+from ..logging import PLAYER_LOG
 from ..protocol import Event, JsonObject, make_event
 from ..protocol.items import item_token
 from .context import ContextRegistry
@@ -56,9 +56,12 @@ class EventOut:
             "message_id": event.message_id,
             "token": item_token(event.payload),
             "dialog_request_id": dialog_request_id,
-            WITH_PLAYER: ("player", "token"),
             **(log_fields or {}),
         }
+        if fields.get("player") is None:
+            fields["player"] = PLAYER_LOG.player
+        if fields["token"] is None:
+            fields["token"] = PLAYER_LOG.token
         log.info("event", **fields)
         self._queue(event)
         return event

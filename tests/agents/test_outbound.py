@@ -1,6 +1,6 @@
 """EventOut, the one way out: each part's context objects in one fixed order, one log line per
 event, the events queued in order; and the player's state and token on the lines of directives
-and events logged in other tasks than the engine's (the PLAYER_LOG processor)."""
+and events logged in other tasks than the engine's (PLAYER_LOG)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from clova_client.agents.context import (
 from clova_client.agents.outbound import EventOut
 from clova_client.agents.playback_controller import AudioSide, PlaybackControllerAgent
 from clova_client.agents.router import Outcome, Router
-from clova_client.logging import PLAYER_LOG, WITH_PLAYER, add_player_fields
+from clova_client.logging import PLAYER_LOG
 from clova_client.player.backends.fake import FakeMedia
 from clova_client.protocol import Event, JsonObject
 from clova_client.protocol.base import context_item
@@ -41,8 +41,8 @@ def names(event: Event) -> list[str]:
 
 @pytest.fixture
 def logs() -> Iterator[Logs]:
-    """Captured with the processors that fill the player's fields (as configure_logging has)."""
-    processors = [structlog.contextvars.merge_contextvars, add_player_fields]
+    """Captured with the contextvars merged, as configure_logging has."""
+    processors = [structlog.contextvars.merge_contextvars]
     try:
         with structlog.testing.capture_logs(processors=processors) as captured:
             yield captured
@@ -91,7 +91,7 @@ def test_one_line_per_event_with_its_name_message_id_and_token(logs: Logs) -> No
         ("PlaybackController.NextCommandIssued", none.message_id, "tok-playing", "PAUSED"),
     ]
     assert lines[0]["dialog_request_id"] == "d-1"
-    assert all(WITH_PLAYER not in e for e in logs)
+    assert all("with_player" not in e for e in logs)
 
 
 async def test_directive_and_event_lines_carry_the_player_s_state_from_its_notices(
