@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.support.nginx import free_port
+from tests.support.procs import stop_process
 
 SOURCE_PASSWORD = "matrix-source"
 MOUNT = "/live.mp3"
@@ -144,13 +145,7 @@ class Icecast:
 
     def stop(self) -> None:
         for proc in (self.feeder, self.server):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
         self.feeder = self.server = None
         if self.work is not None:
             shutil.rmtree(self.work, ignore_errors=True)

@@ -98,7 +98,8 @@ def _need(tool: str) -> str:
     return found
 
 
-def _ffmpeg(src: Path, out: Path, *args: str) -> None:
+def ffmpeg_encode(src: Path, out: Path, *args: str) -> None:
+    """``ffmpeg -i src ARGS out``, quiet; raises when ffmpeg is missing or fails."""
     cmd = [_need("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     subprocess.run([*cmd, "-i", str(src), *args, str(out)], check=True, capture_output=True)
 
@@ -129,11 +130,11 @@ def make_matrix(root: Path) -> Path:
     ]
     for name, args in ffmpeg_jobs:
         if not (root / name).exists():
-            _ffmpeg(wav, root / name, *args)
+            ffmpeg_encode(wav, root / name, *args)
     hls = root / "hls"
     if not (hls / "index.m3u8").exists():
         hls.mkdir(exist_ok=True)
-        _ffmpeg(
+        ffmpeg_encode(
             wav,
             hls / "index.m3u8",
             *aac,

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.procs import stop_process
+
 SIGNED_QUERY = "Expires=1924992000&Signature=q%2Bv7%2Fk9%3D%3D&Key-Pair-Id=APKA%20TEST"
 """A signed CDN URL's query, percent-escaped the way the service sends it: the player must send
 it back byte for byte, and no log line may show it."""
@@ -129,13 +131,7 @@ class Nginx:
         return False
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def __enter__(self) -> Nginx:

@@ -9,8 +9,6 @@ Range support, libVLC plays it through the paced null output.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from clova_client.player.backends.vlc.container import (
 from tests.player.backends.test_vlc_scenarios import RigFactory, make_rig  # noqa: F401  (fixture)
 from tests.player.helpers import play
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
+from tests.support.matrix_media import ffmpeg_encode
 from tests.support.media import media_file
 from tests.support.media_server import MediaServer
 
@@ -96,17 +95,17 @@ async def test_a_url_without_a_telling_name_is_sniffed_from_its_first_bytes(
     assert "bytes=0-63" in ranges
 
 
-def _m4a(directory: Path, length_ms: int) -> Path:
-    """AAC in MP4 (moov first) from the suite's noise WAV, made by ffmpeg."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise RuntimeError("ffmpeg is not installed (scripts/bootstrap installs it)")
-    wav = media_file(directory, "wav", length_ms).path
-    out = directory / f"noise-{length_ms}ms.m4a"
+def _encoded(directory: Path, length_ms: int, suffix: str, *args: str) -> Path:
+    """The suite's noise WAV encoded by ffmpeg with ``args`` (made once per directory)."""
+    out = directory / f"noise-{length_ms}ms{suffix}"
     if not out.exists():
-        cmd = [ffmpeg, "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "128k"]
-        subprocess.run([*cmd, "-movflags", "+faststart", str(out)], check=True)
+        ffmpeg_encode(media_file(directory, "wav", length_ms).path, out, *args)
     return out
+
+
+def _m4a(directory: Path, length_ms: int) -> Path:
+    """AAC in MP4, moov first."""
+    return _encoded(directory, length_ms, ".m4a", "-c:a", "aac", "-movflags", "+faststart")
 
 
 @pytest.mark.vlc
@@ -123,16 +122,8 @@ async def test_an_m4a_over_range_http_ticks_and_finishes(make_rig: RigFactory) -
 
 
 def _adts(directory: Path, length_ms: int) -> Path:
-    """AAC in ADTS (.aac) from the suite's noise WAV, made by ffmpeg."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise RuntimeError("ffmpeg is not installed (scripts/bootstrap installs it)")
-    wav = media_file(directory, "wav", length_ms).path
-    out = directory / f"noise-{length_ms}ms.aac"
-    if not out.exists():
-        cmd = [ffmpeg, "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-f", "adts", str(out)]
-        subprocess.run(cmd, check=True)
-    return out
+    """AAC in ADTS (.aac)."""
+    return _encoded(directory, length_ms, ".aac", "-c:a", "aac", "-f", "adts")
 
 
 @pytest.mark.vlc
