@@ -68,8 +68,10 @@ class VlcSource:
         player: LibVlcPlayer,
         host: SourceHost,
         loop: asyncio.AbstractEventLoop,
+        container: Container = Container.UNKNOWN,
     ) -> None:
         self.source = source
+        self.container = container  # kept so a seek reopens it without sniffing again
         self.player = player
         self._host = host
         self._loop = loop
@@ -80,7 +82,6 @@ class VlcSource:
         self.buffered = False
         self.hold = False  # paused by the engine before it ever started
         self.paused = False  # paused by the engine while running
-        self.container = Container.UNKNOWN
         self.switching = False  # the previous source is still being stopped
         self.pending_seek: int | None = None
         self.started_from = source.start_ms  # where sound begins: the start, or a seek before it
@@ -110,8 +111,7 @@ class VlcSource:
         demuxer, see container.py) and begin its pre-roll."""
         demux = demux_option(container)
         player = LibVlcPlayer(instance, source, null_output=null_output, demux=demux)
-        new = cls(source, player, host, loop)
-        new.container = container
+        new = cls(source, player, host, loop, container)
         player.start(loop, new.on_event, volume=volume, muted=muted)
         return new
 
