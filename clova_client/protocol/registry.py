@@ -7,7 +7,15 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, Field, ValidationError
 
-from . import audioplayer, mediaplayer, playback_controller, speaker, system, template_runtime
+from . import (
+    audioplayer,
+    mediaplayer,
+    playback_controller,
+    speaker,
+    speech,
+    system,
+    template_runtime,
+)
 from .base import Directive, GenericPayload, Header, InModel, JsonObject, LooseHeader
 from .errors import FieldError as FieldError
 from .errors import ProtocolError as ProtocolError
@@ -29,6 +37,8 @@ DIRECTIVES: dict[tuple[str, str], type[InModel]] = {
     **_table(playback_controller.NAMESPACE, playback_controller.DIRECTIVE_PAYLOADS),
     **_table(mediaplayer.NAMESPACE, mediaplayer.DIRECTIVE_PAYLOADS),
     **_table(template_runtime.NAMESPACE, template_runtime.DIRECTIVE_PAYLOADS),
+    **_table(speech.RECOGNIZER, speech.RECOGNIZER_DIRECTIVES),
+    **_table(speech.SYNTHESIZER, speech.SYNTHESIZER_DIRECTIVES),
     **system.DIRECTIVE_PAYLOADS,
 }
 
@@ -50,12 +60,15 @@ EVENTS: dict[tuple[str, str], type[InModel]] = {
     **{(playback_controller.NAMESPACE, n): GenericPayload for n in playback_controller.EVENT_NAMES},
     **{(mediaplayer.NAMESPACE, n): mediaplayer.EventIn for n in mediaplayer.EVENT_NAMES},
     **_table(template_runtime.NAMESPACE, template_runtime.EVENT_PAYLOADS),
+    (speech.RECOGNIZER, "Recognize"): speech.RecognizeIn,
+    **{(speech.SYNTHESIZER, n): speech.SpeechTokenIn for n in speech.SPEECH_EVENT_NAMES},
 }
 
 CONTEXTS: dict[tuple[str, str], type[InModel]] = {
     (audioplayer.NAMESPACE, "PlaybackState"): audioplayer.PlaybackStatePayload,
     (mediaplayer.NAMESPACE, "PlaybackState"): mediaplayer.MediaPlayerContextIn,
     (speaker.NAMESPACE, "VolumeState"): speaker.VolumeStateIn,
+    (speech.SYNTHESIZER, "SpeechState"): speech.SpeechStateIn,
 }
 
 

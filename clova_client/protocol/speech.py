@@ -1,0 +1,172 @@
+"""SpeechRecognizer and SpeechSynthesizer: the voice dialog's messages (Clova client guide,
+``SpeechRecognizer.md``, ``SpeechSynthesizer.md``, ``SpeechState.md``).
+
+In: ExpectSpeech, KeepRecording, StopCapture, ShowRecognizedText, Speak. Out: Recognize (its
+audio goes as a second multipart part, streamed) and SpeechStarted / SpeechFinished /
+SpeechStopped, with the ``SpeechSynthesizer.SpeechState`` context.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, Literal
+
+from pydantic import Field, StrictBool, StrictInt, StrictStr
+
+from .base import InModel, JsonObject, OutModel, context_item
+
+RECOGNIZER = "SpeechRecognizer"
+SYNTHESIZER = "SpeechSynthesizer"
+
+AUDIO_FORMAT: Final = "AUDIO_L16_RATE_16000_CHANNELS_1"
+"""The one format Recognize carries: 16 kHz, 16-bit, mono, little-endian PCM."""
+SAMPLE_RATE = 16000
+BYTES_PER_SECOND = SAMPLE_RATE * 2
+HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
+MAX_URL_BYTES = 2048
+
+
+# --- SpeechRecognizer ------------------------------------------------------------------------
+
+
+class ExpectSpeechPayload(InModel):
+    """CIC wants another utterance in the same dialog, within ``timeoutInMilliseconds``."""
+
+    expect_speech_id: StrictStr = Field(min_length=1)
+    explicit: StrictBool
+    timeout_in_milliseconds: StrictInt = Field(ge=0)
+    expect_content_type: StrictStr | None = None
+
+
+class StopCapturePayload(InModel):
+    """CIC has heard enough: the microphone closes (``recognizedText`` only on request)."""
+
+    recognized_text: StrictStr | None = None
+
+
+class ShowRecognizedTextPayload(InModel):
+    text: StrictStr
+
+
+class EmptyPayload(InModel):
+    """KeepRecording: no fields."""
+
+
+class WakeWordIndices(OutModel):
+    start_index_in_samples: int = Field(ge=0)
+    end_index_in_samples: int = Field(ge=1)
+
+
+class WakeWord(OutModel):
+    name: str | None = None
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    indices: WakeWordIndices
+
+
+class InitiatorPayload(OutModel):
+    device_uuid: str = Field(alias="deviceUUID", min_length=1)
+    wake_word: WakeWord | None = None
+
+
+class Initiator(OutModel):
+    """How the user called Clova: the local voice component says it."""
+
+    type: Literal["PRESS_AND_HOLD", "TAP", "WAKEWORD"]
+    input_source: str = Field(pattern=r"^(SELF|CUSTOM_[A-Za-z0-9_-]+)$")
+    payload: InitiatorPayload | None = None
+
+
+class RecognizePayload(OutModel):
+    """SpeechRecognizer.Recognize as the client sends it."""
+
+    lang: Literal["ko", "en", "ja"] = "ko"
+    profile: Literal["CLOSE_TALK"] = "CLOSE_TALK"
+    format: Literal["AUDIO_L16_RATE_16000_CHANNELS_1"] = AUDIO_FORMAT
+    initiator: Initiator | None = None
+    speech_id: str | None = None
+    explicit: bool | None = None
+
+
+class InitiatorIn(InModel):
+    type: Literal["PRESS_AND_HOLD", "TAP", "WAKEWORD"]
+    input_source: StrictStr = Field(pattern=r"^(SELF|CUSTOM_.+)$")
+
+
+class RecognizeIn(InModel):
+    """Recognize as a server reads it: ``lang`` required (the guide's table), the rest
+    optional; an initiator, when present, has its required fields."""
+
+    lang: Literal["ko", "en", "ja"]
+    profile: StrictStr | None = None
+    format: Literal["AUDIO_L16_RATE_16000_CHANNELS_1"] | None = None
+    initiator: InitiatorIn | None = None
+    speech_id: StrictStr | None = None
+    explicit: StrictBool | None = None
+
+
+# --- SpeechSynthesizer -----------------------------------------------------------------------
+
+
+class SpeakPayload(InModel):
+    """TTS to play: ``url`` is ``cid:<Content-ID>`` (an attachment) or a URL (HLS when
+    ``contentType`` says so); ``x-clova-pause-before`` ms of silence first."""
+
+    format: StrictStr
+    token: StrictStr = Field(min_length=1, max_length=MAX_URL_BYTES)
+    url: StrictStr = Field(min_length=1, max_length=MAX_URL_BYTES)
+    content_type: StrictStr | None = None
+    tts_lang: StrictStr | None = None
+    pause_before_ms: StrictInt = Field(default=0, ge=0, alias="x-clova-pause-before")
+
+    @property
+    def content_id(self) -> str | None:
+        """The attachment's Content-ID for a ``cid:`` url (None for a URL)."""
+        return self.url[4:] if self.url.startswith("cid:") else None
+
+    @property
+    def is_hls(self) -> bool:
+        return self.content_type == HLS_CONTENT_TYPE
+
+
+class SpeechActivity(StrEnum):
+    """``SpeechState.playerActivity``."""
+
+    PLAYING = "PLAYING"
+    STOPPED = "STOPPED"
+    FINISHED = "FINISHED"
+
+
+class SpeechTokenPayload(OutModel):
+    """SpeechStarted / SpeechFinished / SpeechStopped: the Speak's token."""
+
+    token: str
+
+
+class SpeechTokenIn(InModel):
+    token: StrictStr = Field(min_length=1)
+
+
+class SpeechState(OutModel):
+    """The SpeechSynthesizer.SpeechState context."""
+
+    token: str
+    player_activity: SpeechActivity
+
+    def context(self) -> JsonObject:
+        return context_item(SYNTHESIZER, "SpeechState", self.to_json())
+
+
+class SpeechStateIn(InModel):
+    token: StrictStr
+    player_activity: Literal["PLAYING", "STOPPED", "FINISHED"]
+
+
+SPEECH_EVENT_NAMES = ("SpeechStarted", "SpeechFinished", "SpeechStopped")
+
+RECOGNIZER_DIRECTIVES: dict[str, type[InModel]] = {
+    "ExpectSpeech": ExpectSpeechPayload,
+    "KeepRecording": EmptyPayload,
+    "StopCapture": StopCapturePayload,
+    "ShowRecognizedText": ShowRecognizedTextPayload,
+}
+SYNTHESIZER_DIRECTIVES: dict[str, type[InModel]] = {"Speak": SpeakPayload}
