@@ -153,6 +153,19 @@ class PlayerSection(_Section):
         return value
 
 
+class FocusSection(_Section):
+    """What music does while the dialog (listening, speaking) holds the audio focus."""
+
+    content: Literal["duck", "pause"] = "duck"
+    duck_percent: Annotated[int, Field(ge=0, le=100)] = 20
+    """The music's level while ducked, in percent of the user's volume."""
+
+
+class VoiceSection(_Section):
+    lang: Literal["ko", "en", "ja"] = "ko"
+    """Recognize's ``lang`` unless the voice component names one."""
+
+
 class OutboxSection(_Section):
     max_events: Annotated[int, Field(ge=1)] = 1000
 
@@ -184,6 +197,8 @@ class Settings(BaseSettings):
     auth: AuthSection = AuthSection()
     device: DeviceSection = DeviceSection()
     player: PlayerSection = PlayerSection()
+    focus: FocusSection = FocusSection()
+    voice: VoiceSection = VoiceSection()
     outbox: OutboxSection = OutboxSection()
     log: LogSection = LogSection()
     systemd: SystemdSection = SystemdSection()

@@ -12,12 +12,14 @@ from collections.abc import Callable, Mapping
 
 from ..protocol import JsonObject
 
-ContextProvider = Callable[[], JsonObject]
+ContextProvider = Callable[[], JsonObject | None]
+"""Makes the object now; None leaves it out (SpeechState before the first Speak)."""
 
 AUDIO_PLAYER_STATE = "AudioPlayer.PlaybackState"
 MEDIA_PLAYER_STATE = "MediaPlayer.PlaybackState"
 VOLUME_STATE = "Speaker.VolumeState"
-ORDER = (AUDIO_PLAYER_STATE, MEDIA_PLAYER_STATE, VOLUME_STATE)
+SPEECH_STATE = "SpeechSynthesizer.SpeechState"
+ORDER = (AUDIO_PLAYER_STATE, MEDIA_PLAYER_STATE, VOLUME_STATE, SPEECH_STATE)
 """The order of the objects in an event; AudioPlayer.PlaybackState first, names not listed
 here follow in the order they were registered."""
 
@@ -37,4 +39,5 @@ class ContextRegistry:
         given = overrides or {}
         names = [*self._providers, *(n for n in given if n not in self._providers)]
         ordered = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
-        return [given[n] if n in given else self._providers[n]() for n in ordered]
+        made = (given[n] if n in given else self._providers[n]() for n in ordered)
+        return [obj for obj in made if obj is not None]

@@ -43,6 +43,31 @@ class EventOut:
     ) -> Event:
         """Build, log and queue one event; ``context`` overrides registry objects by name,
         ``log_fields`` add to its line (the AudioPlayer reporter's state and offset)."""
+        event = self.build(
+            namespace,
+            name,
+            payload,
+            dialog_request_id=dialog_request_id,
+            version=version,
+            context=context,
+            log_fields=log_fields,
+        )
+        self._queue(event)
+        return event
+
+    def build(
+        self,
+        namespace: str,
+        name: str,
+        payload: BaseModel | JsonObject | None = None,
+        *,
+        dialog_request_id: str | None = None,
+        version: str | None = None,
+        context: Mapping[str, JsonObject] | None = None,
+        log_fields: Mapping[str, object] | None = None,
+    ) -> Event:
+        """Build and log one event without queueing it: Recognize, whose audio streams on its
+        own request (``send`` for everything else)."""
         event = make_event(
             namespace,
             name,
@@ -63,5 +88,4 @@ class EventOut:
         if fields["token"] is None:
             fields["token"] = PLAYER_LOG.token
         log.info("event", **fields)
-        self._queue(event)
         return event

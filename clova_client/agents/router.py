@@ -16,6 +16,7 @@ import structlog
 from ..logging import PLAYER_LOG
 from ..protocol import Directive, JsonObject, ProtocolError, parse_directive
 from ..protocol.items import NO_ATTACHMENTS, item_token
+from .dialog_queue import DialogQueue
 from .dialogs import Dialogs, DialogVerdict
 
 log = structlog.get_logger(__name__)
@@ -34,6 +35,8 @@ class Outcome(enum.Enum):
     """ProtocolError: not a usable directive."""
     FAILED = "failed"
     """The handler raised."""
+    HELD = "held"
+    """Its dialog is blocked (a Speak plays): handed on when the speech ends."""
 
 
 class Router:
@@ -43,6 +46,8 @@ class Router:
         self._handlers: dict[tuple[str, str], Handler] = {}
         self.dialogs = dialogs or Dialogs()
         """Which dialogRequestIds are stale (superseded voice dialogs)."""
+        self.queue = DialogQueue()
+        """What waits behind a dialog's blocking directive (a Speak)."""
 
     def register(self, namespace: str, name: str, handler: Handler) -> None:
         """Route (namespace, name) to ``handler``; a second registration replaces the first."""
@@ -93,26 +98,77 @@ class Router:
                     current_dialog_request_id=self.dialogs.current,
                 )
                 return Outcome.STALE_DIALOG
-            handler = self._handlers.get((header.namespace, header.name))
-            if handler is None:
+            if self.queue.blocked(header.dialog_request_id):
+                waiting = self.queue.hold(directive, attachments)
                 log.info(
-                    "directive_ignored",
+                    "directive_held",
                     directive=directive.full_name,
                     message_id=header.message_id,
-                    reason="no handler",
-                    known=directive.known,
+                    reason="its dialog's speech plays first",
+                    dialog_request_id=header.dialog_request_id,
+                    waiting=waiting,
                 )
-                return Outcome.UNKNOWN
-            try:
-                await handler(directive, attachments)
-            except Exception:
-                log.exception(
-                    "directive_handler_failed",
-                    directive=directive.full_name,
+                return Outcome.HELD
+            return await self._handle(directive, attachments)
+
+    async def release(self, dialog_request_id: str | None) -> None:
+        """The dialog's blocker ended: hand on what waited, in order, up to the next
+        directive that blocks. Never raises."""
+        if dialog_request_id is None:
+            return
+        while (held := self.queue.next(dialog_request_id)) is not None:
+            header = held.directive.header
+            with structlog.contextvars.bound_contextvars(
+                message_id=header.message_id, namespace=header.namespace, name=header.name
+            ):
+                log.info(
+                    "directive_released",
+                    directive=held.directive.full_name,
                     message_id=header.message_id,
+                    dialog_request_id=dialog_request_id,
                 )
-                return Outcome.FAILED
-            return Outcome.HANDLED
+                await self._handle(held.directive, held.attachments)
+            if self.queue.handled(dialog_request_id):
+                return
+
+    def drop_dialog(self, dialog_request_id: str | None, reason: str) -> int:
+        """Drop what waits in a dialog (superseded, its speech stopped); one line each."""
+        if dialog_request_id is None:
+            return 0
+        dropped = self.queue.drop(dialog_request_id)
+        for held in dropped:
+            log.info(
+                "directive_dropped",
+                directive=held.directive.full_name,
+                message_id=held.directive.header.message_id,
+                token=item_token(held.directive.payload.model_dump(by_alias=True)),
+                reason=reason,
+                dialog_request_id=dialog_request_id,
+            )
+        return len(dropped)
+
+    async def _handle(self, directive: Directive[Any], attachments: Attachments) -> Outcome:
+        header = directive.header
+        handler = self._handlers.get((header.namespace, header.name))
+        if handler is None:
+            log.info(
+                "directive_ignored",
+                directive=directive.full_name,
+                message_id=header.message_id,
+                reason="no handler",
+                known=directive.known,
+            )
+            return Outcome.UNKNOWN
+        try:
+            await handler(directive, attachments)
+        except Exception:
+            log.exception(
+                "directive_handler_failed",
+                directive=directive.full_name,
+                message_id=header.message_id,
+            )
+            return Outcome.FAILED
+        return Outcome.HANDLED
 
 
 P = TypeVar("P")

@@ -13,14 +13,14 @@ import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import httpx
 import structlog
 
 from ..clock import Clock, LoopClock, within
-from ..protocol import Directive
+from ..protocol import Directive, Event
 from ..protocol.system import ExceptionPayload
 from ..redact import redact_text
 from .auth import AuthFailed, RefreshUnavailable, TokenFileError, TokenStore
@@ -32,6 +32,7 @@ from .inbox import DirectiveInbox, DirectiveRouter
 from .outbox import Outbox
 from .settings import CicSettings
 from .state import ConnectionState, StateListener, StateMachine
+from .streamed import NotConnected, StreamOutcome, send_streamed
 from .tokens import TokenKeeper
 from .transport import Transport, TransportFactory
 
@@ -84,6 +85,8 @@ class CicClient:
         self.retry_at: float | None = None
         self.http_version: str | None = None
         """The HTTP version the server answered the last downchannel request with."""
+        self._live: tuple[Transport, DownchannelGate] | None = None
+        """The connection events may use now (its Clova.Hello came), for streamed events."""
 
     # --- public API -----------------------------------------------------------------------
 
@@ -128,6 +131,21 @@ class CicClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.delivery.close()
+
+    async def stream_event(self, event: Event, audio: AsyncIterator[bytes]) -> StreamOutcome:
+        """Send ``event`` now, on the downchannel's connection, with ``audio`` streamed as its
+        audio part (Recognize); returns once the answer's directives have been dispatched.
+        NotConnected when there is no such connection now."""
+        live = self._live
+        if live is None:
+            raise NotConnected(f"the connection is {self.state.value}")
+        transport, gate = live
+        await self._tokens.refresh_if_expiring()
+        outcome = await send_streamed(
+            transport, gate, event, audio, self._inbox.read_body, self._secrets
+        )
+        await self._inbox.handled_so_far()
+        return outcome
 
     def register_handlers(self, router: DirectiveRouter) -> None:
         """Route the connection's own directives to it (the composition root calls this):
@@ -326,6 +344,7 @@ class CicClient:
             await self._wait_hello(reader, gate)
             self._backoff.connected(self._clock.now())
             self._sm.transition(_S.CONNECTED, "Clova.Hello received")
+            self._live = (transport, gate)
             sender = asyncio.create_task(self.delivery.send_loop(transport, gate), name="events")
             tasks |= {sender, asyncio.create_task(self._ping_loop(transport), name="ping")}
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -337,6 +356,7 @@ class CicClient:
                     raise failure
             raise SessionEnded("downchannel closed by the server", clean=True)
         finally:
+            self._live = None
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -38,7 +38,16 @@ class DirectiveInbox:
     def __init__(self, router: DirectiveRouter, clock: Clock) -> None:
         self._router = router
         self._clock = clock
-        self._queue_: asyncio.Queue[Ready] = asyncio.Queue(maxsize=INBOX_SIZE)
+        self._queue_: asyncio.Queue[Ready | asyncio.Future[None]] = asyncio.Queue(
+            maxsize=INBOX_SIZE
+        )
+
+    async def handled_so_far(self) -> None:
+        """Return once every directive queued before this call has been dispatched (the
+        answer to a streamed Recognize: its Speak is handled before the turn is judged)."""
+        marker: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue_.put(marker)
+        await marker
 
     async def read_body(
         self, response: httpx.Response, source: str, gate: DownchannelGate | None = None
@@ -114,7 +123,12 @@ class DirectiveInbox:
     async def dispatch_loop(self) -> None:
         """Hand each directive to the router, in order; nothing a directive holds ends it."""
         while True:
-            raw, attachments = await self._queue_.get()
+            item = await self._queue_.get()
+            if isinstance(item, asyncio.Future):
+                if not item.done():
+                    item.set_result(None)
+                continue
+            raw, attachments = item
             try:
                 await self._router.dispatch(raw, attachments)
             except Exception:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 import httpx
@@ -96,6 +96,19 @@ class Transport:
         token, headers = self._auth()
         headers["Content-Type"] = content_type
         return token, self.http.stream("POST", EVENTS_PATH, headers=headers, content=body)
+
+    def event_stream(
+        self, content: AsyncIterator[bytes], content_type: str
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        """``POST /v1/events`` whose body is sent as ``content`` yields it (Recognize); no
+        write timeout (the user speaks as long as it takes), the answer read as it comes."""
+        _, headers = self._auth()
+        headers["Content-Type"] = content_type
+        s = self._settings
+        timeout = httpx.Timeout(s.event_timeout_s, connect=s.connect_timeout_s, write=None)
+        return self.http.stream(
+            "POST", EVENTS_PATH, headers=headers, content=content, timeout=timeout
+        )
 
     async def ping(self) -> tuple[str, httpx.Response]:
         token, headers = self._auth()

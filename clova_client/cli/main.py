@@ -14,6 +14,7 @@ from .. import __version__
 from .common import Failure
 from .control import add_dialog, add_press, add_status, add_volume
 from .local import add_check_config, add_devices, add_run, add_token, add_validate
+from .recognize import add_recognize
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_status,
         add_press,
         add_dialog,
+        add_recognize,
         add_volume,
         add_devices,
         add_token,

@@ -4,6 +4,7 @@ Requests: ``{"cmd": "status"}``, ``{"cmd": "press", "button": "pause"}`` (``"tok
 ``play``: a chosen item; ``"name"`` with ``custom``: which shortcut button) and
 ``{"cmd": "dialog", "id": "<dialogRequestId>"}`` (the voice component announces a new dialog) and
 ``{"cmd": "volume", "value": 40 | "up" | "down" | null}`` (null: only report it).
+``recognize`` and ``listen`` (the voice component) keep their connection: ``voice.py``.
 Responses:
 ``{"ok": true, "result": {...}}`` or ``{"ok": false, "error": "one line"}``.
 """
@@ -33,6 +34,8 @@ class Command(StrEnum):
     PRESS = "press"
     DIALOG = "dialog"
     VOLUME = "volume"
+    RECOGNIZE = "recognize"
+    LISTEN = "listen"
 
 
 class BadRequest(ValueError):
@@ -54,6 +57,8 @@ class Request:
     """PRESS play: the chosen item's token (PlayCommandIssued)."""
     name: str | None = None
     """PRESS custom: the shortcut button's name (CustomCommandIssued)."""
+    fields: dict[str, Any] | None = None
+    """RECOGNIZE / LISTEN: the header as sent (``voice.parse_voice`` reads it)."""
 
 
 def socket_path(control_dir: Path) -> Path:
@@ -80,6 +85,8 @@ def parse_request(line: bytes) -> Request:
     cmd = _member(Command, obj["cmd"], "cmd")
     if cmd is Command.STATUS:
         return Request(cmd)
+    if cmd in (Command.RECOGNIZE, Command.LISTEN):
+        return Request(cmd, fields=obj)
     if cmd is Command.VOLUME:
         value = obj.get("value")
         if value is None or value in ("up", "down"):

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from ..agents.speech_recognizer import SpeechRecognizerAgent
 from .protocol import (
     MAX_REQUEST_BYTES,
     BadRequest,
@@ -30,6 +31,7 @@ from .protocol import (
     parse_request,
     socket_path,
 )
+from .voice import parse_voice, serve_voice
 
 log = structlog.get_logger(__name__)
 
@@ -67,17 +69,26 @@ class ControlHandler(Protocol):
 
 
 class ControlServer:
-    def __init__(self, path: Path, handler: ControlHandler) -> None:
+    def __init__(
+        self, path: Path, handler: ControlHandler, voice: SpeechRecognizerAgent | None = None
+    ) -> None:
         self.path = path
         self._handler = handler
+        self._voice = voice
+        """The recognitions' agent (``recognize`` / ``listen``); None: refused."""
         self._server: asyncio.Server | None = None
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of our socket file
         self._clients: set[asyncio.Task[Any]] = set()
 
     @classmethod
-    def in_dir(cls, control_dir: Path, handler: ControlHandler) -> ControlServer:
+    def in_dir(
+        cls,
+        control_dir: Path,
+        handler: ControlHandler,
+        voice: SpeechRecognizerAgent | None = None,
+    ) -> ControlServer:
         """A server on ``control_dir/control.sock`` (``Settings.control_dir``)."""
-        return cls(socket_path(control_dir), handler)
+        return cls(socket_path(control_dir), handler, voice)
 
     async def start(self) -> None:
         """Bind and listen; raises ``ControlSocketError`` when that is unsafe or impossible."""
@@ -195,6 +206,8 @@ class ControlServer:
         except BadRequest as exc:
             return _refuse(str(exc))
         peer = _peer(writer)
+        if request.cmd in (Command.RECOGNIZE, Command.LISTEN):
+            return await self._voice_connection(request.cmd, request.fields or {}, reader, writer)
         try:
             if request.cmd is Command.STATUS:
                 log.debug("control.status", **peer)
@@ -227,6 +240,28 @@ class ControlServer:
         except Exception as exc:
             log.exception("control.handler_failed", cmd=request.cmd.value)
             return error(f"internal error: {type(exc).__name__} (see the daemon log)")
+
+    async def _voice_connection(
+        self,
+        cmd: Command,
+        fields: dict[str, Any],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> dict[str, Any] | None:
+        """A recognition or a listener: served on this connection until it is over."""
+        if self._voice is None:
+            return _refuse("this daemon takes no recognitions")
+        try:
+            request = parse_voice(fields, listen=cmd is Command.LISTEN)
+        except BadRequest as exc:
+            return _refuse(str(exc))
+        log.info("control.voice", cmd=cmd.value, **_peer(writer))
+        try:
+            await serve_voice(request, reader, writer, self._voice)
+        except Exception:
+            log.exception("control.voice_failed", cmd=cmd.value)
+            return error("internal error (see the daemon log)")
+        return None
 
 
 def _refuse(message: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -17,13 +18,17 @@ from ..agents.audioplayer_state import note_for_logs, playback_state
 from ..agents.context import (
     AUDIO_PLAYER_STATE,
     MEDIA_PLAYER_STATE,
+    SPEECH_STATE,
     VOLUME_STATE,
     ContextRegistry,
 )
+from ..agents.focus import AudioFocus, FocusMode
 from ..agents.mediaplayer import MediaPlayerAgent
 from ..agents.outbound import EventOut
 from ..agents.playback_controller import AudioSide, PlaybackControllerAgent
 from ..agents.router import Router
+from ..agents.speech_recognizer import SpeechRecognizerAgent
+from ..agents.speech_synthesizer import SpeechSynthesizerAgent
 from ..agents.template_runtime import TemplateRuntimeAgent
 from ..cic import CicClient, CicSettings, Outbox, TokenFileError, TokenStore
 from ..cic.sender import EventSender
@@ -62,7 +67,9 @@ class Daemon:
         tokens: TokenStore,
         errors: RecentErrors,
         backend: PlayerBackend | None = None,
+        speech_backend: Callable[[], PlayerBackend] | None = None,
     ) -> None:
+        """``backend`` / ``speech_backend``: a test's or a bench's (None: libVLC's)."""
         self.settings = settings
         state_dir = settings.state_dir
         state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -114,6 +121,33 @@ class Daemon:
         self.engine.subscribe(reporter.on_notice)
         self.engine.subscribe(self.template_runtime.on_notice)  # after its PlayStarted
         MediaPlayerAgent(self.music, self.events).register(self.router)
+        # the voice dialog: speech over music through the one mixer
+        self.focus = AudioFocus(
+            self.mixer,
+            [self.engine, self.music.engine],
+            FocusMode(settings.focus.content),
+            settings.focus.duck_percent,
+        )
+        self.speech = SpeechSynthesizerAgent(
+            speech_backend or self._speech_backend,
+            self.mixer,
+            self.events,
+            self.router,
+            self.focus,
+            self.clock,
+        )
+        self.speech.register(self.router)
+        context.provide(SPEECH_STATE, self.speech.context)
+        self.recognizer = SpeechRecognizerAgent(
+            self.events,
+            self.client.stream_event,
+            self.router,
+            self.speech,
+            self.focus,
+            self.clock,
+            settings.voice.lang,
+        )
+        self.recognizer.register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)
         self.controller = PlaybackControllerAgent(
             [AudioSide(self.engine), self.music],
@@ -142,7 +176,7 @@ class Daemon:
             self.engine,
             self.router.dialogs,
         )
-        self.control = ControlServer.in_dir(settings.control_dir, self.actions)
+        self.control = ControlServer.in_dir(settings.control_dir, self.actions, self.recognizer)
         self.runtime = Runtime(
             Parts(
                 settings=settings,
@@ -157,6 +191,7 @@ class Daemon:
                 saved=self.saved,
                 control=self.control,
                 status_builder=self.status_builder,
+                speech=self.speech,
             )
         )
 
@@ -181,6 +216,15 @@ class Daemon:
         elif sound is not None and isinstance(backend, EarconOutput):
             earcons = backend  # a test's FakeBackend records them
         return backend, earcons
+
+    def _speech_backend(self) -> PlayerBackend:
+        """The speech output: a libVLC player of its own on the same output device, made at
+        the first Speak (a second libVLC instance costs ~2 MiB and 3 ms)."""
+        from ..player.backends.vlc import VlcBackend
+
+        player = self.settings.player
+        alsa = [f"--alsa-audio-device={player.alsa_device}"] if player.alsa_device else []
+        return VlcBackend(player.audio_output, extra_args=alsa)
 
     def _cic_settings(self) -> CicSettings:
         s = self.settings

@@ -20,6 +20,7 @@ from .saved_state import SavedState
 from .systemd import Notifier, Watchdog
 
 if TYPE_CHECKING:
+    from ..agents.speech_synthesizer import SpeechSynthesizerAgent
     from ..cic.sender import EventSender
     from ..clock import Clock
     from ..config import Settings
@@ -56,6 +57,7 @@ class Parts:
     saved: SavedState
     control: ControlServer
     status_builder: StatusBuilder
+    speech: SpeechSynthesizerAgent
 
 
 def status_line(state: str, token: str | None, playback: PlayerStatus, cic: str) -> str:
@@ -172,6 +174,7 @@ class Runtime:
 
     async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
         p = self.parts
+        await p.speech.stop(None, "the daemon stops")  # SpeechStopped, if it spoke
         if p.engine.state is Activity.PLAYING:
             await p.engine.stop()  # PlayStopped: CIC must not think we still play
         await p.engine.wait_idle()
@@ -187,5 +190,6 @@ class Runtime:
         await p.client.close()
         await p.engine.close()
         await p.music.close()
+        await p.speech.close()
         await p.control.close()
         p.outbox.close()

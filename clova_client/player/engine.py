@@ -57,6 +57,10 @@ class PlayerEngine:
         self._commands = Commands(machine, clock, mixer)
         self.settings = settings
         self._closed = False
+        self.commands = 0
+        """How many commands that change what plays (all but seek and the repeat / shuffle
+        settings) were asked so far: the audio focus resumes music it paused only when none
+        came since (a Play, Stop or Pause during the dialog wins)."""
 
     # --- what the player is doing (always true, position interpolated) --------------------
 
@@ -162,15 +166,18 @@ class PlayerEngine:
 
     async def play(self, item: PlayItem, enqueue: Enqueue = Enqueue.REPLACE_ALL) -> None:
         """Queue ``item`` as ``enqueue`` says (an item whose key plays or waits is dropped)."""
+        self.commands += 1
         await self._serial.run(lambda: self._commands.play(item, enqueue))
 
     async def play_all(self, items: Sequence[PlayItem]) -> None:
         """Replace everything with ``items`` in this order and play the first: a whole
         playlist in one job (MediaPlayer). Nothing happens for an empty list."""
+        self.commands += 1
         await self._serial.run(lambda: self._commands.play_all(list(items)))
 
     async def clear_queue(self, *, stop: bool) -> None:
         """Drop what waits; ``stop``: stop the current item too."""
+        self.commands += 1
         await self._serial.run(lambda: self._commands.clear_queue(stop=stop))
 
     async def stream_deliver(self, key: str, redeliver: Redeliver) -> None:
@@ -189,21 +196,27 @@ class PlayerEngine:
     # --- controls: False when there was nothing to act on ---------------------------------
 
     async def pause(self) -> bool:
+        self.commands += 1
         return await self._serial.run(self._commands.pause)
 
     async def resume(self) -> bool:
+        self.commands += 1
         return await self._serial.run(self._commands.resume)
 
     async def stop(self) -> bool:
+        self.commands += 1
         return await self._serial.run(self._commands.stop)
 
     async def next(self) -> bool:
+        self.commands += 1
         return await self._serial.run(self._commands.next)
 
     async def previous(self) -> bool:
+        self.commands += 1
         return await self._serial.run(self._commands.previous)
 
     async def replay(self) -> bool:
+        self.commands += 1
         return await self._serial.run(self._commands.replay)
 
     async def seek(self, offset_ms: int) -> bool:

@@ -300,6 +300,30 @@ def encode_event(event: dict[str, Any], audio: bytes | None = None) -> tuple[byt
     return encode_multipart(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class StreamedEvent:
+    """A ``POST /v1/events`` body sent as its audio arrives (Recognize): ``head`` (the
+    ``metadata`` part and the ``audio`` part's headers), then the audio bytes as they come,
+    then ``tail``. The boundary is 32 random hex digits: PCM that happened to hold a CRLF, two
+    dashes and those digits would end the part early (odds of 2**-128 per position)."""
+
+    head: bytes
+    tail: bytes
+    content_type: str
+
+
+def streamed_event(event: dict[str, Any]) -> StreamedEvent:
+    boundary = secrets.token_hex(16)
+    audio = '\r\nContent-Disposition: form-data; name="audio"\r\n'
+    audio += "Content-Type: application/octet-stream\r\n\r\n"
+    head = b"--" + boundary.encode("ascii") + _encode_part(_json_part("metadata", event), boundary)
+    return StreamedEvent(
+        head + audio.encode("ascii"),
+        b"\r\n--" + boundary.encode("ascii") + b"--\r\n",
+        _content_type("form-data", boundary),
+    )
+
+
 def _stream_piece(part: Part, boundary: str, first: bool) -> bytes:
     _check_boundary(boundary, ValueError)
     return (b"--" + boundary.encode("ascii") if first else b"") + _encode_part(part, boundary)

@@ -309,7 +309,9 @@ async def test_attachment_reaches_the_handler_with_its_directive(
     h.router.register("SpeechSynthesizer", "Speak", speak)
     await h.connected()
     audio = bytes(range(256)) * 4
-    speak_directive = directive("SpeechSynthesizer", "Speak", {"url": "cid:c-1", "token": "s"})
+    speak_directive = directive(
+        "SpeechSynthesizer", "Speak", {"format": "AUDIO_MPEG", "url": "cid:c-1", "token": "s"}
+    )
     await mock.push(DEVICE, speak_directive, attachments={"c-1": audio})
     await until(lambda: len(got) == 1)
     assert got == [("cid:c-1", {"c-1": audio})]

@@ -100,13 +100,14 @@ async def test_press_play_with_a_chosen_token(
 
 
 BUTTONS = "pause, resume, next, previous, stop, play, repeat, custom"
+KNOWN = "status, press, dialog, volume, recognize, listen"
 BAD_REQUESTS = {
     b"not json\n": "malformed JSON: Expecting value: line 1 column 1 (char 0)",
     b'{"cmd": "\xff"}\n': "not UTF-8 text (byte 9)",
     b"[1, 2]\n": "expected a JSON object, got list",
-    b"{}\n": "missing 'cmd' (known: status, press, dialog, volume)",
-    b'{"cmd": "reboot"}\n': "unknown cmd 'reboot' (known: status, press, dialog, volume)",
-    b'{"cmd": ["status"]}\n': "unknown cmd ['status'] (known: status, press, dialog, volume)",
+    b"{}\n": f"missing 'cmd' (known: {KNOWN})",
+    b'{"cmd": "reboot"}\n': f"unknown cmd 'reboot' (known: {KNOWN})",
+    b'{"cmd": ["status"]}\n': f"unknown cmd ['status'] (known: {KNOWN})",
     b'{"cmd": "dialog"}\n': "dialog needs an 'id': the new dialog's dialogRequestId",
     b'{"cmd": "dialog", "id": 7}\n': "dialog needs an 'id'",
     b'{"cmd": "dialog", "id": " "}\n': "dialog needs an 'id'",
