@@ -82,6 +82,22 @@ class SpeechRecognizerAgent:
         self.expected: Expected | None = None
         self.listeners: set[Tell] = set()
 
+    def status(self) -> dict[str, Any]:
+        """The voice part of ``status``: the focus, the recognition, the expectation, the
+        speech (``control.status.VoiceInfo``)."""
+        focus = self._focus
+        content = "normal"
+        if focus.held:
+            content = "ducked" if focus.mode.value == "duck" else "paused"
+        speech = self._synthesizer.state
+        return {
+            "focus": sorted(focus.holders),
+            "content": content,
+            "recognizing": self.current.dialog_request_id if self.current else None,
+            "expecting": self.expected.expect_speech_id if self.expected else None,
+            "speech": speech.to_json() if speech is not None else None,
+        }
+
     def register(self, router: Router) -> None:
         router.register(RECOGNIZER, "StopCapture", self.on_stop_capture)
         router.register(RECOGNIZER, "KeepRecording", self.on_keep_recording)
@@ -160,6 +176,11 @@ class SpeechRecognizerAgent:
         self._router.drop_dialog(previous, reason)
         if self.expected is not None and self.expected.dialog_request_id == previous:
             await self._end_expecting()
+
+    async def stop_speaking(self, reason: str) -> bool:
+        """Stop whatever speaks (SpeechStopped) and drop what waits behind it (a stop button);
+        True when something spoke or waited."""
+        return await self._synthesizer.stop(None, reason)
 
     async def _run(self, recognition: Recognition, event: Event) -> None:
         dialog = recognition.dialog_request_id

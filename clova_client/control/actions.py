@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -14,6 +15,7 @@ from .status import PressResult, StatusDocument
 if TYPE_CHECKING:
     from ..agents.dialogs import Dialogs
     from ..agents.playback_controller import PlaybackControllerAgent
+    from ..agents.speech_recognizer import SpeechRecognizerAgent
     from ..cic.client import CicClient
     from ..player.engine import PlayerEngine
     from .status_builder import StatusBuilder
@@ -32,12 +34,15 @@ class SpeakerControl:
         client: CicClient,
         engine: PlayerEngine,
         dialogs: Dialogs,
+        voice: SpeechRecognizerAgent | None = None,
     ) -> None:
         self._status = status
         self._controller = controller
         self._client = client
         self._engine = engine
         self._dialogs = dialogs
+        self._voice = voice
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def status(self) -> StatusDocument:
         return self._status.build()
@@ -47,6 +52,8 @@ class SpeakerControl:
     ) -> PressResult:
         """Send the button's event and wait for CIC to take it (a press is time-sensitive:
         one not delivered within ``button_ttl_s`` is dropped, and the answer says so)."""
+        if button is Button.STOP and self._voice is not None:
+            await self._voice.stop_speaking("the stop button")  # SpeechStopped, if it spoke
         try:
             event = self._controller.press(button, token=token, name=name)
         except ValueError as exc:
@@ -79,4 +86,9 @@ class SpeakerControl:
         except ValueError as exc:
             raise CommandRefused(str(exc)) from None
         log.info("dialog_started", dialog_request_id=dialog_request_id, superseded=superseded)
+        if superseded is not None and self._voice is not None:
+            # barge-in: the dialog it replaces stops speaking and loses what waits in it
+            task = asyncio.get_running_loop().create_task(self._voice.supersede_dialog(superseded))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return {"dialog_request_id": dialog_request_id, "superseded": superseded}

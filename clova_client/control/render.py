@@ -157,6 +157,7 @@ def render_status(doc: Mapping[str, Any], now: float | None = None) -> str:
     lines += _connection(_map(doc.get("connection")), now)
     lines += _player(_map(doc.get("player")))
     lines += _library(doc.get("library"))
+    lines += _voice(doc.get("voice"))
     lines.append(_outbox(_map(doc.get("outbox"))))
     errors = _maps(doc.get("errors"))
     lines.append("last errors: none" if not errors else "last errors:")
@@ -165,3 +166,23 @@ def render_status(doc: Mapping[str, Any], now: float | None = None) -> str:
         past = "  (past: recovered since)" if err.get("past") else ""
         lines.append(f"  {when(err.get('at'), now)}  {source}: {_text(err.get('message'))}{past}")
     return "\n".join(lines)
+
+
+def _voice(value: object) -> list[str]:
+    """``voice: speech PLAYING tts-1, music ducked (speech)``; nothing before any voice."""
+    voice = _map(value)
+    if not voice:
+        return []
+    parts = []
+    speech = _map(voice.get("speech"))
+    if speech:
+        parts.append(f"speech {_text(speech.get('playerActivity'))} {_text(speech.get('token'))}")
+    if voice.get("recognizing"):
+        parts.append(f"listening in dialog {_text(voice.get('recognizing'))}")
+    if voice.get("expecting"):
+        parts.append(f"waiting for an answer ({_text(voice.get('expecting'))})")
+    focus = voice.get("focus")
+    if isinstance(focus, list) and focus:
+        holders = ", ".join(_text(h) for h in focus)
+        parts.append(f"music {_text(voice.get('content'))} ({holders})")
+    return [f"voice: {'; '.join(parts)}"] if parts else []

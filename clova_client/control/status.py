@@ -93,6 +93,19 @@ class ErrorInfo(TypedDict):
     """True once the part recovered after it (connected again, an item played since)."""
 
 
+class VoiceInfo(TypedDict):
+    focus: list[str]
+    """Who holds the dialog's audio focus: listening, speech, expecting (empty: none)."""
+    content: str
+    """What the music does now: normal, ducked, paused (by the focus)."""
+    recognizing: str | None
+    """The dialogRequestId of the recognition whose audio streams or awaits its answer."""
+    expecting: str | None
+    """The expectSpeechId of an ExpectSpeech waiting for an answer."""
+    speech: dict[str, str] | None
+    """The SpeechState payload (token, playerActivity); None before the first Speak."""
+
+
 class StatusDocument(TypedDict):
     version: str
     pid: int
@@ -101,6 +114,7 @@ class StatusDocument(TypedDict):
     player: PlayerInfo
     outbox: OutboxInfo
     library: NotRequired[LibraryInfo]
+    voice: NotRequired[VoiceInfo]
     errors: list[ErrorInfo]
     """The most recent errors, oldest first (the daemon keeps a handful)."""
 

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .. import __version__
 from ..agents.audioplayer_state import repeat_mode
 from ..player.notices import Notice, NoticeKind
-from .status import CurrentItem, ErrorInfo, FailureInfo, OutboxInfo, StatusDocument
+from .status import (
+    CurrentItem,
+    ErrorInfo,
+    FailureInfo,
+    OutboxInfo,
+    StatusDocument,
+    VoiceInfo,
+)
 
 if TYPE_CHECKING:
     from ..agents.template_runtime import TemplateRuntimeAgent
@@ -52,6 +59,8 @@ class StatusBuilder:
     last_start: float = 0.0
     """Wall time an item last started sounding (either engine)."""
     outbox: OutboxHealth | None = None
+    voice: Callable[[], Mapping[str, Any]] | None = None
+    """The voice part (``SpeechRecognizerAgent.status``); None: not shown."""
 
     def on_notice(self, notice: Notice) -> None:
         """Subscribed to both engines: remembers the last failure and the last start."""
@@ -98,6 +107,8 @@ class StatusBuilder:
             failure: FailureInfo = {**self.last_failure}
             failure["past"] = self.last_start > failure["at"]
             doc["player"]["last_failure"] = failure
+        if self.voice is not None:
+            doc["voice"] = cast(VoiceInfo, self.voice())
         if self._music_has_the_speaker():
             self._show_music(doc)
         library = self.music.library

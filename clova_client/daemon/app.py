@@ -169,12 +169,14 @@ class Daemon:
         )
         self.engine.subscribe(self.status_builder.on_notice)
         self.music.engine.subscribe(self.status_builder.on_notice)
+        self.status_builder.voice = self.recognizer.status
         self.actions = SpeakerControl(
             self.status_builder,
             self.controller,
             self.client,
             self.engine,
             self.router.dialogs,
+            self.recognizer,
         )
         self.control = ControlServer.in_dir(settings.control_dir, self.actions, self.recognizer)
         self.runtime = Runtime(
