@@ -68,7 +68,9 @@ class SpeechRecognizerAgent:
         focus: AudioFocus,
         clock: Clock,
         lang: str = "ko",
+        device_uuid: str | None = None,
     ) -> None:
+        """``device_uuid``: put in every initiator's payload the local client did not."""
         self._events = events
         self._stream = stream
         self._router = router
@@ -76,6 +78,7 @@ class SpeechRecognizerAgent:
         self._focus = focus
         self._clock = clock
         self._lang = lang
+        self._device_uuid = device_uuid
         self.current: Recognition | None = None
         """The recognition whose audio streams (or whose answer is awaited)."""
         self._task: asyncio.Task[None] | None = None
@@ -109,13 +112,15 @@ class SpeechRecognizerAgent:
     async def begin(
         self,
         tell: Tell,
-        initiator: Initiator | None = None,
+        initiator: JsonObject | None = None,
         *,
         answer: bool = False,
         lang: str | None = None,
     ) -> Recognition:
-        """Open a recognition (``answer``: the reply to the pending ExpectSpeech). Raises
-        RecognitionRefused (nothing sent) when it cannot be."""
+        """Open a recognition (``answer``: the reply to the pending ExpectSpeech). ``initiator``
+        as the local client gives it (``type``, ``inputSource``, a ``wakeWord`` at its top or
+        in its ``payload``); the speaker's deviceUUID is added. Raises RecognitionRefused
+        (nothing sent) when it cannot be."""
         expected = self.expected
         if answer and expected is None:
             raise RecognitionRefused("no ExpectSpeech is waiting for an answer")
@@ -131,7 +136,7 @@ class SpeechRecognizerAgent:
             payload = RecognizePayload.model_validate(
                 {
                     "lang": lang or self._lang,
-                    "initiator": initiator,
+                    "initiator": self._initiator(initiator),
                     "speech_id": speech_id,
                     "explicit": explicit,
                 }
@@ -154,6 +159,19 @@ class SpeechRecognizerAgent:
         self._task = asyncio.get_running_loop().create_task(self._run(recognition, event))
         tell({"event": "started", "dialogRequestId": dialog, "messageId": event.message_id})
         return recognition
+
+    def _initiator(self, given: JsonObject | None) -> Initiator | None:
+        if given is None:
+            return None
+        initiator = {k: v for k, v in given.items() if k != "wakeWord"}
+        payload = dict(given.get("payload") or {})
+        if "wakeWord" in given:
+            payload["wakeWord"] = given["wakeWord"]
+        if self._device_uuid is not None:
+            payload.setdefault("deviceUUID", self._device_uuid)
+        if payload:
+            initiator["payload"] = payload
+        return Initiator.model_validate(initiator)
 
     async def _supersede(self, recognition: Recognition) -> None:
         """The new recognition wins: an older one still streaming is abandoned, and the

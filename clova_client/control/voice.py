@@ -7,7 +7,8 @@ recognition is abandoned (the request is cut off, nothing is answered). The head
 
     {"cmd": "recognize", "v": 1,
      "audio": {"encoding": "s16le", "rate": 16000, "channels": 1},
-     "initiator": {"type": "WAKEWORD", "inputSource": "SELF", "payload": {...}} | null,
+     "initiator": {"type": "WAKEWORD", "inputSource": "SELF",
+                   "wakeWord": {"name": "hey_clova", "indices": {...}}} | null,
      "lang": "ko", "answer": false}
 
 ``answer: true`` replies to the pending ExpectSpeech (same dialog, its speechId). The daemon
@@ -50,7 +51,7 @@ AUDIO = {"encoding": "s16le", "rate": SAMPLE_RATE, "channels": 1}
 @dataclass(frozen=True, slots=True)
 class VoiceRequest:
     listen: bool
-    initiator: Initiator | None = None
+    initiator: JsonObject | None = None
     lang: str | None = None
     answer: bool = False
 
@@ -72,10 +73,13 @@ def parse_voice(obj: dict[str, Any], listen: bool) -> VoiceRequest:
                 f"audio {key} {audio.get(key)!r} not supported: CIC takes 16 kHz 16-bit mono "
                 f"little-endian PCM ({AUDIO})"
             )
-    initiator = None
-    if obj.get("initiator") is not None:
-        try:
-            initiator = Initiator.model_validate(obj["initiator"])
+    initiator = obj.get("initiator")
+    if initiator is not None:
+        if not isinstance(initiator, dict):
+            raise BadRequest("'initiator' must be an object: type, inputSource, wakeWord")
+        try:  # as CIC will see it, the daemon's deviceUUID added
+            own = {k: v for k, v in initiator.items() if k != "wakeWord"}
+            Initiator.model_validate({**own, "payload": _payload_of(initiator)})
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -87,6 +91,14 @@ def parse_voice(obj: dict[str, Any], listen: bool) -> VoiceRequest:
     if not isinstance(answer, bool):
         raise BadRequest("'answer' must be true or false")
     return VoiceRequest(False, initiator, lang, answer)
+
+
+def _payload_of(initiator: dict[str, Any]) -> JsonObject:
+    payload = dict(initiator.get("payload") or {})
+    if "wakeWord" in initiator:
+        payload["wakeWord"] = initiator["wakeWord"]
+    payload.setdefault("deviceUUID", "checked-by-the-daemon")
+    return payload
 
 
 class Line:

@@ -48,6 +48,7 @@ from ..player.settings import PlayerSettings
 from ..player.shared import SharedBackend
 from ..protocol import JsonObject
 from ..protocol.speaker import VolumeState
+from .device_uuid import device_uuid
 from .recent_errors import RecentErrors
 from .runtime import Parts, Runtime
 from .saved_state import SavedState
@@ -146,6 +147,7 @@ class Daemon:
             self.focus,
             self.clock,
             settings.voice.lang,
+            device_uuid(state_dir),
         )
         self.recognizer.register(self.router)
         AudioPlayerAgent(self.engine).register(self.router)

@@ -76,18 +76,18 @@ class Mixer:
     async def duck(self, percent: int) -> None:
         """Content at ``percent`` of the user's volume until ``unduck`` (speech over music)."""
         self._duck = max(0, min(100, percent))
-        log.info("mixer.ducked", volume=self._volume, content_volume=self.content_volume)
         if self._output is not None:
             await self._output.set_volume(self.content_volume)
+        log.info("mixer.ducked", volume=self._volume, content_volume=self.content_volume)
 
     async def unduck(self) -> None:
         """Content back at the user's volume (as it is now, changed during the duck or not)."""
         if self._duck is None:
             return
         self._duck = None
-        log.info("mixer.restored", volume=self._volume)
         if self._output is not None:
             await self._output.set_volume(self._volume)
+        log.info("mixer.restored", volume=self._volume)
 
     async def restore(self, volume: int | None, muted: bool | None) -> None:
         """Apply a saved level (None: that part was not saved)."""
