@@ -172,9 +172,13 @@ class MultipartParser:
         such as a Recognize's audio, before its delimiter comes."""
         if self._state is not _State.BODY or self._error is not None:
             return None
-        held = len(self._delimiter) - 1
-        start = self._total - len(self._buf) - 2
-        return PartialPart(dict(self._headers), max(0, len(self._buf) - held), start)
+        buf, delim = self._buf, self._delimiter
+        held = next(
+            (k for k in range(min(len(delim) - 1, len(buf)), 0, -1) if buf.endswith(delim[:k])),
+            0,
+        )
+        start = self._total - len(buf) - 2
+        return PartialPart(dict(self._headers), len(buf) - held, start)
 
     def feed(self, chunk: bytes) -> list[Part]:
         """Every part completed by this chunk, in order.
