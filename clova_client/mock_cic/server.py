@@ -155,6 +155,7 @@ class MockCicServer:
         if runner is None:
             return
         await self._stop_cic()
+        await self.state.voice.close()
         self.state.refuse = None
         await runner.cleanup()
         log.info("mock_cic.stopped", url=self.base_url)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import structlog
 
@@ -38,6 +39,7 @@ MAX_ANSWERED = 200
 
 Item = JsonObject | tuple[str, bytes]
 """A part of the answer: a directive, or an attachment (Content-ID, bytes)."""
+T = TypeVar("T")
 Push = Callable[[str, list[JsonObject]], bool]
 Deliver = Callable[[str, list[JsonObject], Mapping[str, bytes] | None], bool]
 
@@ -62,6 +64,9 @@ class Recognition:
     started_at: float = field(default_factory=time.time)
     audio_bytes: int = 0
     stop_capture_at: float | None = None
+    """``time.time()`` when StopCapture was handed to the downchannel."""
+    stop_capture_bytes: int | None = None
+    """Audio bytes that had arrived then."""
     keep_recording_at: float | None = None
     ended_at: float | None = None
     answered_at: float | None = None
@@ -83,6 +88,7 @@ class Recognition:
             "started_at": self.started_at,
             "audio_bytes": self.audio_bytes,
             "stop_capture_at": self.stop_capture_at,
+            "stop_capture_bytes": self.stop_capture_bytes,
             "keep_recording_at": self.keep_recording_at,
             "ended_at": self.ended_at,
             "answered_at": self.answered_at,
@@ -105,7 +111,7 @@ class Voice:
         self.audio = VoiceAudio()
         self.answered: list[Recognition] = []
         self._expected: dict[tuple[str, str], str | None] = {}
-        self._late: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # ExpectSpeech ids ------------------------------------------------------------------------
 
@@ -162,7 +168,7 @@ class Voice:
             answer=answer,
             scripted=scripted,
         )
-        recognition.audio = asyncio.ensure_future(self._render(answer.speak))
+        recognition.audio = self._track(self._render(answer.speak))
         log.info(
             "mock_cic.recognize_started",
             device=device,
@@ -198,6 +204,7 @@ class Voice:
             and audio_bytes >= stop * BYTES_PER_MS
         ):
             recognition.stop_capture_at = time.time()
+            recognition.stop_capture_bytes = audio_bytes
             text = answer.recognized_text
             self._push(recognition, "StopCapture", {} if text is None else {"recognizedText": text})
 
@@ -213,10 +220,16 @@ class Voice:
                 reason="no downchannel is open",
             )
 
+    def _track(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """A task of the voice's own, cancelled by ``close()`` (a render goes on when its
+        Recognize is refused: what it makes is cached for the next)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     def abandon(self, recognition: Recognition) -> None:
         """The Recognize was refused or its stream went away: its answer waits for the next."""
-        if recognition.audio is not None:
-            recognition.audio.cancel()
         if recognition.scripted:
             self.script.put_back(recognition.answer)
             recognition.scripted = False
@@ -302,9 +315,7 @@ class Voice:
         self.answered.append(recognition)
         del self.answered[:-MAX_ANSWERED]
         for late in recognition.answer.late:
-            task = asyncio.ensure_future(self._push_late(recognition, late))
-            self._late.add(task)
-            task.add_done_callback(self._late.discard)
+            self._track(self._push_late(recognition, late))
 
     async def _push_late(self, recognition: Recognition, late: LateSpec) -> None:
         await asyncio.sleep(late.after_ms / 1000)
@@ -325,8 +336,17 @@ class Voice:
     def to_json(self) -> JsonObject:
         return {**self.script.to_json(), "answered": [r.to_json() for r in self.answered]}
 
+    async def close(self) -> None:
+        """Cancel what is still rendering or waiting to be pushed (the server stops)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def clear(self) -> None:
-        for task in list(self._late):
+        """Forget the script, the answered Recognizes and the ExpectSpeech ids; late
+        directives not yet pushed are dropped."""
+        for task in list(self._tasks):
             task.cancel()
         self.script.clear()
         self.answered.clear()

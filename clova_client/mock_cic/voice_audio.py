@@ -36,7 +36,13 @@ async def _run(*argv: str, data: bytes | None = None) -> bytes:
         )
     except OSError as exc:
         raise RenderError(f"cannot run {argv[0]}: {exc}") from None
-    out, err = await process.communicate(data)
+    try:
+        out, err = await process.communicate(data)
+    except asyncio.CancelledError:
+        if process.returncode is None:
+            process.kill()
+        await asyncio.shield(process.wait())
+        raise
     if process.returncode != 0:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
         raise RenderError(f"{argv[0]} exited with {process.returncode}: {tail[0]}")
