@@ -168,7 +168,7 @@ class Voice:
             answer=answer,
             scripted=scripted,
         )
-        recognition.audio = self._track(self._render(answer.speak))
+        recognition.audio = self._track(self._render(answer))
         log.info(
             "mock_cic.recognize_started",
             device=device,
@@ -178,8 +178,13 @@ class Voice:
         self.heard(recognition, 0)
         return recognition
 
-    async def _render(self, speak: tuple[SpeakSpec, ...]) -> list[bytes]:
-        return [await self._sound(spec) for spec in speak]
+    async def _render(self, answer: VoiceAnswer) -> list[bytes]:
+        """The Speaks' MP3s (and the default track), made while the audio still streams."""
+        sounds = [await self._sound(spec) for spec in answer.speak]
+        then = answer.then
+        if isinstance(then, PlaySpec) and then.url is None and then.payload is None:
+            await self.audio.track_url()
+        return sounds
 
     async def _sound(self, spec: SpeakSpec) -> bytes:
         if spec.tone_ms is not None:
@@ -225,8 +230,13 @@ class Voice:
         Recognize is refused: what it makes is cached for the next)."""
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
         return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.warning("mock_cic.voice_task_failed", error=str(error))
 
     def abandon(self, recognition: Recognition) -> None:
         """The Recognize was refused or its stream went away: its answer waits for the next."""

@@ -7,6 +7,7 @@ import asyncio
 
 import aiohttp
 import httpx
+import pytest
 
 from clova_client.mock_cic import MockCicServer
 from clova_client.protocol import parse_directive
@@ -358,3 +359,20 @@ async def test_a_client_that_resets_mid_audio_leaves_its_answer_for_the_next(
             while not server.voice.script.queue:  # noqa: ASYNC110 - the mock's state, polled
                 await asyncio.sleep(0.01)
     assert server.events("dev-b") == [] and server.voice.answered == []
+
+
+async def test_without_ffmpeg_the_recognize_is_recorded_and_answered_500(
+    server: MockCicServer,
+    cic: httpx.AsyncClient,
+    online: DownchannelReader,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    status, _, response = await send_recognize(cic, recognize("dialog-500"))
+    assert status == 500
+    assert (
+        "could not make the answer's audio"
+        in response.json()["directive"]["payload"]["description"]
+    )
+    assert [e.name for e in server.events("dev-a")] == ["SpeechRecognizer.Recognize"]
+    assert [r.status for r in server.voice.answered] == [500]
