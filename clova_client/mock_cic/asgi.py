@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 Scope = dict[str, Any]
@@ -34,6 +34,8 @@ class Exchange:
         }
         self.status: int | None = None
         self._body: bytes | None = None
+        self._read = False
+        """The body's end came (read by body() or chunks())."""
         self._gone = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
 
@@ -44,22 +46,31 @@ class Exchange:
 
     async def body(self) -> bytes:
         """The whole request body (read once); Disconnected if the stream ends first."""
-        if self._body is not None:
-            return self._body
-        chunks: list[bytes] = []
+        if self._body is None:
+            self._body = b"".join([chunk async for chunk in self.chunks()])
+        return self._body
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The request body piece by piece as it arrives (once; nothing after body()).
+        Disconnected if the stream ends first."""
+        if self._read:
+            return
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
                 self._gone.set()
                 raise Disconnected
-            chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
-                self._body = b"".join(chunks)
-                return self._body
+                self._read = True
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if self._read:
+                return
 
     def watch(self) -> None:
         """Notice when the client goes away (the body must have been read)."""
-        assert self._body is not None, "read the body first"
+        assert self._read, "read the body first"
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch())
 

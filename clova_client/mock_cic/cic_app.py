@@ -14,10 +14,13 @@ import structlog
 from .asgi import Disconnected, Exchange, Receive, Scope, Send
 from .connections import Connection
 from .downchannel import CLOSE, Downchannel, Ending, encode_response
-from .intake import EventRejected, read_event
-from .messages import exception_body
+from .intake import EventIntake, EventRejected
+from .messages import exception_body, log_directive
+from .records import RecordedEvent
 from .rules import playback_state_problem, user_agent_problem
 from .state import MockState
+from .voice import Recognition, RenderError
+from .voice_intake import Recognizing, encode_items
 
 log = structlog.get_logger(__name__)
 
@@ -50,9 +53,6 @@ class CicApp:
             connection.http_version = exchange.http_version
         device = self.state.auth.device_for(exchange.header("authorization"))
         try:
-            # The whole body first, whatever the answer: hypercorn drops the connection when
-            # DATA arrives for a stream it already answered.
-            await exchange.body()
             await self._handle(exchange, connection, device)
         except Disconnected:
             log.info(
@@ -66,6 +66,9 @@ class CicApp:
             exchange.close()
 
     async def _error(self, exchange: Exchange, status: int, text: str, **headers: str) -> None:
+        # Every answer waits for the whole body: hypercorn drops the connection when DATA
+        # arrives for a stream already answered.
+        await exchange.body()
         await exchange.json(status, exception_body(status, text), headers.items())
 
     async def _handle(self, exchange: Exchange, connection: Connection, device: str | None) -> None:
@@ -107,6 +110,7 @@ class CicApp:
     # endpoints -------------------------------------------------------------------------------
 
     async def directives(self, exchange: Exchange, device: str, connection: Connection) -> None:
+        await exchange.body()
         channel = self.state.open_downchannel(device, connection)
         if channel is None:
             await self._error(exchange, 429, "another downchannel was opened just now")
@@ -139,28 +143,47 @@ class CicApp:
             return
 
     async def events(self, exchange: Exchange, device: str, connection: Connection) -> None:
+        """Read as the body arrives: a Recognize's StopCapture goes out while its audio streams;
+        the answer (and any refusal) once the body has ended."""
         state = self.state
-        body = await exchange.body()
+        intake = EventIntake(device, exchange.header("content-type") or "", connection.id)
+        recognizing = Recognizing(state, device, connection)
+        try:
+            async for chunk in exchange.chunks():
+                intake.feed(chunk)
+                recognizing.fed(intake)
+        except BaseException:
+            recognizing.abandon()
+            raise
         stall = state.faults.take_stall()
         if stall is not None:
             log.info("mock_cic.stalling_event", device=device, seconds=stall)
-            await exchange.unless_gone(asyncio.sleep(stall))  # gone: nothing is recorded
-        refusal = state.event_refusal(device, connection)
+            try:  # gone: nothing is recorded
+                await exchange.unless_gone(asyncio.sleep(stall))
+            except Disconnected:
+                recognizing.abandon()
+                raise
+        refusal = recognizing.refusal or state.event_refusal(device, connection)
         if refusal is not None:
+            recognizing.abandon()
             state.reject(device, 412, refusal, [])
             await self._error(exchange, 412, refusal)
             return
-        content_type = exchange.header("content-type") or ""
         try:
-            event = read_event(device, content_type, body, connection.id)
+            event = intake.event()
             problem = state.rules.playback_state and playback_state_problem(
                 event.name, event.message
             )
             if problem:
                 raise EventRejected(problem, [{"path": "context", "message": problem}])
+            recognition = recognizing.check(intake, event)
         except EventRejected as exc:
+            recognizing.abandon()
             state.reject(device, 400, str(exc), exc.errors)
             await exchange.json(400, {"error": str(exc), "errors": exc.errors})
+            return
+        if recognition is not None:
+            await self._answer_recognition(exchange, event, recognition)
             return
         answer = state.accept_event(event)
         if answer.directives:
@@ -172,7 +195,32 @@ class CicApp:
             await exchange.respond(204)
         state.end_downchannel_after_answer(device)
 
+    async def _answer_recognition(
+        self, exchange: Exchange, event: RecordedEvent, recognition: Recognition
+    ) -> None:
+        state, device = self.state, event.device
+        state.accept_recognition(event, recognition)
+        try:
+            items = await exchange.unless_gone(state.voice.answer(recognition))
+        except RenderError as exc:
+            log.error("mock_cic.voice_render_failed", device=device, error=str(exc))
+            state.voice.answered_with(recognition, 500)
+            await self._error(exchange, 500, f"the mock could not make the answer's audio: {exc}")
+            return
+        for item in items:
+            if isinstance(item, dict):
+                log_directive(device, item, via="response")
+        state.voice.note_sent(device, [i for i in items if isinstance(i, dict)])
+        if items:
+            body, content_type = encode_items(items, state.subtype)
+            await exchange.respond(200, body, [("content-type", content_type)])
+        else:
+            await exchange.respond(204)
+        state.voice.answered_with(recognition, exchange.status or 0)
+        state.end_downchannel_after_answer(device)
+
     async def ping(self, exchange: Exchange, device: str, connection: Connection) -> None:
+        await exchange.body()
         if self.state.faults.pings_ignored:
             log.info("mock_cic.ping_ignored", device=device)
             await exchange.unless_gone(self.state.faults.wait_pings_answered())

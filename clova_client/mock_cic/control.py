@@ -86,6 +86,8 @@ class ControlRoutes:
         router.add_post("/_mock/faults", self.fault)
         router.add_get("/_mock/responders", self.get_responders)
         router.add_post("/_mock/responders", self.set_responders)
+        router.add_get("/_mock/voice", self.get_voice)
+        router.add_post("/_mock/voice", self.set_voice)
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         try:
@@ -212,6 +214,18 @@ class ControlRoutes:
         except (ValueError, TypeError) as exc:
             raise ControlRequestError(str(exc)) from None
         return web.json_response(self.state.responders.to_json())
+
+    async def get_voice(self, request: web.Request) -> web.StreamResponse:
+        """What Recognize gets: the queued answers, the default, what was answered so far."""
+        return web.json_response(self.state.voice.to_json())
+
+    async def set_voice(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        try:
+            self.state.voice.script.update(body)
+        except ValueError as exc:
+            raise ControlRequestError(str(exc)) from None
+        return web.json_response({"ok": True, **self.state.voice.to_json()})
 
     async def fault(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)

@@ -156,5 +156,15 @@ class ControlClient:
     async def responders(self, tables: dict[str, Any]) -> None:
         await self._ok("POST", "/_mock/responders", json=tables)
 
+    async def voice(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Script Recognize's answers (``POST /_mock/voice``); the mock's voice state."""
+        answer: dict[str, Any] = await self._ok("POST", "/_mock/voice", json=body)
+        return answer
+
+    async def voice_state(self) -> dict[str, Any]:
+        """``GET /_mock/voice``: queued answers, the default, the answered Recognizes."""
+        answer: dict[str, Any] = await self._ok("GET", "/_mock/voice")
+        return answer
+
     async def reset(self) -> None:
         await self._ok("POST", "/_mock/reset")

@@ -28,6 +28,8 @@ class RecordedEvent:
     audio: bytes | None = None
     connection: int | None = None
     """Id of the HTTP/2 connection it came on (see ``MockCicServer.connections``)."""
+    audio_arrivals: tuple[tuple[float, int], ...] = ()
+    """(``time.time()`` of arrival, bytes) of every piece of the ``audio`` part, in order."""
 
     def to_json(self) -> JsonObject:
         return {
@@ -38,6 +40,7 @@ class RecordedEvent:
             "connection": self.connection,
             "message": self.message,
             "audio": base64.b64encode(self.audio).decode() if self.audio is not None else None,
+            "audio_arrivals": [[at, size] for at, size in self.audio_arrivals],
         }
 
 

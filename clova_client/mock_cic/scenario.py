@@ -72,6 +72,8 @@ class ScenarioRunner:
         )
         if scenario.responders:
             await self.client.responders(self._vars(scenario.responders))
+        if scenario.voice is not None:
+            await self.client.voice(self._vars(scenario.voice))
         if scenario.connect_timeout is not None:
             self.out(f"waiting up to {scenario.connect_timeout:g} s for the device to connect")
             await self._guard(
@@ -127,6 +129,8 @@ class ScenarioRunner:
             await client.responders(self._vars(step.arg))
         elif step.action == "remote":
             await client.remote(self.device, self._vars(step.arg))
+        elif step.action == "voice":
+            await client.voice(self._vars(step.arg))
         elif step.action == "sleep":
             await asyncio.sleep(step.arg)
         elif step.action == "wait_downchannel":

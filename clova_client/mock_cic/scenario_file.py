@@ -17,6 +17,7 @@ from . import scenario_checks as checks
 from .fault_table import FaultError, check_names
 from .remote import parse_remote
 from .responders import Responders
+from .voice_script import parse_voice_body
 
 ACTIONS = (
     "push",
@@ -28,6 +29,7 @@ ACTIONS = (
     "wait_downchannel",
     "responders",
     "remote",
+    "voice",
 )
 STEP_OPTIONS: dict[str, set[str]] = {
     "push": {"attachments", "raw"},
@@ -39,6 +41,7 @@ STEP_OPTIONS: dict[str, set[str]] = {
     "wait_downchannel": {"timeout"},
     "responders": set(),
     "remote": set(),
+    "voice": set(),
 }
 TOP_LEVEL = {
     "name",
@@ -46,6 +49,7 @@ TOP_LEVEL = {
     "timeout",
     "connect_timeout",
     "responders",
+    "voice",
     "steps",
     checks.FIXED_IDS,
 }
@@ -79,6 +83,8 @@ class Scenario:
     connect_timeout: float | None = 30.0
     responders: dict[str, Any] | None = None
     fixed_ids: bool = False
+    voice: dict[str, Any] | None = None
+    """Recognize's scripted answers, set before step 1 (a ``POST /_mock/voice`` body)."""
 
 
 def _checked(where: str, check: Callable[[Any], None], value: Any) -> None:
@@ -121,6 +127,16 @@ def _responders(value: Any, where: str, fixed_ids: bool) -> dict[str, Any]:
     _checked(where, checks.known_variables, value)
     if not fixed_ids:
         _checked(where, checks.playlist_ids, value)
+    return dict(value)
+
+
+def _voice(value: Any, where: str) -> dict[str, Any]:
+    """Recognize's scripted answers, checked as ``POST /_mock/voice`` checks them."""
+    try:
+        parse_voice_body(value)
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    _checked(where, checks.known_variables, value)
     return dict(value)
 
 
@@ -252,6 +268,8 @@ def _step(number: int, raw: Any, fixed_ids: bool) -> Step:
         arg = _wait_downchannel(arg, where)
     elif action == "remote":
         arg = _remote(arg, f"{where} remote")
+    elif action == "voice":
+        arg = _voice(arg, f"{where} voice")
     return Step(number, action, arg, options, label)
 
 
@@ -273,6 +291,7 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
     if device is not None and not isinstance(device, str):
         raise ScenarioError(f"{source}: 'device' must be a device id string, got {device!r}")
     responders = data.get("responders")
+    voice = data.get("voice")
     return Scenario(
         name=str(data.get("name", source)),
         device=device,
@@ -281,6 +300,7 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
         connect_timeout=None if connect is None else _number(connect, "connect_timeout"),
         responders=None if responders is None else _responders(responders, "responders", fixed_ids),
         fixed_ids=fixed_ids,
+        voice=None if voice is None else _voice(voice, "voice"),
     )
 
 

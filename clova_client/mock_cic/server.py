@@ -33,6 +33,7 @@ from .responders import Responders
 from .rules import Rules
 from .state import SUBTYPES, MockState
 from .tls import ServerTls
+from .voice import Voice
 from .web_app import build_web_app
 
 log = structlog.get_logger(__name__)
@@ -131,6 +132,7 @@ class MockCicServer:
         await site.start()
         self.control_port = runner.addresses[0][1]
         self._runner = runner
+        self.state.voice.audio.base_url = f"{self.control_url}/voice"
         await self._start_cic()
         self.state.refuse = self._refuse
         log.info("mock_cic.started", url=self.base_url, control_url=self.control_url)
@@ -153,6 +155,7 @@ class MockCicServer:
         if runner is None:
             return
         await self._stop_cic()
+        await self.state.voice.close()
         self.state.refuse = None
         await runner.cleanup()
         log.info("mock_cic.stopped", url=self.base_url)
@@ -206,6 +209,11 @@ class MockCicServer:
     @property
     def responders(self) -> Responders:
         return self.state.responders
+
+    @property
+    def voice(self) -> Voice:
+        """Recognize's answers: ``voice.script.update({"answers": [...]})``, ``voice.answered``."""
+        return self.state.voice
 
     @property
     def rules(self) -> Rules:

@@ -18,6 +18,7 @@ from .records import DeviceBook, RecordedEvent
 from .remote import RemoteCommand, RemoteLog
 from .responders import Responders
 from .rules import Rules
+from .voice import Recognition, Voice
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,8 @@ class MockState:
         self._opened_at: dict[str, float] = {}
         self._pending: dict[str, list[tuple[list[JsonObject], Mapping[str, bytes] | None]]] = {}
         self._replies: dict[str, list[QueuedReply]] = {}
+        self.voice = Voice(self.push_now, self.deliver)
+        """SpeechRecognizer.Recognize: the script, the ExpectSpeech ids sent, the TTS."""
 
     # devices ---------------------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class MockState:
         attachments: Mapping[str, bytes] | None = None,
     ) -> bool:
         """Push on the open downchannel; False when none is open and the directives wait."""
+        self.voice.note_sent(device, directives)
         channel = self.downchannels.get(device)
         if channel is None or channel.closed:
             self._pending.setdefault(device, []).append((directives, attachments))
@@ -112,6 +116,13 @@ class MockState:
             log_directive(device, item, via="downchannel")
         channel.send(directives, attachments)
         return True
+
+    def push_now(self, device: str, directives: list[JsonObject]) -> bool:
+        """Push on the device's open downchannel; False (nothing sent) when none is open."""
+        channel = self.downchannels.get(device)
+        if channel is None or channel.closed:
+            return False
+        return self.deliver(device, directives)
 
     def reply_next(
         self,
@@ -244,7 +255,36 @@ class MockState:
             answer.directives += automatic
         for item in answer.directives:
             log_directive(event.device, item, via="response")
+        self.voice.note_sent(event.device, answer.directives)
         return answer
+
+    def begin_recognition(
+        self, device: str, connection: Connection, message: JsonObject
+    ) -> tuple[Recognition | None, str | None]:
+        """A Recognize whose metadata just arrived: (its recognition, None) when CIC would take
+        it, else (None, why it answers 412 when the body ends); a metadata problem (400) is
+        found again when the body ends."""
+        refusal = self.event_refusal(device, connection)
+        if refusal is not None:
+            return None, refusal
+        if self.voice.problem(device, message) is not None:
+            return None, None
+        return self.voice.begin(device, message), None
+
+    def accept_recognition(self, event: RecordedEvent, recognition: Recognition) -> None:
+        """Record an accepted Recognize (its answer is the voice script's, nothing else's)."""
+        self.devices.record_event(event)
+        payload = event.message.get("event", {}).get("payload") or {}
+        self.voice.accepted(recognition, payload.get("speechId"))
+        log.info(
+            "mock_cic.event",
+            device=event.device,
+            name=event.name,
+            message_id=event.message_id,
+            connection=event.connection,
+            dialog_request_id=recognition.dialog_request_id,
+            audio_bytes=len(event.audio or b""),
+        )
 
     def end_downchannel_after_answer(self, device: str) -> None:
         """The answer to an event went out: end the downchannel if a fault asked for it."""
@@ -265,6 +305,7 @@ class MockState:
         self.faults.clear()
         self.responders.clear()
         self.remote.clear()
+        self.voice.clear()
         self._pending.clear()
         self._replies.clear()
         self.auth.reset()

@@ -74,6 +74,18 @@ class WebRoutes:
             raise web.HTTPNotFound(text="no such media file")
         return web.FileResponse(target)
 
+    async def voice(self, request: web.Request) -> web.StreamResponse:
+        """The voice answers' files: a Speak by URL or HLS, the default answer's track."""
+        name = request.match_info["path"]
+        audio = self.state.voice.audio
+        status = audio.status(name)
+        if status is not None:
+            return web.json_response(exception_body(status, "scripted url_status"), status=status)
+        target = audio.file(name)
+        if target is None:
+            raise web.HTTPNotFound(text="no such voice file")
+        return web.FileResponse(target)
+
 
 def media_file(root: Path, relative: str) -> Path | None:
     """The file under ``root`` named by ``relative``; None if missing or outside ``root``."""
@@ -92,5 +104,6 @@ def build_web_app(
     app.on_response_prepare.append(routes.log_response)
     app.router.add_route("*", "/token", routes.token)
     app.router.add_get("/media/{path:.+}", routes.media)
+    app.router.add_get("/voice/{path:.+}", routes.voice)
     ControlRoutes(state, server_info).register(app.router)
     return app

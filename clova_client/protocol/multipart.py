@@ -26,6 +26,7 @@ __all__ = [
     "MultipartError",
     "MultipartParser",
     "Part",
+    "PartialPart",
     "attachment_part",
     "boundary_from_content_type",
     "encode_directive_part",
@@ -86,6 +87,21 @@ class Part:
         return json.loads(self.body)
 
 
+@dataclass(frozen=True)
+class PartialPart:
+    """The part whose body is still arriving (``MultipartParser.partial``)."""
+
+    headers: dict[str, str]
+    received: int
+    """Body bytes surely in the body so far (a tail that could begin the delimiter waits)."""
+    start: int
+    """Offset of the body's first byte in the stream fed to the parser."""
+
+    @property
+    def name(self) -> str | None:
+        return _param(self.headers.get("content-disposition"), "name")
+
+
 def _check_boundary(boundary: str, error: type[Exception] = MultipartError) -> str:
     if not _BOUNDARY.fullmatch(boundary):
         raise error(f"invalid multipart boundary {boundary!r} (RFC 2046: 1-70 bchars)")
@@ -135,6 +151,7 @@ class MultipartParser:
         self._max_part_bytes = max_part_bytes
         # A virtual CRLF lets the first delimiter sit at the very start of the stream.
         self._buf = bytearray(b"\r\n")
+        self._total = len(self._buf)  # bytes ever put in the buffer, the virtual CRLF included
         self._scan = 0  # where the delimiter search resumes inside a body
         self._state = _State.PREAMBLE
         self._headers: dict[str, str] = {}
@@ -149,6 +166,20 @@ class MultipartParser:
         """True once the closing ``--boundary--`` was seen; later input is ignored."""
         return self._state is _State.CLOSED
 
+    @property
+    def partial(self) -> PartialPart | None:
+        """The part whose body is being read (None between parts): for a body that streams,
+        such as a Recognize's audio, before its delimiter comes."""
+        if self._state is not _State.BODY or self._error is not None:
+            return None
+        buf, delim = self._buf, self._delimiter
+        held = next(
+            (k for k in range(min(len(delim) - 1, len(buf)), 0, -1) if buf.endswith(delim[:k])),
+            0,
+        )
+        start = self._total - len(buf) - 2
+        return PartialPart(dict(self._headers), len(buf) - held, start)
+
     def feed(self, chunk: bytes) -> list[Part]:
         """Every part completed by this chunk, in order.
 
@@ -160,6 +191,7 @@ class MultipartParser:
         if self._state is _State.CLOSED:
             return []
         self._buf += chunk
+        self._total += len(chunk)
         parts: list[Part] = []
         try:
             while self._step(parts):

@@ -281,3 +281,63 @@ def test_encoder_refuses_bodies_and_headers_that_would_break_framing() -> None:
         encode_multipart([Part({"x-a": "1\r\nInjected: yes"}, b"")], "bnd")
     with pytest.raises(ValueError, match="invalid multipart boundary"):
         encode_directive_part({}, "bad\r\nboundary")
+
+
+@HYPOTHESIS
+@given(
+    audio=st.binary(max_size=3000).map(lambda b: b + b"\r\n--" * 3),
+    cuts=st.lists(st.integers(min_value=1, max_value=400), max_size=40),
+)
+def test_partial_part_counts_a_streaming_body_without_ever_overcounting(
+    audio: bytes, cuts: list[int]
+) -> None:
+    """A Recognize's audio part is counted while it streams: ``received`` only grows, never
+    passes the bytes of the body that arrived, and ``start`` is where the body begins."""
+    body, content_type = encode_event({"event": {}}, audio)
+    parser = MultipartParser.from_content_type(content_type)
+    start = body.index(audio, body.index(b"octet-stream"))
+    fed, last, seen_audio = 0, 0, False
+    positions = [*_running(cuts, len(body)), len(body)]
+    for cut in positions:
+        parts = parser.feed(body[fed:cut])
+        fed = cut
+        partial = parser.partial
+        if partial is not None and partial.name == "audio":
+            seen_audio = True
+            assert partial.start == start
+            assert last <= partial.received <= min(len(audio), max(0, fed - start))
+            last = partial.received
+        if any(p.name == "audio" for p in parts):
+            assert parser.partial is None
+    assert parser.closed and parser.partial is None
+    if any(start < cut < start + len(audio) - 40 for cut in positions):
+        assert seen_audio
+
+
+def _running(cuts: list[int], end: int) -> list[int]:
+    out, at = [], 0
+    for cut in cuts:
+        at += cut
+        if at >= end:
+            break
+        out.append(at)
+    return out
+
+
+def test_partial_part_sees_audio_arrive_piece_by_piece() -> None:
+    piece = bytes(range(256)) * 25  # 6400 bytes, 200 ms of 16 kHz 16-bit PCM
+    body, content_type = encode_event({"event": {}}, piece * 3)
+    head = body.index(piece)
+    parser = MultipartParser.from_content_type(content_type)
+    assert [p.name for p in parser.feed(body[: head + 10])] == ["metadata"]
+    partial = parser.partial
+    assert partial is not None and partial.name == "audio" and partial.start == head
+    counts = [partial.received]
+    for n in (1, 2, 3):
+        parser.feed(body[head + 10 + (n - 1) * 6400 : head + 10 + n * 6400])
+        assert parser.partial is not None
+        counts.append(parser.partial.received)
+    # the last 10 bytes fed begin the delimiter: they wait until it is whole
+    assert counts == [10, 6410, 12810, 19200]
+    (audio,) = parser.feed(body[head + 10 + 3 * 6400 :])
+    assert audio.body == piece * 3 and parser.partial is None
