@@ -25,16 +25,7 @@ from ..protocol.audioplayer import (
     merge_stream,
 )
 from ..protocol.base import JsonObject
-from ..protocol.items import NO_ATTACHMENTS
-
-
-def _attachment(attachments: Mapping[str, bytes], url: str) -> bytes | None:
-    """The bytes a ``cid:`` URL names; Content-IDs match with or without angle brackets."""
-    content_id = url[len("cid:") :].strip("<>")
-    for key, data in attachments.items():
-        if key.strip("<>") == content_id:
-            return bytes(data)
-    return None
+from ..protocol.items import NO_ATTACHMENTS, attachment_of
 
 
 def _text(value: object) -> str | None:
@@ -56,7 +47,7 @@ def _item(
     if not url:
         problem = "stream has no url"
     elif url.startswith("cid:"):
-        data = _attachment(attachments, url)
+        data = attachment_of(attachments, url)
         problem = None if data is not None else "no attachment for this cid: url"
     report = stream.progress_report
     plan = None

@@ -78,8 +78,8 @@ class AudioFocus:
             if self.mode is FocusMode.DUCK:
                 await self._mixer.duck(self.duck_percent)
                 return
-            for content in self._contents:
-                if content.state is Activity.PLAYING and await content.pause():
+            for content in self._contents:  # playing, or opening: it must not sound under us
+                if await content.pause():
                     self._paused.append((content, content.commands))
 
     async def release(self, holder: str) -> None:

@@ -46,6 +46,13 @@ class Recognition:
     first_byte_at: float | None = None
     _pieces: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     _odd: bytes = b""
+    _flush: bool = True
+    """Send what is buffered at the end (False once CIC or a newer recognition ended it)."""
+
+    @property
+    def focus_holder(self) -> str:
+        """Its own name in the audio focus: a newer recognition's never goes with it."""
+        return f"listening#{self.number}"
 
     def feed(self, data: bytes, now: float) -> None:
         """Audio from the local client (ignored once the audio has ended)."""
@@ -62,10 +69,15 @@ class Recognition:
 
     def end(self, why: AudioEnd) -> bool:
         """End the audio (the closing boundary follows the last part); False when it had
-        already ended."""
+        already ended. The local client's own end sends what it sent; any other end drops
+        what has not gone out yet (after StopCapture CIC does not process it)."""
         if self.ended is not None:
             return False
         self.ended = why
+        if why is not AudioEnd.LOCAL:
+            self._flush = False
+            while not self._pieces.empty():
+                self._pieces.get_nowait()
         self._pieces.put_nowait(None)
         return True
 
@@ -74,13 +86,13 @@ class Recognition:
         buffer = bytearray()
         while True:
             piece = await self._pieces.get()
-            if piece is None:
+            if piece is None or not self._flush:
                 break
             buffer += piece
             while len(buffer) >= PART_BYTES:
                 self.sent_parts += 1
                 yield bytes(buffer[:PART_BYTES])
                 del buffer[:PART_BYTES]
-        if buffer:
+        if buffer and self._flush:
             self.sent_parts += 1
             yield bytes(buffer)

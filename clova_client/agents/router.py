@@ -116,6 +116,9 @@ class Router:
         directive that blocks. Never raises."""
         if dialog_request_id is None:
             return
+        if self.dialogs.verdict(dialog_request_id) is DialogVerdict.SUPERSEDED:
+            self.drop_dialog(dialog_request_id, "its dialog was superseded while it waited")
+            return
         while (held := self.queue.next(dialog_request_id)) is not None:
             header = held.directive.header
             with structlog.contextvars.bound_contextvars(

@@ -144,7 +144,7 @@ class SpeechRecognizerAgent:
         except ValueError as exc:
             raise RecognitionRefused(f"bad recognition: {exc}") from None
         recognition = Recognition(dialog, tell, speech_id)
-        await self._focus.acquire(LISTENING)  # first: music stays down from here on
+        await self._focus.acquire(recognition.focus_holder)  # first: music stays down
         if answer:
             await self._end_expecting()
         await self._supersede(recognition)
@@ -153,7 +153,7 @@ class SpeechRecognizerAgent:
             "Recognize",
             payload,
             dialog_request_id=dialog,
-            log_fields={"streamed": True},
+            log_fields={"audio": "streamed"},
         )
         self.current = recognition
         self._task = asyncio.get_running_loop().create_task(self._run(recognition, event))
@@ -221,13 +221,13 @@ class SpeechRecognizerAgent:
                 audio_end=recognition.ended.name if recognition.ended else None,
             )
             recognition.tell({"event": "answered", "status": outcome.status})
-            await self._focus.release(LISTENING)
+            await self._focus.release(recognition.focus_holder)
             await self._synthesizer.wait_quiet()
             recognition.tell({"event": "finished", "dialogRequestId": dialog})
         finally:
             if self.current is recognition:
                 self.current = None
-            await self._focus.release(LISTENING)
+            await self._focus.release(recognition.focus_holder)
 
     def _fail(self, recognition: Recognition, reason: str) -> None:
         log.warning(

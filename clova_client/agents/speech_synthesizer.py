@@ -26,6 +26,7 @@ from ..clock import Clock, Timer
 from ..player.backend import BackendEvent, BackendEventType, MediaSource, PlayerBackend
 from ..player.mixer import Mixer
 from ..protocol import Directive, JsonObject
+from ..protocol.items import attachment_of
 from ..protocol.speech import SYNTHESIZER, SpeakPayload, SpeechActivity, SpeechState
 from ..redact import redact_url
 from .focus import AudioFocus
@@ -119,7 +120,7 @@ class SpeechSynthesizerAgent:
         content_id = payload.content_id
         data = None
         if content_id is not None:
-            data = attachments.get(content_id)
+            data = attachment_of(attachments, payload.url)
             if data is None:
                 why = f"its attachment cid:{content_id} never arrived"
                 self._refuse(payload, message_id, why)
@@ -142,7 +143,7 @@ class SpeechSynthesizerAgent:
             token=payload.token,
             message_id=message_id,
             reason=f"not spoken: {why}",
-            event="none (it never started)",
+            sent="nothing (it never started)",
         )
 
     # --- playing ----------------------------------------------------------------------------
@@ -237,11 +238,11 @@ class SpeechSynthesizerAgent:
         if self._backend is not None:
             await self._backend.stop()
         if speech.started:
-            log.warning("speech.failed", token=speech.token, reason=reason, event="SpeechStopped")
+            log.warning("speech.failed", token=speech.token, reason=reason, sent="SpeechStopped")
             self._say(speech, "SpeechStopped", SpeechActivity.STOPPED)
         else:
             log.warning(
-                "speech.failed", token=speech.token, reason=reason, event="none (never started)"
+                "speech.failed", token=speech.token, reason=reason, sent="nothing (never started)"
             )
         await self._router.release(speech.dialog_request_id)
         await self._after(speech)

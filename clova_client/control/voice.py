@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,16 +144,35 @@ async def serve_voice(
     except RecognitionRefused as exc:
         log.info("voice.refused", reason=str(exc))
         tell({"event": "error", "reason": str(exc)})
+        await _finish(writer, _discard_frames(reader))
         return
     pump = asyncio.create_task(_pump(reader, recognition, agent), name="voice audio")
     try:
         await agent.wait_done(recognition)
+        await _finish(writer, pump)
     finally:
         pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await pump
-    with contextlib.suppress(ConnectionError, OSError):
+
+
+async def _finish(writer: asyncio.StreamWriter, reading: Awaitable[None]) -> None:
+    """The last line is out: half-close, then read what the client still sends up to its end
+    frame (a few seconds at most), so unread audio does not make the kernel reset the
+    connection before the client has read its lines."""
+    with contextlib.suppress(ConnectionError, OSError, RuntimeError):
         await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    with contextlib.suppress(TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError):
+        await asyncio.wait_for(reading, AUDIO_IDLE_S)
+
+
+async def _discard_frames(reader: asyncio.StreamReader) -> None:
+    while size := int.from_bytes(await reader.readexactly(4), "big"):
+        if size > MAX_FRAME_BYTES:
+            return
+        await reader.readexactly(size)
 
 
 async def _pump(

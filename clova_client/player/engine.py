@@ -58,9 +58,10 @@ class PlayerEngine:
         self.settings = settings
         self._closed = False
         self.commands = 0
-        """How many commands that change what plays (all but seek and the repeat / shuffle
-        settings) were asked so far: the audio focus resumes music it paused only when none
-        came since (a Play, Stop or Pause during the dialog wins)."""
+        """How many commands that change the current item or what it does were asked so far
+        (a Play that replaces everything, a playlist, stop, pause, resume, next, previous,
+        replay, a clear that stops; not an enqueue, a seek or the repeat / shuffle settings):
+        the audio focus resumes music it paused only when none came since."""
 
     # --- what the player is doing (always true, position interpolated) --------------------
 
@@ -166,7 +167,8 @@ class PlayerEngine:
 
     async def play(self, item: PlayItem, enqueue: Enqueue = Enqueue.REPLACE_ALL) -> None:
         """Queue ``item`` as ``enqueue`` says (an item whose key plays or waits is dropped)."""
-        self.commands += 1
+        if enqueue is Enqueue.REPLACE_ALL:
+            self.commands += 1
         await self._serial.run(lambda: self._commands.play(item, enqueue))
 
     async def play_all(self, items: Sequence[PlayItem]) -> None:
@@ -177,7 +179,8 @@ class PlayerEngine:
 
     async def clear_queue(self, *, stop: bool) -> None:
         """Drop what waits; ``stop``: stop the current item too."""
-        self.commands += 1
+        if stop:
+            self.commands += 1
         await self._serial.run(lambda: self._commands.clear_queue(stop=stop))
 
     async def stream_deliver(self, key: str, redeliver: Redeliver) -> None:

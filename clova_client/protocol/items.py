@@ -37,3 +37,13 @@ def item_token(payload: Any, context: Any = None) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def attachment_of(attachments: Mapping[str, bytes], url: str) -> bytes | None:
+    """The bytes a ``cid:`` URL names (AudioPlayer's stream, SpeechSynthesizer's Speak);
+    Content-IDs match with or without angle brackets, on either side."""
+    content_id = url[len("cid:") :].strip("<>")
+    for key, data in attachments.items():
+        if key.strip("<>") == content_id:
+            return bytes(data)
+    return None

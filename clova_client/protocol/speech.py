@@ -121,7 +121,7 @@ class SpeakPayload(InModel):
     @property
     def content_id(self) -> str | None:
         """The attachment's Content-ID for a ``cid:`` url (None for a URL)."""
-        return self.url[4:] if self.url.startswith("cid:") else None
+        return self.url[4:].strip("<>") if self.url.startswith("cid:") else None
 
     @property
     def is_hls(self) -> bool:

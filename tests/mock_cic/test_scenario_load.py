@@ -118,8 +118,8 @@ def test_good_matchers_pass() -> None:
         (
             {"steps": [{"wiat_for": "A.B", "expect": {}}]},
             "step 1: needs exactly one of push, reply, wait_for, expect_order, fault, sleep, "
-            "wait_downchannel, responders, remote, voice; got ['wiat_for', 'expect']; unknown key(s) "
-            "['wiat_for'] (did you mean 'wait_for'?)",
+            "wait_downchannel, responders, remote, voice; got ['wiat_for', 'expect']; "
+            "unknown key(s) ['wiat_for'] (did you mean 'wait_for'?)",
         ),
         ({"step": []}, "scenario: unknown top-level key(s) ['step'] (did you mean 'steps'?)"),
         ({"steps": [{"wait_downchannel": {"reopend": 1}}]}, "['reopend'] (did you mean 'reop"),
