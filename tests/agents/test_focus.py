@@ -202,3 +202,17 @@ async def test_pause_mode_music_the_user_paused_stays_paused(new_rig: RigFactory
     assert rig.engine.state is Activity.PAUSED
     assert calls_since(rig.content, mark, "pause", "resume") == []
 
+
+async def test_pause_mode_music_that_was_opening_does_not_sound_under_the_dialog(
+    new_rig: RigFactory,
+) -> None:
+    """A Play still opening (no sound yet: the engine reports IDLE) when the dialog takes the
+    focus must not start sounding under the listening / the answer; it plays at the release."""
+    rig = await new_rig(mode=FocusMode.PAUSE)
+    await AudioPlayerPlays(rig.engine).play(play("a"))  # opening: sound comes at the next step
+    await rig.focus.acquire("listening")
+    await rig.run(1.0)
+    assert rig.engine.state is not Activity.PLAYING, "music sounds while the dialog holds focus"
+    await rig.focus.release("listening")
+    await rig.run(1.0)
+    assert rig.engine.state is Activity.PLAYING
