@@ -67,16 +67,6 @@ def activity(event: Event) -> Any:
     return (state or {}).get("playerActivity"), (state or {}).get("token")
 
 
-def at(rig: VoiceRig, times: dict[str, float]) -> Callable[[Event], None]:
-    """A queue for EventOut that notes when each event went out (by name and token)."""
-
-    def note(event: Event) -> None:
-        rig.sent.append(event)
-        times[f"{event.header.name}:{event.payload.get('token')}"] = rig.clock.now()
-
-    return note
-
-
 async def test_an_attachment_plays_from_memory_and_started_waits_for_the_first_sound(
     new_rig: RigFactory,
 ) -> None:
@@ -119,36 +109,30 @@ async def test_a_url_or_hls_speech_plays_to_its_end(
     new_rig: RigFactory, url: str, content_type: str | None, length_s: float
 ) -> None:
     rig = await new_rig(speech_media=SPEECH)
-    times: dict[str, float] = {}
-    rig.synth._events._queue = at(rig, times)  # note each event's time
     await rig.dispatch(speak("t1", dialog="D", url=url, content_type=content_type))
     await rig.run(length_s + 0.5)
     [source] = rig.played()
     assert isinstance(source, MediaSource) and source.url == url and source.data is None
     assert rig.speech_events() == [("SpeechStarted", "t1"), ("SpeechFinished", "t1")]
-    assert times["SpeechStarted:t1"] == pytest.approx(0.0, abs=0.01)
-    assert times["SpeechFinished:t1"] == pytest.approx(length_s, abs=0.01)
+    assert rig.time_of("SpeechStarted", "t1") == pytest.approx(0.0, abs=0.01)
+    assert rig.time_of("SpeechFinished", "t1") == pytest.approx(length_s, abs=0.01)
 
 
 async def test_pause_before_delays_the_start_on_the_clock(new_rig: RigFactory) -> None:
     rig = await new_rig(speech_media=SPEECH)
-    times: dict[str, float] = {}
-    rig.synth._events._queue = at(rig, times)
     await rig.dispatch(speak("t1", cid="c1", pause_ms=700), MP3)
     assert rig.focus.held  # the music goes down at once, before the pause
     await rig.run(0.69)
     assert rig.played() == [] and rig.sent == []
     await rig.run(0.02)
     assert len(rig.played()) == 1
-    assert times["SpeechStarted:t1"] == pytest.approx(0.7, abs=0.01)
+    assert rig.time_of("SpeechStarted", "t1") == pytest.approx(0.7, abs=0.01)
     await rig.run(2.0)
-    assert times["SpeechFinished:t1"] == pytest.approx(2.2, abs=0.01)
+    assert rig.time_of("SpeechFinished", "t1") == pytest.approx(2.2, abs=0.01)
 
 
 async def test_a_second_speak_waits_for_the_first(new_rig: RigFactory) -> None:
     rig = await new_rig(speech_media=SPEECH)
-    times: dict[str, float] = {}
-    rig.synth._events._queue = at(rig, times)
     await rig.dispatch(speak("t1", cid="c1"), MP3)
     await rig.dispatch(speak("t2", url=TTS_URL, pause_ms=100))
     await rig.run(1.0)
@@ -161,8 +145,8 @@ async def test_a_second_speak_waits_for_the_first(new_rig: RigFactory) -> None:
         ("SpeechStarted", "t2"),
         ("SpeechFinished", "t2"),
     ]
-    assert times["SpeechStarted:t2"] == pytest.approx(1.6, abs=0.01)  # 1.5 + its 100 ms pause
-    assert times["SpeechFinished:t2"] == pytest.approx(3.6, abs=0.01)
+    assert rig.time_of("SpeechStarted", "t2") == pytest.approx(1.6, abs=0.01)  # 1.5 + its 100 ms pause
+    assert rig.time_of("SpeechFinished", "t2") == pytest.approx(3.6, abs=0.01)
     assert not rig.focus.held
 
 

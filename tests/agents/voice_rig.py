@@ -145,7 +145,7 @@ class FakeStream:
         return b"".join(part for _, part in self.parts)
 
 
-@dataclass
+@dataclass(eq=False)
 class Told:
     """What one local client was told (a recognition's ``tell`` or a listener)."""
 
@@ -175,6 +175,14 @@ class VoiceRig:
     sent: list[Event]
     handled: list[tuple[str, str]]
     """(name, messageId) of each directive the recording handlers saw."""
+    sent_at: list[float] = field(default_factory=list)
+    """The clock's time when each event of ``sent`` went out."""
+
+    def time_of(self, name: str, token: str) -> float:
+        for event, at in zip(self.sent, self.sent_at, strict=True):
+            if event.header.name == name and event.payload.get("token") == token:
+                return at
+        raise AssertionError(f"no {name} of {token}; sent {self.names()}")
 
     @property
     def mixer(self) -> Any:
@@ -245,7 +253,13 @@ async def make_rig(
         dict(speech_media) if speech_media is not None else None,
     )
     sent: list[Event] = []
-    events = EventOut(sent.append)
+    sent_at: list[float] = []
+
+    def queue(event: Event) -> None:
+        sent.append(event)
+        sent_at.append(clock.now())
+
+    events = EventOut(queue)
     router = Router()
     focus = AudioFocus(engine.mixer, [engine], mode, duck_percent)
     synth = SpeechSynthesizerAgent(
@@ -267,7 +281,18 @@ async def make_rig(
     for namespace, name in RECORDED:
         router.register(namespace, name, recorder(name))
     return VoiceRig(
-        clock, content, engine, speech_out, router, focus, synth, recognizer, stream, sent, handled
+        clock,
+        content,
+        engine,
+        speech_out,
+        router,
+        focus,
+        synth,
+        recognizer,
+        stream,
+        sent,
+        handled,
+        sent_at,
     )
 
 
