@@ -141,6 +141,19 @@ async def test_stop_capture_of_the_current_dialog_ends_the_audio_and_is_told(
     assert audio_end["reason"] == "CIC sent StopCapture" and audio_end["bytes"] == 7000
 
 
+async def test_stop_capture_ends_the_audio_at_once(rig: VoiceRig) -> None:
+    """Audio the client gave that has not gone out yet when StopCapture comes (a slow
+    connection, a client faster than real time) is not sent after it: CIC has heard enough."""
+    recognition, _ = await begin(rig)
+    await feed(rig, recognition, pcm(PART_BYTES, seed=1))
+    assert len(rig.stream.parts) == 1
+    rig.recognizer.feed(recognition, pcm(4 * PART_BYTES, seed=2))  # not sent yet
+    await rig.router.dispatch(stop_capture(dialog=recognition.dialog_request_id))
+    await rig.settle()
+    assert rig.stream.audio_ended.is_set()
+    assert len(rig.stream.parts) == 1, "audio went out after StopCapture"
+
+
 async def test_stop_capture_of_another_dialog_is_ignored(rig: VoiceRig, logs: Logs) -> None:
     recognition, told = await begin(rig)
     await rig.dispatch(stop_capture(dialog="someone-else"))
