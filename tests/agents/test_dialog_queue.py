@@ -74,9 +74,7 @@ async def test_a_speak_holds_the_rest_of_its_dialog_until_it_ends(
 async def test_handing_on_stops_at_the_next_speak(rig: VoiceRig) -> None:
     await rig.dispatch(speak("t1", dialog="D", cid="c1"), MP3)
     assert await rig.dispatch(custom("m-1", "D")) is Outcome.HELD
-    assert await rig.dispatch(speak("t2", dialog="D", cid="c2", mid="m-t2"), MP3) is (
-        Outcome.HELD
-    )
+    assert await rig.dispatch(speak("t2", dialog="D", cid="c2", mid="m-t2"), MP3) is (Outcome.HELD)
     assert await rig.dispatch(custom("m-2", "D")) is Outcome.HELD
 
     await finish_speech(rig)

@@ -59,9 +59,7 @@ def pcm(n: int, seed: int = 1) -> bytes:
     return random.Random(seed).randbytes(n)
 
 
-async def begin(
-    rig: VoiceRig, told: Told | None = None, **kwargs: Any
-) -> tuple[Recognition, Told]:
+async def begin(rig: VoiceRig, told: Told | None = None, **kwargs: Any) -> tuple[Recognition, Told]:
     told = told if told is not None else Told()
     recognition = await rig.recognizer.begin(told, **kwargs)
     await rig.settle()
@@ -109,7 +107,8 @@ async def test_the_audio_goes_out_in_200_ms_parts_as_it_arrives(rig: VoiceRig) -
         if step == 2:  # 4001 bytes so far: no part yet
             assert rig.stream.parts == []
         if step == 3:  # 11001: one part, sent as its last byte came
-            assert [(t, len(p)) for t, p in rig.stream.parts] == [(pytest.approx(0.4), 6400)]
+            [(sent_at, part)] = rig.stream.parts
+            assert sent_at == pytest.approx(0.4) and len(part) == PART_BYTES
     rig.recognizer.end_audio(recognition)
     await rig.settle()
     assert [len(p) for _, p in rig.stream.parts] == [PART_BYTES, PART_BYTES, 6204]
@@ -177,10 +176,14 @@ async def test_keep_recording_and_recognized_text_are_told(rig: VoiceRig) -> Non
             "SpeechRecognizer", "ShowRecognizedText", {"text": "pla"}, mid="m-t", dialog=dialog
         )
     )
-    assert told.lines[1:] == listener.lines == [
-        {"event": "KeepRecording", "dialogRequestId": dialog},
-        {"event": "ShowRecognizedText", "text": "pla"},
-    ]
+    assert (
+        told.lines[1:]
+        == listener.lines
+        == [
+            {"event": "KeepRecording", "dialogRequestId": dialog},
+            {"event": "ShowRecognizedText", "text": "pla"},
+        ]
+    )
     assert recognition.ended is None
 
 
@@ -285,7 +288,7 @@ async def test_expect_speech_is_told_holds_the_focus_and_times_out_with_nothing_
 async def test_expect_speech_after_a_speak_waits_for_it_and_its_timeout_starts_then(
     rig: VoiceRig,
 ) -> None:
-    recognition, told, listener = await answered_with_expect_speech(rig, 5000, with_speech=True)
+    _, told, listener = await answered_with_expect_speech(rig, 5000, with_speech=True)
     assert listener.lines == []  # held behind the speech
     assert "finished" not in told.events()
     rig.speech_out.emit_time(0)
@@ -350,9 +353,7 @@ async def test_a_new_recognition_forgets_a_pending_expect_speech(rig: VoiceRig) 
 # --- failures --------------------------------------------------------------------------------
 
 
-async def test_not_connected_tells_error_and_lets_the_focus_go(
-    rig: VoiceRig, logs: Logs
-) -> None:
+async def test_not_connected_tells_error_and_lets_the_focus_go(rig: VoiceRig, logs: Logs) -> None:
     rig.stream.raises = NotConnected("the connection is DISCONNECTED")
     recognition, told = await begin(rig)
     assert told.events() == ["started", "error"]

@@ -145,7 +145,9 @@ async def test_a_second_speak_waits_for_the_first(new_rig: RigFactory) -> None:
         ("SpeechStarted", "t2"),
         ("SpeechFinished", "t2"),
     ]
-    assert rig.time_of("SpeechStarted", "t2") == pytest.approx(1.6, abs=0.01)  # 1.5 + its 100 ms pause
+    assert rig.time_of("SpeechStarted", "t2") == pytest.approx(
+        1.6, abs=0.01
+    )  # 1.5 + its 100 ms pause
     assert rig.time_of("SpeechFinished", "t2") == pytest.approx(3.6, abs=0.01)
     assert not rig.focus.held
 

@@ -202,9 +202,7 @@ class VoiceRig:
         """What the speech output was told to play (MediaSources), in order."""
         return self.speech_out.calls_named("play")
 
-    async def dispatch(
-        self, raw: bytes, attachments: Mapping[str, bytes] | None = None
-    ) -> Outcome:
+    async def dispatch(self, raw: bytes, attachments: Mapping[str, bytes] | None = None) -> Outcome:
         outcome = await self.router.dispatch(raw, attachments or {})
         await self.settle()
         return outcome
