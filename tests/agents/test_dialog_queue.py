@@ -200,3 +200,17 @@ def test_queue_bookkeeping() -> None:
     q.hold(_directive("m-3", "E"), {})
     assert [h.directive.header.message_id for h in q.drop("E")] == ["m-3"]
     assert q.drop("E") == [] and not q.blocked("E")
+
+
+async def test_what_waits_in_a_dialog_superseded_meanwhile_is_not_handed_on(
+    rig: VoiceRig, logs: Logs
+) -> None:
+    """The voice component announced a newer dialog (the control socket's ``dialog``) while
+    the old one's answer was speaking: its held Play must not start when the speech ends."""
+    rig.router.dialogs.begin("D")
+    await rig.dispatch(speak("t1", dialog="D", cid="c1"), MP3)
+    assert await rig.dispatch(play_directive("a", mid="m-play", dialog="D")) is Outcome.HELD
+    rig.router.dialogs.begin("E")  # what SpeakerControl.begin_dialog does
+    await finish_speech(rig)
+    assert rig.handled == [], "a directive of a superseded dialog was handled"
+    assert "m-play" in [e["message_id"] for e in logs if e["event"] == "directive_dropped"]
