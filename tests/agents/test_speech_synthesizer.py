@@ -279,3 +279,19 @@ async def test_stop_during_the_pause_sends_nothing_and_plays_nothing(
     assert await rig.synth.stop(None, "test")
     await rig.run(3.0)
     assert rig.played() == [] and rig.sent == [] and not rig.focus.held
+
+
+@pytest.mark.parametrize(
+    ("url", "key"), [("cid:<c9>", "c9"), ("cid:c9", "<c9>")], ids=["url-brackets", "key-brackets"]
+)
+async def test_content_ids_match_with_or_without_angle_brackets(
+    new_rig: RigFactory, url: str, key: str
+) -> None:
+    """As for AudioPlayer.Play's cid: (``audioplayer_items._attachment``): the inbox keeps
+    Content-IDs without their brackets, and a ``url`` may carry them."""
+    rig = await new_rig(speech_media=SPEECH)
+    payload = {"format": "AUDIO_MPEG", "token": "t1", "url": url}
+    await rig.dispatch(directive("SpeechSynthesizer", "Speak", payload, mid="m-1"), {key: b"ID3"})
+    await rig.run(2.0)
+    assert [getattr(s, "data", None) for s in rig.played()] == [b"ID3"]
+    assert rig.speech_events() == [("SpeechStarted", "t1"), ("SpeechFinished", "t1")]
