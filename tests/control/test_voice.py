@@ -295,6 +295,25 @@ async def test_a_turn_that_ends_while_the_client_streams_still_reaches_it(
     client.writer.close()
 
 
+async def test_a_second_connection_wins_and_the_first_is_told_and_closed(
+    server: ControlServer, sock_path: Path, rig: VoiceRig
+) -> None:
+    first = await Client.open(sock_path, header())
+    old = (await first.line())["dialogRequestId"]
+    await first.send(frame(pcm(PART_BYTES)))
+    await until(lambda: len(rig.stream.parts) == 1, rig)
+    second = await Client.open(sock_path, header())
+    new = (await second.line())["dialogRequestId"]
+    assert new != old and rig.router.dialogs.current == new
+    assert await first.rest() == [{"event": "error", "reason": "superseded by a newer recognition"}]
+    assert rig.stream.cancelled == [old]
+    await second.send(frame(pcm(PART_BYTES, seed=5)), END)
+    assert [line["event"] for line in await second.rest()] == ["answered", "finished"]
+    assert rig.stream.parts[-1][1] == pcm(PART_BYTES, seed=5)
+    await first.close()
+    await second.close()
+
+
 # --- listen ----------------------------------------------------------------------------------
 
 
@@ -346,16 +365,19 @@ def write_wav(path: Path, frames: bytes, rate: int = 16000, channels: int = 1) -
     return path
 
 
-async def recognize_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+async def recognize_cli(
+    env: dict[str, str], *args: str, stdin: bytes | None = None
+) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         str(CLI),
         "recognize",
         *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    out, err = await asyncio.wait_for(proc.communicate(stdin), 60)
     assert proc.returncode is not None
     text = out.decode() + err.decode()
     assert "Traceback" not in text, text
@@ -446,3 +468,31 @@ async def test_cli_without_a_daemon(tmp_path: Path, clean_env: dict[str, str]) -
         clean_env, "--socket", str(tmp_path / "none.sock"), "--fast", str(wav)
     )
     assert code == 1 and "clova-client is not running" in err
+
+
+async def test_cli_raw_pcm_from_standard_input(
+    server: ControlServer, sock_path: Path, rig: VoiceRig, clean_env: dict[str, str]
+) -> None:
+    audio = pcm(10_000)
+    code, out, _ = await recognize_cli(
+        clean_env, "--socket", str(sock_path), "--fast", "--lang", "ja", "-", stdin=audio
+    )
+    assert code == 0, out
+    assert rig.stream.audio == audio
+    assert rig.stream.events[0].payload["lang"] == "ja"
+
+
+async def test_cli_an_answer_with_nothing_pending_exits_1(
+    server: ControlServer,
+    sock_path: Path,
+    rig: VoiceRig,
+    tmp_path: Path,
+    clean_env: dict[str, str],
+) -> None:
+    wav = write_wav(tmp_path / "yes.wav", pcm(6400))
+    code, out, _ = await recognize_cli(
+        clean_env, "--socket", str(sock_path), "--fast", "--answer", str(wav)
+    )
+    assert code == 1
+    assert out.splitlines() == ["error: no ExpectSpeech is waiting for an answer"]
+    assert rig.stream.events == []
