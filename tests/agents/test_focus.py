@@ -221,3 +221,38 @@ async def test_pause_mode_music_that_was_opening_does_not_sound_under_the_dialog
     await rig.focus.release("listening")
     await rig.run(1.0)
     assert state(rig) is Activity.PLAYING
+
+
+async def _enqueue_b(rig: VoiceRig) -> None:
+    await AudioPlayerPlays(rig.engine).play(play("b", "ENQUEUE"))
+
+
+async def _replace_enqueued_b(rig: VoiceRig) -> None:
+    await AudioPlayerPlays(rig.engine).play(play("b", "REPLACE_ENQUEUED"))
+
+
+async def _clear_enqueued(rig: VoiceRig) -> None:
+    await rig.engine.clear_queue(stop=False)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [_enqueue_b, _replace_enqueued_b, _clear_enqueued],
+    ids=["play-enqueue", "play-replace-enqueued", "clear-queue-enqueued"],
+)
+async def test_pause_mode_a_queue_change_during_the_dialog_still_resumes_the_music(
+    new_rig: RigFactory, command: Callable[[VoiceRig], Awaitable[None]]
+) -> None:
+    """ "Add this song to the queue": the answer changes what comes next, not what plays, so
+    the song the dialog paused comes back when the dialog ends."""
+    rig = await new_rig(mode=FocusMode.PAUSE)
+    await playing(rig)
+    await rig.focus.acquire("speech")
+    await rig.run(0.5)
+    await command(rig)
+    await rig.run(0.5)
+    assert state(rig) is Activity.PAUSED and rig.engine.token == "tok-a"
+    await rig.focus.release("speech")
+    await rig.run(0.5)
+    assert state(rig) is Activity.PLAYING, "the paused song did not come back"
+    assert rig.engine.token == "tok-a"
