@@ -111,7 +111,7 @@ async def refused(path: Path, head: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def until(condition: Any, rig: VoiceRig) -> None:
     """Let the loop run (socket I/O) until ``condition()`` holds."""
-    for _ in range(500):
+    for _ in range(2500):
         if condition():
             return
         await asyncio.sleep(0.002)
@@ -197,7 +197,7 @@ async def test_frames_flow_into_the_stream_and_the_end_frame_ends_the_audio(
 
 
 async def test_stop_capture_is_told_on_the_connection(
-    server: ControlServer, sock_path: Path, rig: VoiceRig
+    server: ControlServer, sock_path: Path, rig: VoiceRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def stop_after_two(n: int, _: bytes) -> None:
         if n == 2:
@@ -206,6 +206,14 @@ async def test_stop_capture_is_told_on_the_connection(
 
     rig.stream.on_part = stop_after_two
     rig.stream.hold = asyncio.Event()  # CIC answers once the microphone has closed
+    end_frames: list[object] = []
+    end_audio = rig.recognizer.end_audio
+
+    def noting_end(recognition: Any) -> None:
+        end_frames.append(recognition)
+        end_audio(recognition)
+
+    monkeypatch.setattr(rig.recognizer, "end_audio", noting_end)
     client = await Client.open(sock_path, header())
     started = await client.line()
     await client.send(*(frame(pcm(PART_BYTES, seed=n)) for n in range(2)))
@@ -215,7 +223,7 @@ async def test_stop_capture_is_told_on_the_connection(
         "recognizedText": "weather",
     }
     await client.send(frame(pcm(PART_BYTES, seed=9)), END)  # one more before the mic closed
-    await asyncio.sleep(0.05)  # (I/O: the daemon reads them; no time is asserted)
+    await until(lambda: end_frames, rig)  # the daemon read them all
     rig.stream.hold.set()
     assert [line["event"] for line in await client.rest()] == ["answered", "finished"]
     assert len(rig.stream.parts) == 2
@@ -277,12 +285,13 @@ async def test_not_connected_is_told_and_the_connection_closed(
 async def test_a_turn_that_ends_while_the_client_streams_still_reaches_it(
     server: ControlServer, sock_path: Path, rig: VoiceRig
 ) -> None:
-    """The microphone streams in real time, so audio is still on its way when the turn ends
-    at once (here: no connection to CIC). The client must still read the daemon's lines and
-    then an orderly end, not a connection reset that loses them."""
+    """A client faster than real time (a file sent with --fast, a buffered microphone) has
+    audio on its way when the turn ends at once (here: no connection to CIC). It must still
+    read the daemon's lines and then an orderly end: a close with its audio unread is a
+    connection reset, and an asyncio client then loses the lines it had not read yet."""
     rig.stream.raises = NotConnected("the connection is BACKOFF")
     client = await Client.open(sock_path, header())
-    audio = b"".join(frame(pcm(PART_BYTES, seed=n)) for n in range(40))
+    audio = b"".join(frame(pcm(PART_BYTES, seed=n)) for n in range(400))
     with contextlib.suppress(ConnectionResetError, BrokenPipeError):
         await client.send(audio, END)  # the daemon may stop reading: its lines must remain
     lines = []
