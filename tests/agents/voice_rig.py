@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +19,9 @@ from clova_client.agents.audioplayer_items import item_of_saved
 from clova_client.agents.context import SPEECH_STATE
 from clova_client.agents.focus import AudioFocus, FocusMode
 from clova_client.agents.outbound import EventOut
+from clova_client.agents.recognition import Recognition
 from clova_client.agents.router import Outcome, Router
-from clova_client.agents.speech_recognizer import SpeechRecognizerAgent
+from clova_client.agents.speech_recognizer import LISTENING, SpeechRecognizerAgent
 from clova_client.agents.speech_synthesizer import SpeechSynthesizerAgent
 from clova_client.cic.streamed import StreamOutcome
 from clova_client.player.backends.fake import FakeBackend, FakeMedia
@@ -302,3 +304,29 @@ def speech_state(event: Event) -> JsonObject | None:
             payload: JsonObject = obj["payload"]
             return payload
     return None
+
+
+def pcm(n: int, seed: int = 1) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+async def begin(rig: VoiceRig, told: Told | None = None, **kwargs: Any) -> tuple[Recognition, Told]:
+    told = told if told is not None else Told()
+    recognition = await rig.recognizer.begin(told, **kwargs)
+    await rig.settle()
+    return recognition, told
+
+
+async def feed(rig: VoiceRig, recognition: Recognition, data: bytes) -> None:
+    rig.recognizer.feed(recognition, data)
+    await rig.settle()
+
+
+def holders(rig: VoiceRig) -> set[str]:
+    """The focus holders by kind (a holder named per recognition, "listening..." counts as
+    ``listening``)."""
+    return {LISTENING if h.startswith(LISTENING) else h for h in rig.focus.holders}
+
+
+def recognize(rig: VoiceRig, n: int = -1) -> Event:
+    return rig.stream.events[n]
