@@ -31,6 +31,7 @@ class AudioEnd(StrEnum):
     STOP_CAPTURE = "CIC sent StopCapture"
     SUPERSEDED = "a newer recognition started"
     VANISHED = "the local client vanished mid-stream"
+    FAILED = "the request failed"
 
 
 @dataclass(eq=False)
@@ -46,8 +47,6 @@ class Recognition:
     first_byte_at: float | None = None
     _pieces: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     _odd: bytes = b""
-    _flush: bool = True
-    """Send what is buffered at the end (False once CIC or a newer recognition ended it)."""
 
     @property
     def focus_holder(self) -> str:
@@ -74,8 +73,7 @@ class Recognition:
         if self.ended is not None:
             return False
         self.ended = why
-        if why is not AudioEnd.LOCAL:
-            self._flush = False
+        if why is not AudioEnd.LOCAL:  # not sent yet: dropped (the part being made goes)
             while not self._pieces.empty():
                 self._pieces.get_nowait()
         self._pieces.put_nowait(None)
@@ -86,13 +84,13 @@ class Recognition:
         buffer = bytearray()
         while True:
             piece = await self._pieces.get()
-            if piece is None or not self._flush:
+            if piece is None:
                 break
             buffer += piece
             while len(buffer) >= PART_BYTES:
                 self.sent_parts += 1
                 yield bytes(buffer[:PART_BYTES])
                 del buffer[:PART_BYTES]
-        if buffer and self._flush:
+        if buffer:
             self.sent_parts += 1
             yield bytes(buffer)

@@ -206,7 +206,7 @@ class SpeechRecognizerAgent:
             try:
                 outcome = await self._stream(event, recognition.parts())
             except Exception as exc:  # NotConnected, or a failure of the request itself
-                recognition.end(AudioEnd.LOCAL)
+                recognition.end(AudioEnd.FAILED)
                 self._fail(recognition, f"Recognize not sent: {exc}")
                 return
             if not outcome.ok:

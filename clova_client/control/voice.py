@@ -150,6 +150,9 @@ async def serve_voice(
     try:
         await agent.wait_done(recognition)
         await _finish(writer, pump)
+    except asyncio.CancelledError:  # the daemon stops: no Recognize left waiting for audio
+        await asyncio.shield(agent.abandon(recognition))
+        raise
     finally:
         pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -13,7 +13,6 @@ from clova_client.agents.recognition import PART_BYTES, AudioEnd
 from clova_client.agents.speech_recognizer import LISTENING
 from clova_client.cic.streamed import NotConnected
 from clova_client.protocol import Event
-from clova_client.protocol.speech import Initiator
 from tests.agents.voice_rig import (
     Told,
     VoiceRig,
@@ -30,19 +29,17 @@ from tests.agents.voice_rig import (
 
 Logs = list[MutableMapping[str, Any]]
 MP3 = {"c1": b"ID3-one"}
-WAKE = Initiator.model_validate(
-    {
-        "type": "WAKEWORD",
-        "inputSource": "SELF",
-        "payload": {
-            "deviceUUID": "dev-1",
-            "wakeWord": {
-                "name": "clova",
-                "indices": {"startIndexInSamples": 10, "endIndexInSamples": 8000},
-            },
+WAKE: dict[str, Any] = {
+    "type": "WAKEWORD",
+    "inputSource": "SELF",
+    "payload": {
+        "deviceUUID": "dev-1",
+        "wakeWord": {
+            "name": "clova",
+            "indices": {"startIndexInSamples": 10, "endIndexInSamples": 8000},
         },
-    }
-)
+    },
+}
 
 
 @pytest.fixture
