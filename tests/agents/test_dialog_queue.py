@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any
-
-import pytest
-import structlog
 
 from clova_client.agents.dialog_queue import DialogQueue
 from clova_client.agents.router import Outcome
 from clova_client.protocol import Directive, parse_directive
-from tests.agents.voice_rig import VoiceRig, directive, make_rig, play_directive, speak
+from tests.agents.voice_rig import Logs, VoiceRig, directive, play_directive, speak
 
-Logs = list[MutableMapping[str, Any]]
 MP3 = {"c1": b"mp3-1", "c2": b"mp3-2"}
-
-
-@pytest.fixture
-def logs() -> Iterator[Logs]:
-    with structlog.testing.capture_logs() as captured:
-        yield captured
-
-
-@pytest.fixture
-async def rig() -> AsyncIterator[VoiceRig]:
-    made = await make_rig()
-    yield made
-    await made.close()
 
 
 def custom(mid: str, dialog: str | None = None) -> bytes:

@@ -3,43 +3,25 @@ until it is answered (speechId, the same dialog) or its timeout passes on the cl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, MutableMapping
-from typing import Any
-
 import pytest
-import structlog
 
 from clova_client.agents.recognition import PART_BYTES, Recognition
 from clova_client.agents.speech_recognizer import EXPECTING, LISTENING, RecognitionRefused
 from clova_client.protocol import Event
 from tests.agents.voice_rig import (
+    Logs,
     Told,
     VoiceRig,
     begin,
     expect_speech,
     feed,
     holders,
-    make_rig,
     pcm,
     recognize,
     speak,
 )
 
-Logs = list[MutableMapping[str, Any]]
 MP3 = {"c1": b"ID3-one"}
-
-
-@pytest.fixture
-def logs() -> Iterator[Logs]:
-    with structlog.testing.capture_logs() as captured:
-        yield captured
-
-
-@pytest.fixture
-async def rig() -> AsyncIterator[VoiceRig]:
-    made = await make_rig()
-    yield made
-    await made.close()
 
 
 async def answered_with_expect_speech(

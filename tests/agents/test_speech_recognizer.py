@@ -3,31 +3,28 @@ ExpectSpeech told back, barge-in, the ExpectSpeech timeout on the clock, and fai
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, MutableMapping
 from typing import Any
 
 import pytest
-import structlog
 
 from clova_client.agents.recognition import PART_BYTES, AudioEnd
 from clova_client.agents.speech_recognizer import LISTENING
 from clova_client.cic.streamed import NotConnected
 from clova_client.protocol import Event
 from tests.agents.voice_rig import (
+    Logs,
     Told,
     VoiceRig,
     begin,
     directive,
     feed,
     holders,
-    make_rig,
     pcm,
     recognize,
     speak,
     stop_capture,
 )
 
-Logs = list[MutableMapping[str, Any]]
 MP3 = {"c1": b"ID3-one"}
 WAKE: dict[str, Any] = {
     "type": "WAKEWORD",
@@ -40,19 +37,6 @@ WAKE: dict[str, Any] = {
         },
     },
 }
-
-
-@pytest.fixture
-def logs() -> Iterator[Logs]:
-    with structlog.testing.capture_logs() as captured:
-        yield captured
-
-
-@pytest.fixture
-async def rig() -> AsyncIterator[VoiceRig]:
-    made = await make_rig()
-    yield made
-    await made.close()
 
 
 # --- the audio ---------------------------------------------------------------------------------

@@ -4,11 +4,10 @@ speech that never sounds sending nothing while its dialog goes on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import structlog
 
 from clova_client.agents.router import Outcome
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
@@ -20,6 +19,7 @@ from tests.agents.voice_rig import (
     MEMORY,
     MISSING_URL,
     TTS_URL,
+    Logs,
     VoiceRig,
     directive,
     make_rig,
@@ -27,7 +27,6 @@ from tests.agents.voice_rig import (
     speech_state,
 )
 
-Logs = list[MutableMapping[str, Any]]
 RigFactory = Callable[..., Awaitable[VoiceRig]]
 SPEECH = {
     MEMORY: FakeMedia(1500),
@@ -36,12 +35,6 @@ SPEECH = {
     MISSING_URL: FakeMedia(1000, "404"),
 }
 MP3 = {"c1": b"ID3-one", "c2": b"ID3-two"}
-
-
-@pytest.fixture
-def logs() -> Iterator[Logs]:
-    with structlog.testing.capture_logs() as captured:
-        yield captured
 
 
 @pytest.fixture

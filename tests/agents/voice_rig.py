@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
+import structlog
 
 from clova_client.agents.audioplayer_items import item_of_saved
 from clova_client.agents.context import SPEECH_STATE
@@ -330,3 +333,21 @@ def holders(rig: VoiceRig) -> set[str]:
 
 def recognize(rig: VoiceRig, n: int = -1) -> Event:
     return rig.stream.events[n]
+
+
+Logs = list[MutableMapping[str, Any]]
+
+
+@pytest.fixture
+def logs() -> Iterator[Logs]:
+    """Every log line of the test, as structlog captured it."""
+    with structlog.testing.capture_logs() as captured:
+        yield captured
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[VoiceRig]:
+    """The voice parts, wired; closed after the test."""
+    made = await make_rig()
+    yield made
+    await made.close()

@@ -161,3 +161,6 @@ def clean_env() -> dict[str, str]:
     """The environment for CLI subprocesses: no CLOVA_* or systemd variables of ours."""
     foreign = ("JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
     return {k: v for k, v in os.environ.items() if not k.startswith("CLOVA_") and k not in foreign}
+
+
+from tests.agents.voice_rig import logs, rig  # noqa: E402,F401 - the voice rig's fixtures

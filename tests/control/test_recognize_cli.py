@@ -14,19 +14,12 @@ import pytest
 
 from clova_client.agents.recognition import PART_BYTES
 from clova_client.control import ControlServer
-from tests.agents.voice_rig import VoiceRig, make_rig, stop_capture
+from tests.agents.voice_rig import VoiceRig, stop_capture
 from tests.control.voice_client import FORMAT, pcm
 
 from .conftest import StubHandler
 
 CLI = Path(sys.executable).with_name("clova-client")
-
-
-@pytest.fixture
-async def rig() -> AsyncIterator[VoiceRig]:
-    made = await make_rig()
-    yield made
-    await made.close()
 
 
 @pytest.fixture

@@ -6,19 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
 from clova_client.agents.recognition import PART_BYTES, AudioEnd
 from clova_client.cic.streamed import NotConnected
 from clova_client.control import ControlServer
 from clova_client.control.voice import MAX_FRAME_BYTES
 from clova_client.protocol import Event
-from tests.agents.voice_rig import VoiceRig, expect_speech, make_rig, stop_capture
+from tests.agents.voice_rig import Logs, VoiceRig, expect_speech, stop_capture
 from tests.control.voice_client import (
     AUDIO,
     END,
@@ -32,21 +31,6 @@ from tests.control.voice_client import (
 )
 
 from .conftest import StubHandler
-
-Logs = list[MutableMapping[str, Any]]
-
-
-@pytest.fixture
-def logs() -> Iterator[Logs]:
-    with structlog.testing.capture_logs() as captured:
-        yield captured
-
-
-@pytest.fixture
-async def rig() -> AsyncIterator[VoiceRig]:
-    made = await make_rig()
-    yield made
-    await made.close()
 
 
 @pytest.fixture
