@@ -245,6 +245,7 @@ class VlcBackend:
             for vsource in vsources:
                 self._drop(vsource)
             await self._worker.run(self._instance.release)
+            self._diagnosis.close()
             await self._worker.shutdown()
             log.info("vlc.closed")
 
@@ -310,6 +311,7 @@ class VlcBackend:
         """Worker thread: stop ``stop``'s player, then open (pre-roll) ``source``."""
         if stop is not None:
             stop.player.stop()
+        self._diagnosis.trim()
         return VlcSource.open(
             self._instance,
             source,
