@@ -4,7 +4,8 @@ from .auth import AuthFailed, RefreshUnavailable, TokenFileError, Tokens, TokenS
 from .backoff import Backoff, BackoffPolicy
 from .client import CicClient
 from .inbox import DirectiveRouter
-from .outbox import Outbox, PutResult
+from .outbox import Outbox
+from .outbox_items import PutResult
 from .settings import CicSettings
 from .state import ConnectionState, InvalidTransition
 from .user_agent import UserAgent, UserAgentError, parse_user_agent

@@ -28,7 +28,8 @@ from .backoff import Backoff
 from .errors import SessionEnded, describe, error_reason, retry_after
 from .gate import DownchannelGate
 from .messages import event_fields
-from .outbox import Outbox, PutResult, StoredEvent, is_button
+from .outbox import Outbox
+from .outbox_items import PutResult, StoredEvent, is_button
 from .settings import CicSettings
 from .tokens import TokenKeeper
 from .transport import Transport
@@ -99,7 +100,9 @@ class EventDelivery:
 
     async def store(self, event: Event, audio: bytes | None = None) -> PutResult:
         """Queue an event; returns once it is durable in the outbox (sent later, in order)."""
-        result = await self._in_db(self._outbox.put, event, audio)
+        result = self._outbox.put_now(event, audio)  # no thread hop when no disk is due
+        if result is None:
+            result = await self._in_db(self._outbox.put, event, audio)
         if result.stored:
             self._enqueued += 1
             self._drained.clear()
@@ -135,17 +138,24 @@ class EventDelivery:
     async def send_loop(self, transport: Transport, gate: DownchannelGate) -> None:
         """Deliver the outbox in order until the connection starts closing; nothing more once
         ``gate`` has shut (its downchannel ended: the session is about to close)."""
+        woken = False
         while not self._closing.is_set():
             if not gate.open:
                 await self._closing.wait()
                 return
             seen = self._enqueued
-            head = await self._in_db(self._outbox.peek, 1)
+            # Woken by a new event: no thread hop. Right after an answer, one, as ever: an end
+            # of the downchannel CIC sends right after its answer is seen first.
+            head = self._outbox.peek_now(1) if woken else None
+            if head is None:
+                head = await self._in_db(self._outbox.peek, 1)
+            woken = False
             if not head:
                 self._drained.set()
                 if self._enqueued == seen and not self._closing.is_set():
                     self._wakeup.clear()
                 await self._wakeup.wait()
+                woken = True
                 continue
             await self._deliver(transport, gate, head[0])
 

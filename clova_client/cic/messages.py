@@ -8,7 +8,7 @@ from ..protocol import ProtocolError, parse_directive
 from ..protocol.items import item_token
 from ..protocol.multipart import MultipartError, MultipartParser
 from ..protocol.system import ExceptionPayload
-from .outbox import StoredEvent
+from .outbox_items import StoredEvent
 
 
 def exception_detail(content_type: str, body: bytes) -> str:

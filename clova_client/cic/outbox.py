@@ -25,12 +25,13 @@ whose hold ran out; tests may call it directly (``background=False``, an injecte
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ import structlog
 
 from ..protocol import Event
 from .outbox_disk import DiskError, DiskState, OutboxFile, Row
+from .outbox_items import PutResult, StoredEvent, is_progress_report, is_protected
 
 log = structlog.get_logger(__name__)
 
@@ -47,50 +49,6 @@ real CIC's round trip from a home network (tens to a few hundred ms), so connect
 not written; the bound of what a ``kill -9`` or power cut can lose (docs/ARCHITECTURE.md)."""
 RETRY_S = 5.0
 """How often a disk that failed is tried again."""
-
-PROGRESS_PREFIX = "AudioPlayer.ProgressReport"
-PROTECTED = frozenset(
-    f"AudioPlayer.{name}"
-    for name in ("PlayStarted", "PlayPaused", "PlayResumed", "PlayStopped", "PlayFinished")
-)
-"""Playback state events: never evicted (not PlaybackQueueCleared, which only looks alike)."""
-
-
-def is_progress_report(full_name: str) -> bool:
-    return full_name.startswith(PROGRESS_PREFIX)
-
-
-def is_button(full_name: str) -> bool:
-    """A press of one of the speaker's buttons: worth sending only while it is fresh."""
-    return full_name.startswith("PlaybackController.") and full_name.endswith("CommandIssued")
-
-
-def is_protected(full_name: str) -> bool:
-    """A playback state event (PlayStarted, PlayPaused, ...): never evicted."""
-    return full_name in PROTECTED
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    seq: int
-    message_id: str
-    full_name: str
-    body: dict[str, object]
-    audio: bytes | None
-    created_at: float = 0.0
-    """Wall time (Unix seconds) it was stored."""
-
-
-@dataclass(frozen=True)
-class PutResult:
-    seq: int | None
-    """The queue position; None when the event itself was refused (queue full, see Outbox)."""
-    evicted: tuple[str, ...]
-    """Events evicted to make room, as ``full_name:messageId``."""
-
-    @property
-    def stored(self) -> bool:
-        return self.seq is not None
 
 
 @dataclass
@@ -258,6 +216,40 @@ class Outbox:
             self._drop(seq)
             self._sync(self._clock())
             self._count()
+
+    # --- on the caller's thread, when there is no disk work ---------------------------------
+
+    def put_now(self, event: Event, audio: bytes | None = None) -> PutResult | None:
+        """``put`` when it needs no disk (CIC takes events as they come, so this one is held;
+        nothing else is due; there is room) and the lock is free, else None: then ``put`` on
+        the outbox's thread. Never blocks (the event loop calls it)."""
+        with self._if_free() as free:
+            if free and self._online and self.hold_s > 0 and self._disk_idle(room=True):
+                return self.put(event, audio)
+        return None
+
+    def peek_now(self, limit: int = 1) -> list[StoredEvent] | None:
+        """``peek`` (which never reads the disk) when the lock is free, else None."""
+        with self._if_free() as free:
+            return self.peek(limit) if free else None
+
+    @contextlib.contextmanager
+    def _if_free(self) -> Iterator[bool]:
+        free = self._lock.acquire(blocking=False)
+        try:
+            yield free
+        finally:
+            if free:
+                self._lock.release()
+
+    def _disk_idle(self, *, room: bool = False) -> bool:
+        """``_sync`` has nothing to write, delete or retry now (``room``: nor to evict)."""
+        if self.disk != "ok" or not self._loaded or self._rewrite or self._deleted:
+            return False
+        if room and len(self._entries) >= self.max_events:
+            return False
+        now = self._clock()
+        return all(e.on_disk or e.due > now for e in self._entries.values())
 
     # --- memory -------------------------------------------------------------------------
 

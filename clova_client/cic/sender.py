@@ -14,7 +14,7 @@ from typing import Protocol
 import structlog
 
 from ..protocol import Event
-from .outbox import PutResult
+from .outbox_items import PutResult
 
 log = structlog.get_logger(__name__)
 

@@ -4,6 +4,7 @@ old file format. Time is an injected clock; the flusher thread is off unless a t
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -259,3 +260,59 @@ def test_a_lost_connection_writes_the_held_events_and_the_next_ones_at_once(
     box.put(after)
     assert on_disk(box.path) == [held.message_id, after.message_id]
     assert box.in_memory == 0
+
+
+# --- put_now / peek_now: the event loop's way in, never touching the disk or waiting -----
+
+
+def lock_elsewhere(box: Outbox) -> tuple[threading.Event, threading.Thread]:
+    """Hold the outbox's lock on another thread (as the flusher does while it writes)."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with box._lock:
+            taken.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    taken.wait(10)
+    return release, thread
+
+
+def test_put_now_takes_an_event_only_when_put_would_not_write(box: Outbox, clock: Clock) -> None:
+    first = ev(i=1)
+    assert box.put_now(first) is None  # before any delivery every event is written: not here
+    assert box.pending == 0
+    online(box)
+    held = box.put_now(first)
+    assert held is not None and held.stored and box.pending == 1
+    assert on_disk(box.path) == [] and box.in_memory == 1  # held, as ``put`` holds it
+    clock.now += HOLD_S
+    assert box.put_now(ev(i=2)) is None  # the first one is due: writing is the outbox thread's
+    box.write_due()
+    assert on_disk(box.path) == [first.message_id]
+    assert box.put_now(ev(i=3)) is None  # CIC was slow: the next ones are written at once
+
+
+def test_put_now_refuses_a_failing_disk_a_full_outbox_and_a_busy_lock(
+    box: Outbox, clock: Clock
+) -> None:
+    online(box)
+    for i in range(box.max_events):
+        assert box.put_now(ev(i=i)) is not None
+    assert box.put_now(ev(i=99)) is None  # full: eviction is ``put``'s (it may delete rows)
+    box.remove(box.peek()[0].seq)
+    release, thread = lock_elsewhere(box)
+    try:
+        assert box.put_now(ev(i=100)) is None and box.peek_now(1) is None
+    finally:
+        release.set()
+        thread.join()
+    assert box.peek_now(5) == box.peek(5) and len(box.peek(5)) == box.max_events - 1
+    file = box._file
+    assert isinstance(file, FailingFile)
+    file.fail = "full"
+    clock.now += HOLD_S
+    box.write_due()
+    assert box.disk == "full" and box.put_now(ev(i=101)) is None

@@ -113,7 +113,7 @@ async def test_failing_listener_does_not_break_transitions() -> None:
 
 def test_event_token_is_the_payload_token_or_the_playback_state_stream_token() -> None:
     from clova_client.cic.messages import event_token
-    from clova_client.cic.outbox import StoredEvent
+    from clova_client.cic.outbox_items import StoredEvent
     from clova_client.protocol import Event, make_event
     from clova_client.protocol.audioplayer import PlaybackState, PlayerActivity
 

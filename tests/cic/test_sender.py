@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from clova_client.cic.outbox import PutResult
+from clova_client.cic.outbox_items import PutResult
 from clova_client.cic.sender import EventSender
 from clova_client.protocol import Event
 from clova_client.protocol.base import make_event

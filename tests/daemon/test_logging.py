@@ -218,3 +218,36 @@ def test_secret_keys_but_not_item_tokens() -> None:
         "access_token_file",
     ]
     assert not any(is_secret_key(k) for k in visible)
+
+
+def _redact_always(text: str) -> str:
+    """redact_text without its shortcut: every pattern applied, as before it had one."""
+    from clova_client import redact
+
+    text = redact._BEARER.sub(r"\1" + redact.REDACTED, text)
+    text = redact._KEYED.sub(r"\1\2" + redact.REDACTED, text)
+    text = redact._JWT.sub(redact.REDACTED, text)
+    return redact._URL.sub(lambda m: redact.redact_url(m.group(0)), text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AudioPlayer.PlayStarted",
+        "tok-123 PLAYING 3f2c8a1e-4b5d",
+        "PASSWORD=hunter2",
+        "Refresh_Token: abc.def",
+        "proxy-Authorization: Basic dXNlcg==",
+        "CLIENT_SECRET=s3",
+        "BeArEr abc.def-ghi",
+        "eyJhbGciOi.eyJzdWIiOi.sig",
+        "see HTTP://host/p?sig=1",
+        "pa\u017fsword=hunter2",  # (?i) folds the long s to an s: no ASCII shortcut
+        "\u212aorean access_token=x",  # the Kelvin sign folds to k
+        "노래 password=secret",
+    ],
+)
+def test_redact_text_shortcut_finds_what_every_pattern_finds(text: str) -> None:
+    assert redact_text(text) == _redact_always(text)
+    if text != _redact_always(text):
+        assert "<redacted>" in redact_text(text) or "…" in redact_text(text)

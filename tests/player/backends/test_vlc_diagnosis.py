@@ -4,13 +4,14 @@ technician can act on it (an HTTP status, a refused port, an unknown host, TLS, 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 
 import pytest
 
 from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
 from clova_client.player.backends.vlc import VlcBackend
-from clova_client.player.backends.vlc.diagnosis import cause_of
+from clova_client.player.backends.vlc.diagnosis import OPEN_FAILED, cause_of
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
 from tests.support.media_server import MediaServer
 
@@ -79,3 +80,23 @@ def test_unknown_log_lines_give_no_cause() -> None:
     assert cause_of(["connection failed: Connection timed out"]) == (
         "timeout connecting to the media server"
     )
+
+
+async def test_the_log_file_is_emptied_as_it_grows_and_causes_are_still_found(
+    backend: tuple[VlcBackend, Events],
+    media_server: MediaServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clova_client.player.backends.vlc import diagnosis
+
+    monkeypatch.setattr(diagnosis, "TRIM_BYTES", 1)  # every open starts an empty file
+    log = backend[0]._diagnosis
+    refused = await _failure(backend, media_server.refused_url(), 1)
+    assert os.fstat(log._fd).st_size > 0  # libVLC wrote its lines there, not to Python
+    missing = await _failure(backend, media_server.url("missing", "gone.mp3"), 2)
+    assert (refused, missing) == (
+        "connection refused by the media server",
+        "HTTP 404 from the media server",
+    )
+    log.trim()  # what the backend does before each open
+    assert os.fstat(log._fd).st_size == 0 and log.cause("http://elsewhere/x") == OPEN_FAILED

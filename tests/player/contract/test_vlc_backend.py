@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -100,3 +101,47 @@ async def test_stop_drops_the_pre_roll_and_close_ends_the_backend(server: MediaS
     await h.close()  # twice is fine
     with pytest.raises(RuntimeError):
         await h.backend.play(a)
+
+
+@pytest.mark.vlc
+async def test_a_new_source_pre_rolls_while_the_old_one_stops_and_sounds_only_after(
+    server: MediaServer,
+) -> None:
+    # play() opens the new media first and stops the old player meanwhile (a stop takes a few
+    # ms, on ALSA up to ~50); the new one opens its output and sounds only once the old is quiet.
+    h = VlcHarness(server)
+    try:
+        await h.play("ok", fmt="mp3", length_ms=3000)
+        await h.wait_for(T.TIME)
+        old = h.vlc._current
+        assert old is not None
+        stop_entered, stop_may_end = threading.Event(), threading.Event()
+        real_stop = old.player.stop
+
+        def slow_stop() -> None:
+            stop_entered.set()
+            stop_may_end.wait(10)
+            real_stop()
+
+        old.player.stop = slow_stop  # type: ignore[method-assign]
+        b = h.source("ok", fmt="wav", length_ms=1500)
+        mark = h.mark()
+        playing = asyncio.create_task(h.backend.play(b))
+        new = None
+        for _ in range(500):  # a safety limit, not a timing assertion
+            new = h.vlc._current
+            if stop_entered.is_set() and new is not None and new.prerolled_at is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert new is not None and new.source == b and new.prerolled_at is not None
+        assert requests_for(server, b.url) == 1  # opened before the old one stopped
+        await h.run_for(100)
+        sounding = [e for e in h.since(mark) if e.type in (T.PLAYING, T.TIME)]
+        assert new.stage == "preroll" and sounding == []  # held: the old one still stops
+        stop_may_end.set()
+        await playing
+        await h.wait_for(T.TIME, lambda e: e.source_id == b.source_id, after=mark)
+        assert {e.source_id for e in h.since(mark)} == {b.source_id}
+    finally:
+        stop_may_end.set()
+        await h.close()

@@ -94,23 +94,35 @@ class VlcBackend:
                         "vlc.play", prepared=False, container=container, **self._describe(source)
                     )
                     vsource = await self._worker.run_owning(
-                        lambda: self._open(source, container, stop=old), self._drop
+                        lambda: self._open(source, container), self._drop
                     )
-                    self._promote(vsource, "current")
+                    await self._start_opened(vsource, old)
             finally:
                 if old is not None:
                     self._release_later(old)
 
     async def _start_prepared(self, vsource: VlcSource, old: VlcSource | None) -> None:
         """Make a pre-rolled source current; it unpauses once the old one is silent."""
-        vsource.switching = True
+        await self._switch(vsource, old)
+        vsource.switched()
+
+    async def _start_opened(self, vsource: VlcSource, old: VlcSource | None) -> None:
+        """Make a source whose pre-roll has just begun current. The old one is stopped while
+        libVLC opens, probes and buffers the new one on its own threads (a ``stop()`` takes a
+        few ms, up to ~50), not before; the new one unpauses (opens its audio output) only once
+        the old one is silent, as a prepared one does."""
+        await self._switch(vsource, old)
+        vsource.maybe_go()
+
+    async def _switch(self, vsource: VlcSource, old: VlcSource | None) -> None:
+        """Promote ``vsource`` to current, held paused until ``old``'s player has stopped."""
+        vsource.switching = old is not None
         self._promote(vsource, "current")
         try:
             if old is not None:
                 await self._worker.run(old.player.stop)
         finally:
             vsource.switching = False
-        vsource.switched()
 
     async def prepare(self, source: MediaSource) -> None:
         """Pre-roll ``source`` on a second player: opened, probed, buffered, paused, with no
@@ -233,6 +245,7 @@ class VlcBackend:
             for vsource in vsources:
                 self._drop(vsource)
             await self._worker.run(self._instance.release)
+            self._diagnosis.close()
             await self._worker.shutdown()
             log.info("vlc.closed")
 
@@ -293,11 +306,12 @@ class VlcBackend:
         return container_of(source.url, source.data)
 
     def _open(
-        self, source: MediaSource, container: Container, *, stop: VlcSource | None
+        self, source: MediaSource, container: Container, *, stop: VlcSource | None = None
     ) -> VlcSource:
         """Worker thread: stop ``stop``'s player, then open (pre-roll) ``source``."""
         if stop is not None:
             stop.player.stop()
+        self._diagnosis.trim()
         return VlcSource.open(
             self._instance,
             source,
