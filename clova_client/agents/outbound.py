@@ -9,6 +9,7 @@ it behind every event sent before it. It never blocks: callers in any task keep 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TypedDict, Unpack
 
 import structlog
 from pydantic import BaseModel
@@ -23,6 +24,15 @@ log = structlog.get_logger(__name__)
 Queue = Callable[[Event], None]
 
 
+class EventOptions(TypedDict, total=False):
+    """``build``'s keyword options, which ``send`` passes on."""
+
+    dialog_request_id: str | None
+    version: str | None
+    context: Mapping[str, JsonObject] | None
+    log_fields: Mapping[str, object] | None
+
+
 class EventOut:
     """``queue``: the event sender's ``submit`` (a test's list's ``append``)."""
 
@@ -35,23 +45,10 @@ class EventOut:
         namespace: str,
         name: str,
         payload: BaseModel | JsonObject | None = None,
-        *,
-        dialog_request_id: str | None = None,
-        version: str | None = None,
-        context: Mapping[str, JsonObject] | None = None,
-        log_fields: Mapping[str, object] | None = None,
+        **options: Unpack[EventOptions],
     ) -> Event:
-        """Build, log and queue one event; ``context`` overrides registry objects by name,
-        ``log_fields`` add to its line (the AudioPlayer reporter's state and offset)."""
-        event = self.build(
-            namespace,
-            name,
-            payload,
-            dialog_request_id=dialog_request_id,
-            version=version,
-            context=context,
-            log_fields=log_fields,
-        )
+        """Build, log and queue one event (``build``'s options)."""
+        event = self.build(namespace, name, payload, **options)
         self._queue(event)
         return event
 
@@ -66,8 +63,9 @@ class EventOut:
         context: Mapping[str, JsonObject] | None = None,
         log_fields: Mapping[str, object] | None = None,
     ) -> Event:
-        """Build and log one event without queueing it: Recognize, whose audio streams on its
-        own request (``send`` for everything else)."""
+        """Build and log one event without queueing it (Recognize, whose audio streams on its
+        own request; ``send`` for everything else). ``context`` overrides registry objects by
+        name, ``log_fields`` add to its line (the AudioPlayer reporter's state and offset)."""
         event = make_event(
             namespace,
             name,

@@ -20,6 +20,9 @@ from ..protocol.speech import BYTES_PER_SECOND
 PART_BYTES = BYTES_PER_SECOND // 5
 """200 ms of audio: 6,400 bytes."""
 
+LISTENING = "listening"
+"""A recognition's name in the audio focus (with its number: ``listening#3``)."""
+
 Tell = Callable[[JsonObject], None]
 """Sends one line to the local client (never raises; a gone client just stops listening)."""
 
@@ -51,7 +54,7 @@ class Recognition:
     @property
     def focus_holder(self) -> str:
         """Its own name in the audio focus: a newer recognition's never goes with it."""
-        return f"listening#{self.number}"
+        return f"{LISTENING}#{self.number}"
 
     def feed(self, data: bytes, now: float) -> None:
         """Audio from the local client (ignored once the audio has ended)."""

@@ -25,13 +25,14 @@ from ..protocol import Directive, Event, JsonObject
 from ..protocol.speech import (
     RECOGNIZER,
     ExpectSpeechPayload,
-    Initiator,
     RecognizePayload,
     ShowRecognizedTextPayload,
     StopCapturePayload,
+    initiator_of,
 )
-from .focus import AudioFocus
+from .focus import AudioFocus, FocusMode
 from .outbound import EventOut
+from .recognition import LISTENING as LISTENING
 from .recognition import AudioEnd, Recognition, Tell
 from .router import Router, expect_payload
 from .speech_synthesizer import SpeechSynthesizerAgent
@@ -42,7 +43,6 @@ Stream = Callable[[Event, AsyncIterator[bytes]], Awaitable[Any]]
 """Sends an event with its audio streamed (``CicClient.stream_event``); its result has
 ``status``, ``problem`` and ``ok``; raises ``NotConnected`` when it cannot send now."""
 
-LISTENING = "listening"
 EXPECTING = "expecting"
 
 
@@ -91,7 +91,7 @@ class SpeechRecognizerAgent:
         focus = self._focus
         content = "normal"
         if focus.held:
-            content = "ducked" if focus.mode.value == "duck" else "paused"
+            content = "ducked" if focus.mode is FocusMode.DUCK else "paused"
         speech = self._synthesizer.state
         return {
             "focus": sorted(focus.holders),
@@ -136,7 +136,9 @@ class SpeechRecognizerAgent:
             payload = RecognizePayload.model_validate(
                 {
                     "lang": lang or self._lang,
-                    "initiator": self._initiator(initiator),
+                    "initiator": (
+                        None if initiator is None else initiator_of(initiator, self._device_uuid)
+                    ),
                     "speech_id": speech_id,
                     "explicit": explicit,
                 }
@@ -159,19 +161,6 @@ class SpeechRecognizerAgent:
         self._task = asyncio.get_running_loop().create_task(self._run(recognition, event))
         tell({"event": "started", "dialogRequestId": dialog, "messageId": event.message_id})
         return recognition
-
-    def _initiator(self, given: JsonObject | None) -> Initiator | None:
-        if given is None:
-            return None
-        initiator = {k: v for k, v in given.items() if k != "wakeWord"}
-        payload = dict(given.get("payload") or {})
-        if "wakeWord" in given:
-            payload["wakeWord"] = given["wakeWord"]
-        if self._device_uuid is not None:
-            payload.setdefault("deviceUUID", self._device_uuid)
-        if payload:
-            initiator["payload"] = payload
-        return Initiator.model_validate(initiator)
 
     async def _supersede(self, recognition: Recognition) -> None:
         """The new recognition wins: an older one still streaming is abandoned, and the
@@ -350,7 +339,7 @@ class SpeechRecognizerAgent:
 
     def _spawn_timeout(self, expected: Expected) -> None:
         task = asyncio.get_running_loop().create_task(self._timed_out(expected))
-        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+        task.add_done_callback(_log_failure)
 
     async def _timed_out(self, expected: Expected) -> None:
         if self.expected is not expected:
@@ -377,3 +366,8 @@ class SpeechRecognizerAgent:
         if expected is not None:
             expected.timer.cancel()
             await self._focus.release(EXPECTING)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("expect_speech.timeout_failed", error=repr(task.exception()))

@@ -213,7 +213,7 @@ class SpeechSynthesizerAgent:
             self._say(speech, "SpeechStarted", SpeechActivity.PLAYING)
         elif kind is BackendEventType.ENDED:
             if speech.started:
-                self._spawn(self._ended(speech, "SpeechFinished", SpeechActivity.FINISHED))
+                self._spawn(self._finished(speech))
             else:
                 self._spawn(self._failed(speech, "it ended without a sound"))
         elif kind is BackendEventType.ERROR:
@@ -223,13 +223,12 @@ class SpeechSynthesizerAgent:
         self.state = SpeechState(token=speech.token, player_activity=activity)
         self._events.send(SYNTHESIZER, name, {"token": speech.token})
 
-    async def _ended(self, speech: Speech, name: str, activity: SpeechActivity) -> None:
+    async def _finished(self, speech: Speech) -> None:
         if self._current is not speech:
             return
         self._cancel_timer()
-        self._say(speech, name, activity)
-        await self._router.release(speech.dialog_request_id)
-        await self._after(speech)
+        self._say(speech, "SpeechFinished", SpeechActivity.FINISHED)
+        await self._hand_on(speech)
 
     async def _failed(self, speech: Speech, reason: str) -> None:
         if self._current is not speech:
@@ -244,10 +243,11 @@ class SpeechSynthesizerAgent:
             log.warning(
                 "speech.failed", token=speech.token, reason=reason, sent="nothing (never started)"
             )
-        await self._router.release(speech.dialog_request_id)
-        await self._after(speech)
+        await self._hand_on(speech)
 
-    async def _after(self, speech: Speech) -> None:
+    async def _hand_on(self, speech: Speech) -> None:
+        """Its dialog's waiting directives go on, then the next speech starts."""
+        await self._router.release(speech.dialog_request_id)
         if self._current is speech:
             self._current = None
             await self._next()

@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from ..agents.recognition import Recognition
 from ..agents.speech_recognizer import RecognitionRefused, SpeechRecognizerAgent
 from ..protocol import JsonObject
-from ..protocol.speech import SAMPLE_RATE, Initiator
+from ..protocol.speech import SAMPLE_RATE, initiator_of
 from .protocol import BadRequest, encode
 
 log = structlog.get_logger(__name__)
@@ -47,6 +47,8 @@ MAX_FRAME_BYTES = 64 * 1024
 AUDIO_IDLE_S = 5.0
 """A recognition whose client sends no frame this long is abandoned (a hung microphone)."""
 AUDIO = {"encoding": "s16le", "rate": SAMPLE_RATE, "channels": 1}
+CHECKED_BY_THE_DAEMON = "00000000-0000-0000-0000-000000000000"
+"""Stands for the deviceUUID the agent adds, while the header is checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +81,7 @@ def parse_voice(obj: dict[str, Any], listen: bool) -> VoiceRequest:
         if not isinstance(initiator, dict):
             raise BadRequest("'initiator' must be an object: type, inputSource, wakeWord")
         try:  # as CIC will see it, the daemon's deviceUUID added
-            own = {k: v for k, v in initiator.items() if k != "wakeWord"}
-            Initiator.model_validate({**own, "payload": _payload_of(initiator)})
+            initiator_of(initiator, CHECKED_BY_THE_DAEMON)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -92,14 +93,6 @@ def parse_voice(obj: dict[str, Any], listen: bool) -> VoiceRequest:
     if not isinstance(answer, bool):
         raise BadRequest("'answer' must be true or false")
     return VoiceRequest(False, initiator, lang, answer)
-
-
-def _payload_of(initiator: dict[str, Any]) -> JsonObject:
-    payload = dict(initiator.get("payload") or {})
-    if "wakeWord" in initiator:
-        payload["wakeWord"] = initiator["wakeWord"]
-    payload.setdefault("deviceUUID", "checked-by-the-daemon")
-    return payload
 
 
 class Line:

@@ -8,8 +8,9 @@ SpeechStopped, with the ``SpeechSynthesizer.SpeechState`` context.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
@@ -74,6 +75,21 @@ class Initiator(OutModel):
     type: Literal["PRESS_AND_HOLD", "TAP", "WAKEWORD"]
     input_source: str = Field(pattern=r"^(SELF|CUSTOM_[A-Za-z0-9_-]+)$")
     payload: InitiatorPayload | None = None
+
+
+def initiator_of(given: Mapping[str, Any], device_uuid: str | None) -> Initiator:
+    """Recognize's ``initiator`` from the local client's (its ``wakeWord`` at the top or in
+    its ``payload``), with the speaker's ``deviceUUID`` where it gave none. ValidationError
+    when it is not one the guide allows."""
+    initiator: dict[str, Any] = {k: v for k, v in given.items() if k != "wakeWord"}
+    payload = dict(given.get("payload") or {})
+    if "wakeWord" in given:
+        payload["wakeWord"] = given["wakeWord"]
+    if device_uuid is not None:
+        payload.setdefault("deviceUUID", device_uuid)
+    if payload:
+        initiator["payload"] = payload
+    return Initiator.model_validate(initiator)
 
 
 class RecognizePayload(OutModel):

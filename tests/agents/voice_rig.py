@@ -31,7 +31,7 @@ from clova_client.player.backends.fake import FakeBackend, FakeMedia
 from clova_client.player.engine import PlayerEngine
 from clova_client.player.settings import PlayerSettings
 from clova_client.protocol import Directive, Event, JsonObject
-from tests.player.helpers import SteppingClock, stream
+from tests.player.helpers import SteppingClock, run_clock, stream
 
 MEMORY = "memory://speech"
 """The URL the synthesizer gives a speech played from an attachment."""
@@ -220,15 +220,7 @@ class VoiceRig:
 
     async def run(self, seconds: float) -> None:
         """Let ``seconds`` of clock time pass, every timer at its own due time."""
-        end = self.clock.now() + seconds
-        while True:
-            await self.settle()
-            due = self.clock.next_due()
-            if due is None or due > end:
-                break
-            self.clock.advance(max(0.0, due - self.clock.now()) + 1e-9)
-        self.clock.advance(max(0.0, end - self.clock.now()))
-        await self.settle()
+        await run_clock(self.clock, self.settle, seconds)
 
     async def close(self) -> None:
         await self.synth.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
 import struct
 import wave
 from pathlib import Path
@@ -107,10 +106,3 @@ async def vanishing_client(daemon: DaemonProcess, pcm: bytes, frames: int) -> li
     writer.transport.abort()  # as a crash: no end frame
     return got
 
-
-def raw_socket_path(daemon: DaemonProcess) -> str:
-    return str(daemon.runtime_dir / "control.sock")
-
-
-def unix_socket() -> socket.socket:
-    return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -4,7 +4,7 @@ harness wiring a PlayerEngine to a FakeBackend."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,15 +191,7 @@ class Harness:
 
     async def run(self, seconds: float) -> None:
         """Let ``seconds`` of clock time pass, handling every timer at its own due time."""
-        end = self.clock.now() + seconds
-        while True:
-            await self.settle()
-            due = self.clock.next_due()
-            if due is None or due > end:
-                break
-            self.clock.advance(max(0.0, due - self.clock.now()) + 1e-9)
-        self.clock.advance(max(0.0, end - self.clock.now()))
-        await self.settle()
+        await run_clock(self.clock, self.settle, seconds)
 
     async def run_until(self, name: str, limit_s: float = 120.0, step_s: float = 0.01) -> Sent:
         """Run until an event named ``name`` goes out (fails after ``limit_s``)."""
@@ -253,3 +245,19 @@ def reported(sent: list[Sent]) -> list[tuple[str, int | None]]:
         for s in sent
         if s.name.startswith("ProgressReport")
     ]
+
+
+async def run_clock(
+    clock: SteppingClock, settle: Callable[[], Awaitable[None]], seconds: float
+) -> None:
+    """Let ``seconds`` of ``clock`` time pass, every timer at its own due time, ``settle``
+    (the loop's pending work) before and after each."""
+    end = clock.now() + seconds
+    while True:
+        await settle()
+        due = clock.next_due()
+        if due is None or due > end:
+            break
+        clock.advance(max(0.0, due - clock.now()) + 1e-9)
+    clock.advance(max(0.0, end - clock.now()))
+    await settle()
