@@ -105,4 +105,3 @@ async def vanishing_client(daemon: DaemonProcess, pcm: bytes, frames: int) -> li
     got = [await reader.readline()]
     writer.transport.abort()  # as a crash: no end frame
     return got
-
