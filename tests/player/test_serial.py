@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import structlog
 
 from clova_client.player.serial import SerialRunner
 
@@ -64,3 +65,23 @@ async def test_closed_runner_refuses_work() -> None:
 
     with pytest.raises(RuntimeError):
         await runner.run(job)
+
+
+async def test_each_job_logs_with_the_fields_of_whoever_queued_it() -> None:
+    """The runner's task starts inside the first directive's bound log fields; later jobs must
+    not inherit them (a technician would read the first directive's messageId on every line)."""
+    runner = SerialRunner("t")
+    seen: list[object] = []
+
+    async def job() -> None:
+        seen.append(structlog.contextvars.get_contextvars().get("message_id"))
+
+    with structlog.contextvars.bound_contextvars(message_id="first"):
+        await runner.run(job)
+    with structlog.contextvars.bound_contextvars(message_id="second"):
+        await runner.run(job)
+        runner.post(job)
+    runner.post(job)  # from a callback with no directive: no messageId
+    await runner.wait_idle()
+    assert seen == ["first", "second", "second", None]
+    await runner.close()
