@@ -80,7 +80,7 @@ class SerialRunner:
             loop = asyncio.get_running_loop()
             self.busy_since = loop.time()
             try:
-                self._current = loop.create_task(job(), context=context)
+                self._current = loop.create_task(_awaited(job), context=context)
                 result = await self._current
             except asyncio.CancelledError:
                 if done is not None and not done.done():
@@ -98,3 +98,7 @@ class SerialRunner:
                 self._current = None
                 self.busy_since = None
                 self._jobs.task_done()
+
+
+async def _awaited(job: Job) -> Any:
+    return await job()
