@@ -21,6 +21,10 @@ the figures):
 * ``directive_to_started_ms``: the mock pushes a Play (REPLACE_ALL, an MP3 it serves) -> the mock
   has recorded PlayStarted: downchannel, parse, router, engine, libVLC open and pre-roll, first
   TIME, event through the durable outbox and back over HTTP. Median of 10.
+* ``floor_directive_to_started_ms``: the same measurement, same mock, same media, once the daemon
+  has stopped, of ``bench/latency_floor.py``: the stack alone (httpx/h2 downchannel and POSTs,
+  python-vlc with the same pre-roll and output) doing the least a speaker must do between a Play
+  and its PlayStarted, none of this project's code: the floor the daemon's figure is read against.
 * ``raw_vlc_ms``: in this process, python-vlc ``play()`` -> its first TimeChanged, same media
   URL, same kind of output (a memory sink paced to real time, as ``audio_output = "null"``).
 
@@ -232,6 +236,24 @@ def stage_speaker() -> Path:
     return STAGED_CLI
 
 
+async def latency_floor(python: Path, mock: MockCicServer, url: str) -> list[float]:
+    """``directive_to_started`` of bench/latency_floor.py: the stack alone, same mock."""
+    proc = await asyncio.create_subprocess_exec(
+        str(python), str(ROOT / "bench" / "latency_floor.py"), mock.base_url, str(mock.ca_file),
+        ACCESS, *QUIET_ARGS, "--aout=adummy",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"bench/latency_floor.py did not start: {line!r}")
+        return await directive_to_started(mock, url, START_RUNS)
+    finally:
+        proc.stdin.close()
+        await asyncio.wait_for(proc.wait(), 30)
+
+
 async def stack_floor(python: Path, url: str) -> tuple[float, float]:
     """VmRSS (MiB) of bench/stack_floor.py: idle, then playing ``url``."""
     proc = await asyncio.create_subprocess_exec(
@@ -299,6 +321,7 @@ async def main() -> None:
 
                 raw = await asyncio.to_thread(raw_vlc_runs, short_url, START_RUNS)
                 await speaker.stop()
+                floor_starts = await latency_floor(CLI.parent / "python", mock, short_url)
                 floor_idle, floor_playing = await stack_floor(
                     CLI.parent / "python", mock.media_url(long)
                 )
@@ -313,6 +336,7 @@ async def main() -> None:
     print(f"|{'-' * 44}|{'-' * 11}|{'-' * 11}|{'-' * 11}|{'-' * 5}|------")
     print(row("spawn -> READY=1 (mock up)", ready, "s", 3))
     print(row("Play pushed -> PlayStarted recorded (MP3)", starts, "ms"))
+    print(row("  the same, the stack alone (latency floor)", floor_starts, "ms"))
     print(row("raw python-vlc play() -> TimeChanged (MP3)", raw, "ms"))
     print(row(f"CPU idle, connected ({WINDOW_S:.0f} s)", [idle_cpu], "% of one core", 2))
     print(row(f"CPU playing MP3 ({WINDOW_S:.0f} s)", [playing_cpu], "% of one core", 2))
@@ -332,6 +356,7 @@ async def main() -> None:
         "rss_over_floor_idle": round(idle_rss / floor_idle, 2),
         "rss_over_floor_playing": round(playing_rss / floor_playing, 2),
         "directive_to_started_ms": round(statistics.median(starts), 1),
+        "floor_directive_to_started_ms": round(statistics.median(floor_starts), 1),
         "raw_vlc_ms": round(statistics.median(raw), 1),
     }
     print(json.dumps(result))
