@@ -7,7 +7,7 @@ Modules (numbers are measurements on libVLC 3.0.24; see docs/PERFORMANCE.md):
 * ``source`` -- ``VlcSource``: one source as the loop sees it: turns its libVLC events
   (``VlcEventKind``) into BackendEvents and ends its pre-roll.
 * ``libvlc`` -- ``LibVlcPlayer``: the libVLC media and player of one source, and the callbacks
-  that copy their events to the loop.
+  that copy their events to the loop; ``SparePlayer``: the next one, made ahead.
 * ``output`` -- the output choice and the ``null`` output paced to real time.
 * ``memory`` -- ``cid:`` data played from memory.
 * ``worker`` -- the one thread every blocking libVLC call runs on, in order.

@@ -1,7 +1,8 @@
 """VlcBackend: the PlayerBackend on libVLC. Two slots, the current source and the prepared
-(pre-rolled) next one, each a ``VlcSource`` on its own libVLC player; blocking libVLC calls run
-on the worker thread, in order, while quick controls that only post a request to libVLC's input
-thread (``set_pause``, ``set_time``, ``get_length``) run on the loop.
+(pre-rolled) next one, each a ``VlcSource`` on its own libVLC player, taken from a spare made
+ahead; blocking libVLC calls run on the worker thread, in order, while quick controls that only
+post a request to libVLC's input thread (``set_pause``, ``set_time``, ``get_length``) run on
+the loop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from clova_client.redact import redact_url
 from ...backend import BackendEvent, EventSink, MediaSource
 from .container import Container, container_of, needs_sniff
 from .diagnosis import LogDiagnosis
+from .libvlc import SparePlayer
 from .output import QUIET_ARGS, Output, resolve_output
 from .source import VlcSource
 from .worker import Worker
@@ -68,6 +70,8 @@ class VlcBackend:
         self._preroll_lead_ms = round(preroll_lead_s * 1000)
         self._deferred: MediaSource | None = None
         self._preroll_task: asyncio.Task[None] | None = None
+        self._spare = SparePlayer(instance, null_output=self.output == "null")
+        self._worker.submit(self._spare.make)
         log.info("vlc.backend", output=self.output, libvlc=vlc.libvlc_get_version().decode())
 
     # -- PlayerBackend ------------------------------------------------------------------------
@@ -244,6 +248,7 @@ class VlcBackend:
             self._current = self._prepared = None
             for vsource in vsources:
                 self._drop(vsource)
+            await self._worker.run(self._spare.release)
             await self._worker.run(self._instance.release)
             self._diagnosis.close()
             await self._worker.shutdown()
@@ -308,20 +313,28 @@ class VlcBackend:
     def _open(
         self, source: MediaSource, container: Container, *, stop: VlcSource | None = None
     ) -> VlcSource:
-        """Worker thread: stop ``stop``'s player, then open (pre-roll) ``source``."""
+        """Worker thread: stop ``stop``'s player, then open (pre-roll) ``source`` on the spare
+        player (libvlc.py ``SparePlayer``); the next spare is made behind what is queued."""
         if stop is not None:
             stop.player.stop()
         self._diagnosis.trim()
-        return VlcSource.open(
-            self._instance,
-            source,
-            container=container,
-            host=self,
-            loop=self._loop_now(),
-            null_output=self.output == "null",
-            volume=self._volume,
-            muted=self._muted,
-        )
+        player = self._spare.take()
+        try:
+            return VlcSource.open(
+                self._instance,
+                source,
+                player=player,
+                container=container,
+                host=self,
+                loop=self._loop_now(),
+                volume=self._volume,
+                muted=self._muted,
+            )
+        except BaseException:
+            player.release()
+            raise
+        finally:
+            self._worker.submit(self._spare.make)
 
     def _promote(self, vsource: VlcSource, role: Literal["prepared", "current"]) -> None:
         if role == "current":

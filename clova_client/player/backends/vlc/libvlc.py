@@ -67,17 +67,38 @@ _LIBVLC_EVENTS = (*(row[0] for row in _CALLBACKS), vlc.EventType.MediaPlayerBuff
 
 
 class LibVlcPlayer:
-    """One libVLC media player playing one source's media, opened with ``:start-paused``
-    (libVLC opens, probes and buffers, then parks in Paused without opening the audio output)
-    and from ``start_ms``. Created on the worker thread; ``start`` begins the pre-roll.
+    """One libVLC media player, made ahead of its source (its output and callbacks attached, no
+    media: nothing fires), then ``load``-ed with one source's media, opened with
+    ``:start-paused`` (libVLC opens, probes and buffers, then parks in Paused without opening
+    the audio output) and from ``start_ms``; ``start`` begins the pre-roll. All on the worker
+    thread.
 
     ``keep`` holds the ctypes callbacks and buffers libVLC points into, until ``release``.
     """
 
-    def __init__(
-        self, instance: Any, source: MediaSource, *, null_output: bool, demux: str | None = None
-    ) -> None:
+    def __init__(self, instance: Any, *, null_output: bool) -> None:
         self.keep: list[object] = []
+        self.media: Any = None
+        self.player: Any = instance.media_player_new()
+        self.pacer = Pacer() if null_output else None
+        self.created_at = time.monotonic()
+        self.last_buffering = self.created_at  # written on a VLC thread
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_event: OnEvent | None = None
+        player = self.player
+        if self.pacer is not None:
+            attach_null_output(player, self.pacer, self.keep, self._on_first_pcm)
+        manager = player.event_manager()
+        for event_type, kind, copy in _CALLBACKS:
+            handler = self._poster(kind, copy)
+            manager.event_attach(event_type, handler)
+            self.keep.append(handler)
+        on_buffering = self._on_buffering
+        manager.event_attach(vlc.EventType.MediaPlayerBuffering, on_buffering)
+        self.keep.append(on_buffering)
+
+    def load(self, instance: Any, source: MediaSource, *, demux: str | None = None) -> None:
+        """Give the player ``source``'s media (once)."""
         if source.data is not None:
             memory = MemoryInput(source.data)
             self.keep.append(memory)
@@ -93,37 +114,21 @@ class LibVlcPlayer:
             media.add_option(demux)
         if source.start_ms > 0:
             media.add_option(f":start-time={source.start_ms / 1000:.3f}")
-        self.media: Any = media
-        self.player: Any = instance.media_player_new()
-        self.pacer = Pacer() if null_output else None
-        self.created_at = time.monotonic()
-        self.last_buffering = self.created_at  # written on a VLC thread
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._on_event: OnEvent | None = None
+        self.media = media
+        self.created_at = self.last_buffering = time.monotonic()
 
     # -- worker thread ---------------------------------------------------------------------------
 
     def start(
         self, loop: asyncio.AbstractEventLoop, on_event: OnEvent, *, volume: int, muted: bool
     ) -> None:
-        """Attach the output and the callbacks (events go to ``on_event`` on ``loop``), then
-        play: the pre-roll begins."""
+        """Events go to ``on_event`` on ``loop`` from now on; play: the pre-roll begins."""
         self._loop, self._on_event = loop, on_event
         player = self.player
-        if self.pacer is not None:
-            attach_null_output(player, self.pacer, self.keep, self._on_first_pcm)
-        else:
+        if self.pacer is None:
             player.audio_set_volume(volume)
             player.audio_set_mute(muted)
         player.set_media(self.media)
-        manager = player.event_manager()
-        for event_type, kind, copy in _CALLBACKS:
-            handler = self._poster(kind, copy)
-            manager.event_attach(event_type, handler)
-            self.keep.append(handler)
-        on_buffering = self._on_buffering
-        manager.event_attach(vlc.EventType.MediaPlayerBuffering, on_buffering)
-        self.keep.append(on_buffering)
         player.play()
 
     def apply_volume(self, volume: int, muted: bool) -> None:
@@ -148,7 +153,8 @@ class LibVlcPlayer:
         for event_type in _LIBVLC_EVENTS:
             manager.event_detach(event_type)
         player.release()
-        self.media.release()
+        if self.media is not None:
+            self.media.release()
         self.keep.clear()
 
     # -- VLC threads: copy, hand over, nothing else ------------------------------------------
@@ -205,3 +211,33 @@ class LibVlcPlayer:
         if volume < 0 or muted < 0:
             return None
         return volume, bool(muted)
+
+
+class SparePlayer:
+    """The next source's player, made ahead (output and callbacks attached, no media: nothing
+    fires), so that an open is only its media and ``play()``: ``media_player_new`` loads the
+    output module (3.5-3.9 ms for ALSA or PulseAudio), and on the worker every libVLC call gives
+    the GIL up and waits to take it back while the loop sends the events of the moment.
+    Worker thread only."""
+
+    def __init__(self, instance: Any, *, null_output: bool) -> None:
+        self._instance = instance
+        self._null_output = null_output
+        self.player: LibVlcPlayer | None = None
+        self._released = False
+
+    def make(self) -> None:
+        if self.player is None and not self._released:
+            self.player = LibVlcPlayer(self._instance, null_output=self._null_output)
+
+    def take(self) -> LibVlcPlayer:
+        """The player made ahead, else a new one."""
+        player, self.player = self.player, None
+        return player or LibVlcPlayer(self._instance, null_output=self._null_output)
+
+    def release(self) -> None:
+        """For good: no spare is made after this."""
+        self._released = True
+        player, self.player = self.player, None
+        if player is not None:
+            player.release()

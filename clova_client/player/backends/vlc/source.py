@@ -100,17 +100,16 @@ class VlcSource:
         instance: Any,
         source: MediaSource,
         *,
+        player: LibVlcPlayer,
         container: Container,
         host: SourceHost,
         loop: asyncio.AbstractEventLoop,
-        null_output: bool,
         volume: int,
         muted: bool,
     ) -> VlcSource:
-        """Worker thread: create the player for ``source`` (its ``container`` picks the
-        demuxer, see container.py) and begin its pre-roll."""
-        demux = demux_option(container)
-        player = LibVlcPlayer(instance, source, null_output=null_output, demux=demux)
+        """Worker thread: load ``source`` into ``player``, a fresh one (its ``container`` picks
+        the demuxer, see container.py), and begin its pre-roll."""
+        player.load(instance, source, demux=demux_option(container))
         new = cls(source, player, host, loop, container)
         player.start(loop, new.on_event, volume=volume, muted=muted)
         return new

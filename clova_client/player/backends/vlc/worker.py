@@ -57,4 +57,4 @@ class Worker:
 def _log_failure(future: Future[Any]) -> None:
     exc = future.exception()
     if exc is not None:
-        log.error("vlc.release_failed", error=repr(exc))
+        log.error("vlc.worker_call_failed", error=repr(exc))
