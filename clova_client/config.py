@@ -7,7 +7,6 @@ whose text is one line naming the dotted key, the bad value and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import os
 import platform
 import re
@@ -62,7 +61,7 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # PYTHON_RE
 
 
 class CicSection(_Section):
@@ -136,7 +135,7 @@ def _detected(value: str) -> str:
 
 class PlayerSection(_Section):
     audio_output: AudioOutput = "auto"
-    alsa_device: Annotated[str, Field(pattern=r"^[\w:=,.\-]*$", max_length=200)] = ""
+    alsa_device: Annotated[str, Field(pattern=r"^[\w:=,.\-]*\Z", max_length=200)] = ""
     volume: Annotated[int, Field(ge=0, le=100)] = 80
     open_timeout_s: Seconds = 10.0
     stall_timeout_s: Seconds = 10.0
@@ -337,6 +336,8 @@ def _section(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
 def _suggest(loc: tuple[int | str, ...]) -> str:
     model = _section(loc)
     known = list(model.model_fields) if model else []
+    import difflib  # only for a config with a typo: kept out of the running daemon
+
     close = difflib.get_close_matches(str(loc[-1]), known, n=1)
     if close:
         return f" (did you mean '{_dotted((*loc[:-1], close[0]))}'?)"

@@ -1,10 +1,12 @@
 """The process's memory housekeeping: what start-up made is frozen, garbage is collected on a
-clock, and large blocks go back to the system when freed (docs/ARCHITECTURE.md, Decisions)."""
+clock, large blocks go back to the system when freed, and so do the free pages glibc's heaps
+keep after a collection (docs/ARCHITECTURE.md, Decisions)."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
+from collections.abc import Callable
 
 import structlog
 
@@ -29,11 +31,28 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def collect_garbage(clock: Clock) -> None:
-    """A full collection every ``COLLECT_EVERY_S``, for ever (``freeze_startup_objects``)."""
+async def collect_garbage(clock: Clock, trim: Callable[[], object] | None = None) -> None:
+    """A full collection every ``COLLECT_EVERY_S``, for ever (``freeze_startup_objects``), each
+    followed by ``trim`` (``malloc_trimmer()``'s: the free pages go back to the system)."""
     while True:
         await clock.sleep(COLLECT_EVERY_S)
         gc.collect()
+        if trim is not None:
+            trim()
+
+
+def malloc_trimmer() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``: hands the free pages of every malloc heap back to the system
+    (libVLC's threads free a player's buffers into heaps of their own, which keep them).
+    0.3-0.7 ms here, every ``COLLECT_EVERY_S`` beside the collection's 2.5 ms; about 0.3 MiB of
+    RSS less while playing after a few Plays. None where the C library has none (not glibc)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return lambda: trim(0)
 
 
 def return_large_blocks() -> bool:

@@ -15,7 +15,12 @@ import structlog
 from ..cic import CicClient, ConnectionState, Outbox, TokenStore
 from ..control.render import clock as clock_text
 from ..player.status import Activity, PlayerStatus
-from .housekeeping import collect_garbage, freeze_startup_objects, return_large_blocks
+from .housekeeping import (
+    collect_garbage,
+    freeze_startup_objects,
+    malloc_trimmer,
+    return_large_blocks,
+)
 from .saved_state import SavedState
 from .systemd import Notifier, Watchdog
 
@@ -160,7 +165,7 @@ class Runtime:
             asyncio.create_task(p.sender.run(), name="events"),
             asyncio.create_task(self._keep_state(), name="state"),
             asyncio.create_task(self._ready_after_grace(), name="ready"),
-            asyncio.create_task(collect_garbage(p.clock), name="gc"),
+            asyncio.create_task(collect_garbage(p.clock, malloc_trimmer()), name="gc"),
         ]
         self._vital = tasks[:3]
         if p.settings.systemd.watchdog:

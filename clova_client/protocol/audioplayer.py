@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .base import InModel, JsonObject, OutModel, context_item
+from .base import DEFERRED, InModel, JsonObject, OutModel, context_item
 
 NAMESPACE = "AudioPlayer"
 
@@ -167,6 +167,8 @@ class StreamRequestedPayload(OutModel):
 class PlaybackStatePayload(InModel):
     """The AudioPlayer.PlaybackState context payload, read leniently (errata accepted)."""
 
+    model_config = DEFERRED
+
     offset_in_milliseconds: int | None = None
     total_in_milliseconds: int | None = Field(
         default=None,
@@ -193,6 +195,8 @@ class PlaybackEventPayload(OutModel):
 class PlaybackEventIn(InModel):
     """An AudioPlayer event payload as a server reads it: ``{}`` (the older AudioPlayer file)
     or ``token`` and ``offsetInMilliseconds`` (the guide's examples)."""
+
+    model_config = DEFERRED
 
     token: str | None = None
     offset_in_milliseconds: int | None = Field(default=None, ge=0)

@@ -10,11 +10,20 @@ from pydantic.alias_generators import to_camel
 
 JsonObject = dict[str, Any]
 
+DEFERRED = ConfigDict(defer_build=True)
+"""The config of a message the daemon rarely or never validates (voice, MediaPlayer's commands,
+TemplateRuntime's display, what only a server reads): its validator is built at its first use
+(0.1-6 ms here) instead of at import, which keeps ~1 MiB of validators out of an idle speaker
+(docs/ARCHITECTURE.md, Decisions). AudioPlayer's and the context's models are built at import:
+the first Play must not pay for its schema on its way to sound."""
+
 
 class InModel(BaseModel):
     """Tolerant model for what the server sends: unknown fields are kept, names are camelCase."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, alias_generator=to_camel)
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, alias_generator=to_camel, regex_engine="python-re"
+    )
 
     def to_json(self) -> JsonObject:
         """The fields as they came in (plus any set since), camelCase, unknown fields kept."""
@@ -24,7 +33,9 @@ class InModel(BaseModel):
 class OutModel(BaseModel):
     """Strict model for what the client sends: only documented fields, None fields left out."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=to_camel)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, alias_generator=to_camel, regex_engine="python-re"
+    )
 
     def to_json(self) -> JsonObject:
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")

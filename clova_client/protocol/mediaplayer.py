@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from .base import InModel, JsonObject, OutModel
+from .base import DEFERRED, InModel, JsonObject, OutModel
 
 NAMESPACE = "MediaPlayer"
 VERSION = "1.0"
@@ -47,6 +47,8 @@ class Like(StrEnum):
 class Song(InModel):
     """The Song object; ``etc`` and unknown fields are kept as sent."""
 
+    model_config = DEFERRED
+
     category: str | None = None
     theme: str | None = None
     genre: list[str] | None = None
@@ -64,11 +66,15 @@ class Song(InModel):
 
 
 class ToggleState(InModel):
+    model_config = DEFERRED
+
     repeat: Repeat | None = None
     shuffle: Shuffle | None = None
 
 
 class ServicePayload(InModel):
+    model_config = DEFERRED
+
     play_service_id: str | None = None
 
 
@@ -126,6 +132,8 @@ DIRECTIVE_PAYLOADS: dict[str, type[InModel]] = {
 
 
 class ResultPayload(OutModel):
+    model_config = DEFERRED
+
     play_service_id: str | None = None
     token: str | None = None
 
@@ -139,6 +147,8 @@ class FailedPayload(ResultPayload):
 
 
 class PlaylistRef(OutModel):
+    model_config = DEFERRED
+
     name: str | None = None
     number: str | None = None
 
@@ -152,6 +162,8 @@ class SuspendedPayload(ResultPayload):
 
 
 class Info(OutModel):
+    model_config = DEFERRED
+
     song: JsonObject | None = None
     issue_date: str | None = None
     play_time: str | None = None
@@ -179,6 +191,8 @@ EVENT_NAME_ERRATA: dict[tuple[str, str], str] = {
 
 class EventIn(InModel):
     """A MediaPlayer result event as a server (the mock) reads it."""
+
+    model_config = DEFERRED
 
     play_service_id: str | None = None
     token: str | None = None
@@ -225,6 +239,8 @@ class MediaPlayerContext(OutModel):
 
 class MediaPlayerContextIn(InModel):
     """The MediaPlayer context as read back (the spec's own example, or the mock)."""
+
+    model_config = DEFERRED
 
     version: str | None = None
     app_status: str

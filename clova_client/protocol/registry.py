@@ -16,7 +16,7 @@ from . import (
     system,
     template_runtime,
 )
-from .base import Directive, GenericPayload, Header, InModel, JsonObject, LooseHeader
+from .base import DEFERRED, Directive, GenericPayload, Header, InModel, JsonObject, LooseHeader
 from .errors import FieldError as FieldError
 from .errors import ProtocolError as ProtocolError
 from .errors import never_raises_other
@@ -46,6 +46,8 @@ DIRECTIVES: dict[tuple[str, str], type[InModel]] = {
 class _StreamRequestedIn(InModel):
     """StreamRequested as a server reads it (the 2017 example has no audioItemId; the CEK
     guide's EventRequest names the stream ``stream``)."""
+
+    model_config = DEFERRED
 
     audio_item_id: str | None = None
     audio_stream: audioplayer.AudioStreamInfo = Field(

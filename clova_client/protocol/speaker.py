@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, StrictBool, StrictInt
 
-from .base import InModel, JsonObject, OutModel, context_item
+from .base import DEFERRED, InModel, JsonObject, OutModel, context_item
 
 NAMESPACE = "Speaker"
 
@@ -22,6 +22,8 @@ class VolumeState(OutModel):
 class VolumeStateIn(InModel):
     """Speaker.VolumeState as a server reads it: both fields required (the guide's table), the
     volume an integer of 0 or more."""
+
+    model_config = DEFERRED
 
     volume: StrictInt = Field(ge=0)
     muted: StrictBool

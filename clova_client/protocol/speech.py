@@ -14,7 +14,7 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
-from .base import InModel, JsonObject, OutModel, context_item
+from .base import DEFERRED, InModel, JsonObject, OutModel, context_item
 
 RECOGNIZER = "SpeechRecognizer"
 SYNTHESIZER = "SpeechSynthesizer"
@@ -33,6 +33,8 @@ MAX_URL_BYTES = 2048
 class ExpectSpeechPayload(InModel):
     """CIC wants another utterance in the same dialog, within ``timeoutInMilliseconds``."""
 
+    model_config = DEFERRED
+
     expect_speech_id: StrictStr = Field(min_length=1)
     explicit: StrictBool
     timeout_in_milliseconds: StrictInt = Field(ge=0)
@@ -42,29 +44,41 @@ class ExpectSpeechPayload(InModel):
 class StopCapturePayload(InModel):
     """CIC has heard enough: the microphone closes (``recognizedText`` only on request)."""
 
+    model_config = DEFERRED
+
     recognized_text: StrictStr | None = None
 
 
 class ShowRecognizedTextPayload(InModel):
+    model_config = DEFERRED
+
     text: StrictStr
 
 
 class EmptyPayload(InModel):
     """KeepRecording: no fields."""
 
+    model_config = DEFERRED
+
 
 class WakeWordIndices(OutModel):
+    model_config = DEFERRED
+
     start_index_in_samples: int = Field(ge=0)
     end_index_in_samples: int = Field(ge=1)
 
 
 class WakeWord(OutModel):
+    model_config = DEFERRED
+
     name: str | None = None
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     indices: WakeWordIndices
 
 
 class InitiatorPayload(OutModel):
+    model_config = DEFERRED
+
     device_uuid: str = Field(alias="deviceUUID", min_length=1)
     wake_word: WakeWord | None = None
 
@@ -72,8 +86,10 @@ class InitiatorPayload(OutModel):
 class Initiator(OutModel):
     """How the user called Clova: the local voice component says it."""
 
+    model_config = DEFERRED
+
     type: Literal["PRESS_AND_HOLD", "TAP", "WAKEWORD"]
-    input_source: str = Field(pattern=r"^(SELF|CUSTOM_[A-Za-z0-9_-]+)$")
+    input_source: str = Field(pattern=r"^(SELF|CUSTOM_[A-Za-z0-9_-]+)\Z")
     payload: InitiatorPayload | None = None
 
 
@@ -95,6 +111,8 @@ def initiator_of(given: Mapping[str, Any], device_uuid: str | None) -> Initiator
 class RecognizePayload(OutModel):
     """SpeechRecognizer.Recognize as the client sends it."""
 
+    model_config = DEFERRED
+
     lang: Literal["ko", "en", "ja"] = "ko"
     profile: Literal["CLOSE_TALK"] = "CLOSE_TALK"
     format: Literal["AUDIO_L16_RATE_16000_CHANNELS_1"] = AUDIO_FORMAT
@@ -104,13 +122,17 @@ class RecognizePayload(OutModel):
 
 
 class InitiatorIn(InModel):
+    model_config = DEFERRED
+
     type: Literal["PRESS_AND_HOLD", "TAP", "WAKEWORD"]
-    input_source: StrictStr = Field(pattern=r"^(SELF|CUSTOM_.+)$")
+    input_source: StrictStr = Field(pattern=r"^(SELF|CUSTOM_.+)\Z")
 
 
 class RecognizeIn(InModel):
     """Recognize as a server reads it: ``lang`` required (the guide's table), the rest
     optional; an initiator, when present, has its required fields."""
+
+    model_config = DEFERRED
 
     lang: Literal["ko", "en", "ja"]
     profile: StrictStr | None = None
@@ -126,6 +148,8 @@ class RecognizeIn(InModel):
 class SpeakPayload(InModel):
     """TTS to play: ``url`` is ``cid:<Content-ID>`` (an attachment) or a URL (HLS when
     ``contentType`` says so); ``x-clova-pause-before`` ms of silence first."""
+
+    model_config = DEFERRED
 
     format: StrictStr
     token: StrictStr = Field(min_length=1, max_length=MAX_URL_BYTES)
@@ -155,15 +179,21 @@ class SpeechActivity(StrEnum):
 class SpeechTokenPayload(OutModel):
     """SpeechStarted / SpeechFinished / SpeechStopped: the Speak's token."""
 
+    model_config = DEFERRED
+
     token: str
 
 
 class SpeechTokenIn(InModel):
+    model_config = DEFERRED
+
     token: StrictStr = Field(min_length=1)
 
 
 class SpeechState(OutModel):
     """The SpeechSynthesizer.SpeechState context."""
+
+    model_config = DEFERRED
 
     token: str
     player_activity: SpeechActivity
@@ -173,6 +203,8 @@ class SpeechState(OutModel):
 
 
 class SpeechStateIn(InModel):
+    model_config = DEFERRED
+
     token: StrictStr
     player_activity: Literal["PLAYING", "STOPPED", "FINISHED"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .base import InModel, OutModel
+from .base import DEFERRED, InModel, OutModel
 
 NAMESPACE = "TemplateRuntime"
 
@@ -22,6 +22,8 @@ class RequestPlayerInfoPayload(OutModel):
 
 
 class Control(InModel):
+    model_config = DEFERRED
+
     enabled: bool | None = None
     name: str | None = None
     selected: bool | None = None
@@ -29,12 +31,16 @@ class Control(InModel):
 
 
 class Lyrics(InModel):
+    model_config = DEFERRED
+
     data: str | None = None
     format: str | None = None
     url: str | None = None
 
 
 class PlayableItem(InModel):
+    model_config = DEFERRED
+
     token: str | None = None
     title_text: str | None = None
     title_sub_text1: str | None = None
@@ -48,12 +54,16 @@ class PlayableItem(InModel):
 
 
 class Provider(InModel):
+    model_config = DEFERRED
+
     name: str | None = None
     logo_url: str | None = None
     small_logo_url: str | None = None
 
 
 class RenderPlayerInfoPayload(InModel):
+    model_config = DEFERRED
+
     controls: list[Control] = Field(default_factory=list)
     display_type: str | None = None
     playable_items: list[PlayableItem] = Field(default_factory=list)
@@ -65,6 +75,8 @@ class RenderPlayerInfoPayload(InModel):
 
 class RequestPlayerInfoIn(InModel):
     """RequestPlayerInfo as a server (the mock) reads it."""
+
+    model_config = DEFERRED
 
     token: str
     range: dict[str, Any] | None = None

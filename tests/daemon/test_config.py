@@ -236,3 +236,11 @@ def test_files_the_daemon_reads_at_start_are_checked(tmp_path: Path) -> None:
     )
     (tmp_path / "secret").write_text("s3cret\n")
     check_files(settings, path)  # readable: no error
+
+
+def test_alsa_device_rejects_a_trailing_newline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pattern runs on Python's ``re`` (a Rust regex of ``\\w`` cost 0.7 MiB of RSS), where
+    ``$`` would match before a final newline: it ends in ``\\Z``."""
+    monkeypatch.setenv("CLOVA_PLAYER__ALSA_DEVICE", "hw:0\n")
+    with pytest.raises(ConfigError, match=r"player\.alsa_device"):
+        load_settings(None)
