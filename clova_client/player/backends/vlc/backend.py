@@ -294,6 +294,9 @@ class VlcBackend:
         return self._diagnosis.cause(url)
 
     def time_passed(self, vsource: VlcSource) -> None:
+        if self._spare.wanted:  # made once a source sounds, never beside a pre-roll
+            self._spare.wanted = False
+            self._worker.submit(self._spare.make)
         if vsource is self._current and self._deferred is not None:
             remaining = vsource.remaining_ms()
             due = remaining is None or remaining <= self._preroll_lead_ms
@@ -314,7 +317,7 @@ class VlcBackend:
         self, source: MediaSource, container: Container, *, stop: VlcSource | None = None
     ) -> VlcSource:
         """Worker thread: stop ``stop``'s player, then open (pre-roll) ``source`` on the spare
-        player (libvlc.py ``SparePlayer``); the next spare is made behind what is queued."""
+        player (libvlc.py ``SparePlayer``); the next one is made once this one sounds."""
         if stop is not None:
             stop.player.stop()
         self._diagnosis.trim()
@@ -333,8 +336,6 @@ class VlcBackend:
         except BaseException:
             player.release()
             raise
-        finally:
-            self._worker.submit(self._spare.make)
 
     def _promote(self, vsource: VlcSource, role: Literal["prepared", "current"]) -> None:
         if role == "current":

@@ -218,12 +218,17 @@ class SparePlayer:
     fires), so that an open is only its media and ``play()``: ``media_player_new`` loads the
     output module (3.5-3.9 ms for ALSA or PulseAudio), and on the worker every libVLC call gives
     the GIL up and waits to take it back while the loop sends the events of the moment.
-    Worker thread only."""
+
+    Worker thread only, but for ``wanted``: set when one is taken, read and cleared by the
+    loop, which asks for the next one once a source sounds, so that making it never competes
+    with a pre-roll (one full-suite run, with it made right after each open, saw a PulseAudio
+    start's first tick 269 ms late)."""
 
     def __init__(self, instance: Any, *, null_output: bool) -> None:
         self._instance = instance
         self._null_output = null_output
         self.player: LibVlcPlayer | None = None
+        self.wanted = False
         self._released = False
 
     def make(self) -> None:
@@ -233,6 +238,7 @@ class SparePlayer:
     def take(self) -> LibVlcPlayer:
         """The player made ahead, else a new one."""
         player, self.player = self.player, None
+        self.wanted = True
         return player or LibVlcPlayer(self._instance, null_output=self._null_output)
 
     def release(self) -> None:
