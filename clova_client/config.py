@@ -61,7 +61,7 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")  # PYTHON_RE
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
 class CicSection(_Section):

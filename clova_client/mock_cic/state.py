@@ -234,14 +234,7 @@ class MockState:
 
     def accept_event(self, event: RecordedEvent) -> Answer:
         """Record the event; the directives of its answer (queued reply, responders)."""
-        self.devices.record_event(event)
-        log.info(
-            "mock_cic.event",
-            device=event.device,
-            name=event.name,
-            message_id=event.message_id,
-            connection=event.connection,
-        )
+        self._record(event)
         answer = Answer([], {})
         reply = self._take_reply(event.device, event.name)
         if reply is not None:
@@ -273,17 +266,23 @@ class MockState:
 
     def accept_recognition(self, event: RecordedEvent, recognition: Recognition) -> None:
         """Record an accepted Recognize (its answer is the voice script's, nothing else's)."""
-        self.devices.record_event(event)
+        self._record(
+            event,
+            dialog_request_id=recognition.dialog_request_id,
+            audio_bytes=len(event.audio or b""),
+        )
         payload = event.message.get("event", {}).get("payload") or {}
         self.voice.accepted(recognition, payload.get("speechId"))
+
+    def _record(self, event: RecordedEvent, **fields: object) -> None:
+        self.devices.record_event(event)
         log.info(
             "mock_cic.event",
             device=event.device,
             name=event.name,
             message_id=event.message_id,
             connection=event.connection,
-            dialog_request_id=recognition.dialog_request_id,
-            audio_bytes=len(event.audio or b""),
+            **fields,
         )
 
     def end_downchannel_after_answer(self, device: str) -> None:

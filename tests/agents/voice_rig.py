@@ -301,6 +301,18 @@ def speech_state(event: Event) -> JsonObject | None:
     return None
 
 
+def stop_capture_after(rig: VoiceRig, parts: int, text: str) -> None:
+    """CIC sends StopCapture (recognized ``text``) on the downchannel once ``parts`` audio
+    parts of the current Recognize have arrived."""
+
+    async def on_part(n: int, _part: bytes) -> None:
+        if n == parts:
+            dialog = rig.stream.events[-1].header.dialog_request_id
+            await rig.router.dispatch(stop_capture(dialog=dialog, text=text))
+
+    rig.stream.on_part = on_part
+
+
 def pcm(n: int, seed: int = 1) -> bytes:
     return random.Random(seed).randbytes(n)
 

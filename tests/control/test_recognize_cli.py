@@ -14,7 +14,7 @@ import pytest
 
 from clova_client.agents.recognition import PART_BYTES
 from clova_client.control import ControlServer
-from tests.agents.voice_rig import VoiceRig, stop_capture
+from tests.agents.voice_rig import VoiceRig, stop_capture_after
 from tests.control.voice_client import FORMAT, pcm
 
 from .conftest import StubHandler
@@ -88,12 +88,7 @@ async def test_cli_stops_sending_at_stop_capture(
     tmp_path: Path,
     clean_env: dict[str, str],
 ) -> None:
-    async def stop_after_two(n: int, _: bytes) -> None:
-        if n == 2:
-            dialog = rig.stream.events[-1].header.dialog_request_id
-            await rig.router.dispatch(stop_capture(dialog=dialog, text="hello"))
-
-    rig.stream.on_part = stop_after_two
+    stop_capture_after(rig, 2, "hello")
     audio = pcm(16 * 32_000)
     wav = write_wav(tmp_path / "long.wav", audio)
     code, out, _ = await recognize_cli(

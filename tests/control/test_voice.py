@@ -17,7 +17,7 @@ from clova_client.cic.streamed import NotConnected
 from clova_client.control import ControlServer
 from clova_client.control.voice import MAX_FRAME_BYTES
 from clova_client.protocol import Event
-from tests.agents.voice_rig import Logs, VoiceRig, expect_speech, stop_capture
+from tests.agents.voice_rig import Logs, VoiceRig, expect_speech, stop_capture_after
 from tests.control.voice_client import (
     AUDIO,
     END,
@@ -121,12 +121,7 @@ async def test_frames_flow_into_the_stream_and_the_end_frame_ends_the_audio(
 async def test_stop_capture_is_told_on_the_connection(
     server: ControlServer, sock_path: Path, rig: VoiceRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def stop_after_two(n: int, _: bytes) -> None:
-        if n == 2:
-            dialog = rig.stream.events[-1].header.dialog_request_id
-            await rig.router.dispatch(stop_capture(dialog=dialog, text="weather"))
-
-    rig.stream.on_part = stop_after_two
+    stop_capture_after(rig, 2, "weather")
     rig.stream.hold = asyncio.Event()  # CIC answers once the microphone has closed
     end_frames: list[object] = []
     end_audio = rig.recognizer.end_audio

@@ -9,25 +9,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from clova_client.player.backend import BackendEvent, BackendEventType, MediaSource
+from clova_client.player.backend import BackendEventType, MediaSource
 from clova_client.player.backends.vlc import VlcBackend
 from clova_client.player.backends.vlc.diagnosis import OPEN_FAILED, cause_of
+from tests.player.backends.events import Events
 from tests.support.fixtures import media_dir, media_server  # noqa: F401  (fixtures)
 from tests.support.media_server import MediaServer
 
 pytestmark = pytest.mark.vlc
-
-
-class Events(list[BackendEvent]):
-    """The backend's events, with a flag raised at each one."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrived = asyncio.Event()
-
-    def add(self, event: BackendEvent) -> None:
-        self.append(event)
-        self.arrived.set()
 
 
 @pytest.fixture
